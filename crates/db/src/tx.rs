@@ -1,0 +1,119 @@
+use std::time::Duration;
+
+use kabinet_core::TenantId;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+
+use crate::DbError;
+
+/// The application's handle on PostgreSQL, connected as the unprivileged app role.
+///
+/// INVARIANT: the pool is private. Every query runs inside a [`TenantTx`] or a [`PlatformTx`],
+/// so the tenant setting that row-level security reads is always the one the caller named.
+#[derive(Clone)]
+pub struct Database {
+    pool: PgPool,
+}
+
+impl Database {
+    pub async fn connect(app_url: &str, max_connections: u32) -> Result<Self, DbError> {
+        let options: PgConnectOptions = app_url.parse()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.application_name("kabinet"))
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// Opens a transaction scoped to `tenant`: row-level security shows and accepts only its rows.
+    pub async fn tenant_tx(&self, tenant: TenantId) -> Result<TenantTx, DbError> {
+        let mut tx = self.pool.begin().await?;
+        // `is_local = true`: the setting ends with the transaction, so a pooled connection
+        // never carries one ISP's scope into another's work.
+        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Ok(TenantTx { tx, tenant })
+    }
+
+    /// Opens a transaction for platform tables (tenants, hosts, operators). No tenant is set,
+    /// so every tenant-owned table reads as empty and refuses writes.
+    pub async fn platform_tx(&self) -> Result<PlatformTx, DbError> {
+        Ok(PlatformTx {
+            tx: self.pool.begin().await?,
+        })
+    }
+
+    /// A LISTEN connection for cross-process cache invalidation.
+    pub async fn listener(&self, channels: &[&str]) -> Result<PgListener, DbError> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen_all(channels.iter().copied()).await?;
+        Ok(listener)
+    }
+
+    /// Readiness: the database answers and every embedded migration has been applied.
+    pub async fn check_ready(&self) -> Result<(), DbError> {
+        let applied: Vec<i64> = sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let missing: Vec<i64> = crate::MIGRATOR
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| !applied.contains(v))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(DbError::Embedded(format!(
+                "migrations not applied: {missing:?}"
+            )))
+        }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A transaction bound to one tenant. The only path to tenant-owned tables.
+pub struct TenantTx {
+    tx: Transaction<'static, Postgres>,
+    tenant: TenantId,
+}
+
+impl TenantTx {
+    /// The tenant this transaction is scoped to. Queries still say `WHERE tenant_id = $1`
+    /// with it: row-level security is the safety net, the predicate lets Citus prune shards.
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<(), DbError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A transaction over platform tables only.
+pub struct PlatformTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+impl PlatformTx {
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<(), DbError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}

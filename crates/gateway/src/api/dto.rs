@@ -1,0 +1,333 @@
+//! Wire types: what the API promises, separate from domain types so either can change alone.
+
+use chrono::{DateTime, Utc};
+use kabinet_ticketing::{Author, Category, Status, TicketDetail, TicketMessage, TicketSummary};
+use poem_openapi::{Enum, Object};
+use uuid::Uuid;
+
+/// An amount in integer minor units (kopecks, cents) of an ISO 4217 currency.
+#[derive(Debug, Object)]
+pub struct Money {
+    pub minor: i64,
+    pub currency: String,
+}
+
+impl From<kabinet_core::Money> for Money {
+    fn from(m: kabinet_core::Money) -> Self {
+        Self {
+            minor: m.minor,
+            currency: m.currency.code().to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum Locale {
+    Ru,
+    En,
+}
+
+/// How the ISP's portal looks.
+#[derive(Debug, Object)]
+pub struct Branding {
+    pub slug: String,
+    pub name: String,
+    pub primary_color: String,
+    pub accent_color: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub logo_url: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub support_email: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub support_phone: Option<String>,
+    pub default_locale: Locale,
+}
+
+impl From<&kabinet_tenancy::Tenant> for Branding {
+    fn from(t: &kabinet_tenancy::Tenant) -> Self {
+        Self {
+            slug: t.slug.to_string(),
+            name: t.display_name.clone(),
+            primary_color: t.branding.primary_color.clone().unwrap_or_else(|| "#1f6feb".into()),
+            accent_color: t.branding.accent_color.clone().unwrap_or_else(|| "#f97316".into()),
+            logo_url: t.branding.logo_url.clone(),
+            support_email: t.branding.support_email.clone(),
+            support_phone: t.branding.support_phone.clone(),
+            default_locale: match t.default_locale {
+                kabinet_tenancy::Locale::Ru => Locale::Ru,
+                kabinet_tenancy::Locale::En => Locale::En,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum SiteKind {
+    /// An ISP's portal and console.
+    Tenant,
+    /// The operator console.
+    Platform,
+}
+
+#[derive(Debug, Object)]
+pub struct Site {
+    pub kind: SiteKind,
+    /// Present on a tenant site.
+    #[oai(skip_serializing_if_is_none)]
+    pub branding: Option<Branding>,
+}
+
+#[derive(Debug, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    Subscriber,
+    Staff,
+    Operator,
+}
+
+/// The signed-in principal and the CSRF token to send as `X-CSRF-Token`.
+#[derive(Debug, Object)]
+pub struct SessionInfo {
+    pub kind: PrincipalKind,
+    pub display_name: String,
+    pub csrf_token: String,
+    /// Staff roles (empty for others).
+    pub roles: Vec<String>,
+    /// Staff permissions, `object.action` (empty for others).
+    pub permissions: Vec<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct SubscriberLogin {
+    /// Account number, e-mail or phone.
+    #[oai(validator(min_length = 1, max_length = 254))]
+    pub login: String,
+    #[oai(validator(min_length = 1, max_length = 1024))]
+    pub password: String,
+}
+
+#[derive(Debug, Object)]
+pub struct EmailLogin {
+    #[oai(validator(min_length = 3, max_length = 254))]
+    pub email: String,
+    #[oai(validator(min_length = 1, max_length = 1024))]
+    pub password: String,
+}
+
+#[derive(Debug, Enum, Clone, Copy)]
+#[oai(rename_all = "snake_case")]
+pub enum TicketCategory {
+    Connectivity,
+    Speed,
+    Payments,
+    Tariff,
+    Addons,
+    Equipment,
+    Complaint,
+    AccountSecurity,
+    Other,
+}
+
+impl From<TicketCategory> for Category {
+    fn from(c: TicketCategory) -> Self {
+        match c {
+            TicketCategory::Connectivity => Category::Connectivity,
+            TicketCategory::Speed => Category::Speed,
+            TicketCategory::Payments => Category::Payments,
+            TicketCategory::Tariff => Category::Tariff,
+            TicketCategory::Addons => Category::Addons,
+            TicketCategory::Equipment => Category::Equipment,
+            TicketCategory::Complaint => Category::Complaint,
+            TicketCategory::AccountSecurity => Category::AccountSecurity,
+            TicketCategory::Other => Category::Other,
+        }
+    }
+}
+
+impl From<Category> for TicketCategory {
+    fn from(c: Category) -> Self {
+        match c {
+            Category::Connectivity => Self::Connectivity,
+            Category::Speed => Self::Speed,
+            Category::Payments => Self::Payments,
+            Category::Tariff => Self::Tariff,
+            Category::Addons => Self::Addons,
+            Category::Equipment => Self::Equipment,
+            Category::Complaint => Self::Complaint,
+            Category::AccountSecurity => Self::AccountSecurity,
+            Category::Other => Self::Other,
+        }
+    }
+}
+
+#[derive(Debug, Enum, Clone, Copy)]
+#[oai(rename_all = "snake_case")]
+pub enum TicketStatus {
+    New,
+    Open,
+    WaitingOnCustomer,
+    Resolved,
+    Closed,
+}
+
+impl From<TicketStatus> for Status {
+    fn from(s: TicketStatus) -> Self {
+        match s {
+            TicketStatus::New => Status::New,
+            TicketStatus::Open => Status::Open,
+            TicketStatus::WaitingOnCustomer => Status::WaitingOnCustomer,
+            TicketStatus::Resolved => Status::Resolved,
+            TicketStatus::Closed => Status::Closed,
+        }
+    }
+}
+
+impl From<Status> for TicketStatus {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::New => Self::New,
+            Status::Open => Self::Open,
+            Status::WaitingOnCustomer => Self::WaitingOnCustomer,
+            Status::Resolved => Self::Resolved,
+            Status::Closed => Self::Closed,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct NewTicket {
+    pub category: TicketCategory,
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub subject: String,
+    #[oai(validator(min_length = 1, max_length = 20000))]
+    pub description: String,
+}
+
+#[derive(Debug, Object)]
+pub struct NewMessage {
+    #[oai(validator(min_length = 1, max_length = 20000))]
+    pub body: String,
+}
+
+#[derive(Debug, Object)]
+pub struct Ticket {
+    pub id: Uuid,
+    /// Per-ISP ticket number, shown to people.
+    pub number: i64,
+    pub subject: String,
+    pub category: TicketCategory,
+    pub status: TicketStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&TicketSummary> for Ticket {
+    fn from(t: &TicketSummary) -> Self {
+        Self {
+            id: t.id.as_uuid(),
+            number: t.number,
+            subject: t.subject.clone(),
+            category: t.category.into(),
+            status: t.status.into(),
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum AuthorKind {
+    Subscriber,
+    Staff,
+}
+
+#[derive(Debug, Object)]
+pub struct Message {
+    pub id: Uuid,
+    pub author_kind: AuthorKind,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<TicketMessage> for Message {
+    fn from(m: TicketMessage) -> Self {
+        Self {
+            id: m.id,
+            author_kind: match m.author {
+                Author::Subscriber => AuthorKind::Subscriber,
+                Author::Staff => AuthorKind::Staff,
+            },
+            author_name: m.author_name,
+            body: m.body,
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct TicketList {
+    pub items: Vec<Ticket>,
+}
+
+#[derive(Debug, Object)]
+pub struct TicketThread {
+    #[oai(flatten)]
+    pub ticket: Ticket,
+    pub messages: Vec<Message>,
+}
+
+impl From<TicketDetail> for TicketThread {
+    fn from(d: TicketDetail) -> Self {
+        Self {
+            ticket: Ticket::from(&d.summary),
+            messages: d.messages.into_iter().map(Message::from).collect(),
+        }
+    }
+}
+
+/// A ticket in the agent queue: the ticket plus whose it is.
+#[derive(Debug, Object)]
+pub struct QueueTicket {
+    #[oai(flatten)]
+    pub ticket: Ticket,
+    pub subscriber_name: String,
+    pub account_number: String,
+}
+
+impl From<&TicketSummary> for QueueTicket {
+    fn from(t: &TicketSummary) -> Self {
+        Self {
+            ticket: Ticket::from(t),
+            subscriber_name: t.subscriber_name.clone(),
+            account_number: t.account_number.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct QueuePage {
+    pub items: Vec<QueueTicket>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct QueueTicketThread {
+    #[oai(flatten)]
+    pub ticket: QueueTicket,
+    pub messages: Vec<Message>,
+}
+
+impl From<TicketDetail> for QueueTicketThread {
+    fn from(d: TicketDetail) -> Self {
+        Self {
+            ticket: QueueTicket::from(&d.summary),
+            messages: d.messages.into_iter().map(Message::from).collect(),
+        }
+    }
+}

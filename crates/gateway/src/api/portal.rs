@@ -1,0 +1,163 @@
+use kabinet_cabinet::dashboard;
+use kabinet_core::TicketId;
+use kabinet_ticketing::{NewTicket as DomainNewTicket, add_subscriber_message, create_ticket, get_for_subscriber, list_for_subscriber};
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use uuid::Uuid;
+
+use super::Tag;
+use super::dto::{Message, Money, NewMessage, NewTicket, TicketList, TicketThread, Ticket};
+use crate::AppState;
+use crate::auth::SubscriberAuth;
+use crate::problem::ApiError;
+
+pub struct PortalApi;
+
+#[derive(Debug, Object)]
+pub struct SubscriberProfile {
+    pub account_number: String,
+    pub full_name: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub email: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, poem_openapi::Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum AccountStatus {
+    Active,
+    Blocked,
+    Suspended,
+}
+
+#[derive(Debug, Object)]
+pub struct Account {
+    pub status: AccountStatus,
+    pub balance: Money,
+    pub credit_limit: Money,
+}
+
+#[derive(Debug, Object)]
+pub struct Tariff {
+    pub id: Uuid,
+    pub name: String,
+    pub monthly_price: Money,
+    pub speed_mbps: i32,
+}
+
+#[derive(Debug, Object)]
+pub struct Dashboard {
+    pub subscriber: SubscriberProfile,
+    pub account: Account,
+    #[oai(skip_serializing_if_is_none)]
+    pub tariff: Option<Tariff>,
+    pub open_tickets: i64,
+}
+
+#[derive(ApiResponse)]
+enum TicketCreated {
+    #[oai(status = 201)]
+    Created(Json<TicketThread>),
+}
+
+#[derive(ApiResponse)]
+enum MessageAdded {
+    #[oai(status = 201)]
+    Created(Json<Message>),
+}
+
+#[OpenApi(prefix_path = "/me", tag = "Tag::Portal")]
+impl PortalApi {
+    /// Balance, status, tariff and open tickets of the signed-in subscriber.
+    #[oai(path = "/dashboard", method = "get", operation_id = "getDashboard")]
+    async fn dashboard(&self, state: Data<&AppState>, auth: SubscriberAuth) -> Result<Json<Dashboard>, ApiError> {
+        let me = auth.0;
+        let mut tx = state.db.tenant_tx(me.tenant.id).await?;
+        let d = dashboard(&mut tx, me.id).await?;
+        tx.commit().await?;
+        Ok(Json(Dashboard {
+            subscriber: SubscriberProfile {
+                account_number: d.profile.account_number,
+                full_name: d.profile.full_name,
+                email: d.profile.email,
+                phone: d.profile.phone,
+            },
+            account: Account {
+                status: match d.account.status {
+                    kabinet_billing::AccountStatus::Active => AccountStatus::Active,
+                    kabinet_billing::AccountStatus::Blocked => AccountStatus::Blocked,
+                    kabinet_billing::AccountStatus::Suspended => AccountStatus::Suspended,
+                },
+                balance: d.account.balance.into(),
+                credit_limit: d.account.credit_limit.into(),
+            },
+            tariff: d.account.tariff.map(|t| Tariff {
+                id: t.id,
+                name: t.name,
+                monthly_price: t.monthly_price.into(),
+                speed_mbps: t.speed_mbps,
+            }),
+            open_tickets: d.open_tickets,
+        }))
+    }
+
+    /// The subscriber's tickets, most recently active first.
+    #[oai(path = "/tickets", method = "get", operation_id = "listMyTickets")]
+    async fn tickets(&self, state: Data<&AppState>, auth: SubscriberAuth) -> Result<Json<TicketList>, ApiError> {
+        let me = auth.0;
+        let mut tx = state.db.tenant_tx(me.tenant.id).await?;
+        let tickets = list_for_subscriber(&mut tx, me.id).await?;
+        tx.commit().await?;
+        Ok(Json(TicketList {
+            items: tickets.iter().map(Ticket::from).collect(),
+        }))
+    }
+
+    /// Opens a ticket; the description becomes its first message.
+    #[oai(path = "/tickets", method = "post", operation_id = "createTicket")]
+    async fn create(&self, state: Data<&AppState>, auth: SubscriberAuth, body: Json<NewTicket>) -> Result<TicketCreated, ApiError> {
+        let me = auth.0;
+        let mut tx = state.db.tenant_tx(me.tenant.id).await?;
+        let ticket = create_ticket(
+            &mut tx,
+            &DomainNewTicket {
+                subscriber: me.id,
+                category: body.category.into(),
+                subject: body.0.subject,
+                description: body.0.description,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(TicketCreated::Created(Json(ticket.into())))
+    }
+
+    /// One of the subscriber's tickets with its whole conversation.
+    #[oai(path = "/tickets/:id", method = "get", operation_id = "getMyTicket")]
+    async fn ticket(&self, state: Data<&AppState>, auth: SubscriberAuth, id: Path<Uuid>) -> Result<Json<TicketThread>, ApiError> {
+        let me = auth.0;
+        let mut tx = state.db.tenant_tx(me.tenant.id).await?;
+        let ticket = get_for_subscriber(&mut tx, me.id, TicketId(id.0)).await?;
+        tx.commit().await?;
+        Ok(Json(ticket.into()))
+    }
+
+    /// Adds the subscriber's message to their ticket.
+    #[oai(path = "/tickets/:id/messages", method = "post", operation_id = "addMyTicketMessage")]
+    async fn add_message(
+        &self,
+        state: Data<&AppState>,
+        auth: SubscriberAuth,
+        id: Path<Uuid>,
+        body: Json<NewMessage>,
+    ) -> Result<MessageAdded, ApiError> {
+        let me = auth.0;
+        let mut tx = state.db.tenant_tx(me.tenant.id).await?;
+        let message = add_subscriber_message(&mut tx, me.id, TicketId(id.0), &body.body).await?;
+        tx.commit().await?;
+        Ok(MessageAdded::Created(Json(message.into())))
+    }
+}

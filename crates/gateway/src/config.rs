@@ -1,0 +1,36 @@
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kabinet_access::{SessionPolicy, ThrottlePolicy};
+
+/// What the gateway needs to know about its deployment.
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    /// Tenants live at `<slug>.<platform_domain>`; the operator at `admin.<platform_domain>`.
+    pub platform_domain: String,
+    /// Served over HTTPS: cookies get `Secure` and the `__Host-` prefix.
+    pub secure_cookies: bool,
+    /// The built web app (`web/dist`).
+    pub web_dir: PathBuf,
+    pub max_body_bytes: usize,
+    pub tenant_cache_ttl: Duration,
+    pub sessions: SessionPolicy,
+    pub throttle: ThrottlePolicy,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted load balancer).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            platform_domain: "localhost".into(),
+            secure_cookies: false,
+            web_dir: PathBuf::from("web/dist"),
+            max_body_bytes: 1024 * 1024,
+            tenant_cache_ttl: Duration::from_secs(300),
+            sessions: SessionPolicy::default(),
+            throttle: ThrottlePolicy::default(),
+            trust_forwarded_for: false,
+        }
+    }
+}

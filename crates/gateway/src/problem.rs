@@ -1,0 +1,296 @@
+//! The one place where errors become HTTP: RFC 9457 problem+json with a stable `code`.
+//!
+//! Domain crates return their own typed errors; the `From` impls below decide status and code.
+//! Anything unexpected is logged with context and leaves as a bare 500 that leaks nothing.
+//! [`problem_responses`] wraps the whole app so that errors poem raises itself (unknown route,
+//! malformed JSON, oversized body, wrong method) get the same shape.
+
+use kabinet_access::AccessError;
+use kabinet_billing::BillingError;
+use kabinet_cabinet::CabinetError;
+use kabinet_db::DbError;
+use kabinet_tenancy::TenancyError;
+use kabinet_ticketing::TicketingError;
+use poem::http::{StatusCode, header};
+use poem::{Endpoint, IntoResponse, Request, Response};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem document.
+#[derive(Clone, Debug, Object)]
+pub struct Problem {
+    /// A URI naming the problem type: `urn:kabinet:problem:<code>`.
+    #[oai(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    #[oai(skip_serializing_if_is_none)]
+    pub detail: Option<String>,
+    /// Stable, machine-readable: clients branch on this, never on `title` or `detail`.
+    pub code: String,
+}
+
+/// Every error an operation can return: one problem+json response for any status.
+#[derive(Debug, ApiResponse)]
+pub enum ApiError {
+    /// A problem (RFC 9457).
+    #[oai(content_type = "application/problem+json")]
+    Problem(StatusCode, Json<Problem>),
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, title: &str, detail: Option<String>) -> Self {
+        Self::Problem(
+            status,
+            Json(Problem {
+                problem_type: format!("urn:kabinet:problem:{code}"),
+                title: title.to_owned(),
+                status: status.as_u16(),
+                detail,
+                code: code.to_owned(),
+            }),
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Problem(status, _) => *status,
+        }
+    }
+
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Problem(_, Json(p)) => &p.code,
+        }
+    }
+
+    pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, "Bad request", Some(detail.into()))
+    }
+
+    pub fn unprocessable(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            "The request is not valid",
+            Some(detail.into()),
+        )
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found", None)
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Sign in first",
+            Some("No valid session for this site.".into()),
+        )
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not allowed",
+            Some("Your role does not allow this action.".into()),
+        )
+    }
+
+    /// An unexpected failure: logged in full here, reported to the client without details.
+    pub fn internal(context: &str, error: &dyn std::fmt::Display) -> Self {
+        tracing::error!(%error, context, "unexpected error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Something went wrong on our side",
+            Some("The error was logged; please try again.".into()),
+        )
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match &e {
+            DbError::Sqlx(kabinet_db::sqlx::Error::PoolTimedOut) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Temporarily unavailable",
+                Some("The service is overloaded; please retry shortly.".into()),
+            ),
+            _ => Self::internal("database", &e),
+        }
+    }
+}
+
+impl From<AccessError> for ApiError {
+    fn from(e: AccessError) -> Self {
+        match e {
+            AccessError::InvalidCredentials => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "Sign-in failed",
+                Some(e.to_string()),
+            ),
+            AccessError::TooManyAttempts { .. } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too many attempts",
+                Some(e.to_string()),
+            ),
+            AccessError::Unauthenticated => Self::unauthenticated(),
+            AccessError::CsrfRejected => Self::new(
+                StatusCode::FORBIDDEN,
+                "csrf_rejected",
+                "Request refused",
+                Some("Missing or wrong X-CSRF-Token header; reload the page.".into()),
+            ),
+            AccessError::Forbidden => Self::forbidden(),
+            AccessError::AlreadyTaken(what) => Self::new(
+                StatusCode::CONFLICT,
+                "already_taken",
+                "Already taken",
+                Some(format!("This {what} is already in use.")),
+            ),
+            AccessError::Invalid { .. } => Self::unprocessable("invalid", e.to_string()),
+            AccessError::Db(db) => db.into(),
+            AccessError::Authz(_) | AccessError::Hashing(_) => Self::internal("access", &e),
+        }
+    }
+}
+
+impl From<TenancyError> for ApiError {
+    fn from(e: TenancyError) -> Self {
+        match e {
+            TenancyError::HostTaken(_) | TenancyError::SlugTaken(_) => Self::new(
+                StatusCode::CONFLICT,
+                "already_taken",
+                "Already taken",
+                Some(e.to_string()),
+            ),
+            TenancyError::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<BillingError> for ApiError {
+    fn from(e: BillingError) -> Self {
+        match e {
+            BillingError::NoAccount => Self::new(
+                StatusCode::NOT_FOUND,
+                "no_account",
+                "No account",
+                Some("This subscriber has no billing account yet.".into()),
+            ),
+            BillingError::UnknownTariff(_) => Self::unprocessable("unknown_tariff", e.to_string()),
+            BillingError::CurrencyMismatch { .. } => {
+                Self::unprocessable("currency_mismatch", e.to_string())
+            }
+            BillingError::IdempotencyConflict(_) => Self::new(
+                StatusCode::CONFLICT,
+                "idempotency_conflict",
+                "Idempotency key reused",
+                Some(e.to_string()),
+            ),
+            BillingError::Db(db) => db.into(),
+            BillingError::Corrupt(_) => Self::internal("billing", &e),
+        }
+    }
+}
+
+impl From<TicketingError> for ApiError {
+    fn from(e: TicketingError) -> Self {
+        match e {
+            TicketingError::NotFound => Self::not_found(),
+            TicketingError::Invalid { .. } => Self::unprocessable("invalid", e.to_string()),
+            TicketingError::Closed => Self::new(
+                StatusCode::CONFLICT,
+                "ticket_closed",
+                "Ticket closed",
+                Some(e.to_string()),
+            ),
+            TicketingError::Db(db) => db.into(),
+            TicketingError::Corrupt(_) => Self::internal("ticketing", &e),
+        }
+    }
+}
+
+impl From<CabinetError> for ApiError {
+    fn from(e: CabinetError) -> Self {
+        match e {
+            CabinetError::NoSubscriber => Self::unauthenticated(),
+            CabinetError::Access(e) => e.into(),
+            CabinetError::Billing(e) => e.into(),
+            CabinetError::Ticketing(e) => e.into(),
+        }
+    }
+}
+
+/// Turns a poem error raised outside our handlers into a problem, keeping its status.
+fn problem_for_poem_error(err: &poem::Error) -> ApiError {
+    use poem_openapi::error::{
+        AuthorizationError, ContentTypeError, ParseMultipartError, ParseParamError,
+        ParseRequestPayloadError,
+    };
+    let status = err.status();
+    let detail = Some(err.to_string());
+    if err.is::<ParseRequestPayloadError>() || err.is::<ParseMultipartError>() {
+        return ApiError::new(status, "malformed_body", "The request body is not valid", detail);
+    }
+    if err.is::<ParseParamError>() {
+        return ApiError::new(status, "invalid_parameter", "A parameter is not valid", detail);
+    }
+    if err.is::<ContentTypeError>() {
+        return ApiError::new(status, "unsupported_media_type", "Unsupported content type", detail);
+    }
+    if err.is::<AuthorizationError>() {
+        return ApiError::unauthenticated();
+    }
+    match status {
+        StatusCode::NOT_FOUND => ApiError::new(status, "not_found", "Not found", None),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::new(status, "method_not_allowed", "Method not allowed", None)
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            status,
+            "payload_too_large",
+            "The request body is too large",
+            detail,
+        ),
+        s if s.is_server_error() => ApiError::internal("poem", err),
+        s => ApiError::new(s, "bad_request", "Bad request", detail),
+    }
+}
+
+fn is_problem(resp: &Response) -> bool {
+    resp.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON))
+}
+
+/// Outermost error boundary: whatever fails inside becomes problem+json, never a bare 500.
+pub async fn problem_responses<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    match next.call(req).await {
+        Ok(resp) => Ok(resp.into_response()),
+        Err(err) => {
+            let fallback = problem_for_poem_error(&err);
+            let resp = err.into_response();
+            // Errors raised by our own checkers and handlers already are problems.
+            if is_problem(&resp) {
+                Ok(resp)
+            } else {
+                Ok(fallback.into_response())
+            }
+        }
+    }
+}
+
+/// A panic in a handler: a bug. Logged (the panic hook printed the backtrace), answered as a 500.
+pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::internal("panic", &"a request handler panicked").into_response()
+}

@@ -1,0 +1,162 @@
+//! Configuration from the environment, read once at start. Defaults make the embedded setup
+//! work with nothing set; a bad value stops the process with the variable named.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use kabinet_db::bootstrap::{ensure_database, ensure_roles, with_user};
+use kabinet_db::embedded::{Durability, EmbeddedCluster};
+use kabinet_db::{APP_ROLE, OWNER_ROLE};
+use kabinet_gateway::GatewayConfig;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `DATABASE_URL`: the owner (migrating) connection. Unset: the local cluster.
+    pub database_url: Option<String>,
+    /// `KABINET_APP_DATABASE_URL`: the app-role connection (default: the owner URL with user
+    /// `kabinet_app`).
+    pub app_database_url: Option<String>,
+    /// `KABINET_DATA_DIR`: where the local cluster lives.
+    pub data_dir: PathBuf,
+    /// `KABINET_PG_PORT`: the local cluster's port.
+    pub pg_port: u16,
+    pub max_connections: u32,
+    pub log_format: LogFormat,
+    pub gateway: GatewayConfig,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        Some(raw) => raw
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={raw:?}: {e}")),
+        None => Ok(default),
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let mut gateway = GatewayConfig::default();
+        if let Some(domain) = var("KABINET_PLATFORM_DOMAIN") {
+            kabinet_tenancy::Host::parse(&domain)
+                .map_err(|e| anyhow::anyhow!("KABINET_PLATFORM_DOMAIN: {e}"))?;
+            gateway.platform_domain = domain.to_ascii_lowercase();
+        }
+        gateway.secure_cookies = parsed("KABINET_SECURE_COOKIES", false)?;
+        gateway.trust_forwarded_for = parsed("KABINET_TRUST_FORWARDED_FOR", false)?;
+        if let Some(dir) = var("KABINET_WEB_DIR") {
+            gateway.web_dir = PathBuf::from(dir);
+        }
+        gateway.max_body_bytes = parsed("KABINET_MAX_BODY_BYTES", gateway.max_body_bytes)?;
+        gateway.tenant_cache_ttl =
+            Duration::from_secs(parsed("KABINET_TENANT_CACHE_TTL_SECS", 300u64)?);
+        let log_format = match var("KABINET_LOG_FORMAT").as_deref() {
+            None | Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => bail!("KABINET_LOG_FORMAT={other:?}: expected json or pretty"),
+        };
+        Ok(Self {
+            database_url: var("DATABASE_URL"),
+            app_database_url: var("KABINET_APP_DATABASE_URL"),
+            data_dir: PathBuf::from(var("KABINET_DATA_DIR").unwrap_or_else(|| ".kabinet".into())),
+            pg_port: parsed("KABINET_PG_PORT", 54329u16)?,
+            max_connections: parsed("KABINET_DB_MAX_CONNECTIONS", 20u32)?,
+            log_format,
+            gateway,
+        })
+    }
+
+    /// The local cluster, started, unless `DATABASE_URL` names a server.
+    pub fn embedded_cluster(&self) -> anyhow::Result<Option<EmbeddedCluster>> {
+        if self.database_url.is_some() {
+            return Ok(None);
+        }
+        let cluster = EmbeddedCluster::start(&self.data_dir.join("pg"), self.pg_port, Durability::Durable)
+            .context("starting the local PostgreSQL cluster")?;
+        Ok(Some(cluster))
+    }
+
+    /// Where to migrate and where to serve from; the cluster handle when it is local.
+    pub async fn database(&self) -> anyhow::Result<(DatabaseTarget, Option<EmbeddedCluster>)> {
+        match &self.database_url {
+            Some(url) => {
+                // Creating roles needs CREATEROLE; a DBA may have done it already (deploy/postgres/roles.sql).
+                if let Err(e) = ensure_roles(url).await {
+                    tracing::info!(error = %e, "could not create roles; assuming they exist");
+                }
+                let app_url = match &self.app_database_url {
+                    Some(u) => u.clone(),
+                    None => with_user(url, APP_ROLE, None)?,
+                };
+                Ok((
+                    DatabaseTarget {
+                        owner_url: url.clone(),
+                        app_url,
+                        kind: TargetKind::External,
+                    },
+                    None,
+                ))
+            }
+            None => {
+                let cluster = self
+                    .embedded_cluster()?
+                    .context("local cluster expected")?;
+                let admin = cluster.admin_url("postgres");
+                ensure_roles(&admin).await?;
+                ensure_database(&admin, "kabinet").await?;
+                Ok((
+                    DatabaseTarget {
+                        owner_url: with_user(&admin, OWNER_ROLE, Some("kabinet"))?,
+                        app_url: with_user(&admin, APP_ROLE, Some("kabinet"))?,
+                        kind: TargetKind::Embedded,
+                    },
+                    Some(cluster),
+                ))
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum TargetKind {
+    Embedded,
+    External,
+}
+
+#[derive(Clone, Debug)]
+pub struct DatabaseTarget {
+    pub owner_url: String,
+    pub app_url: String,
+    pub kind: TargetKind,
+}
+
+pub fn init_telemetry(settings: &Settings) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("KABINET_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,poem=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match settings.log_format {
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}

@@ -1,0 +1,198 @@
+//! The `kabinet` binary: wires configuration, telemetry, the database and the gateway together.
+//! Thin by design — everything it calls lives in the crates it names.
+
+mod config;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use kabinet_db::embedded::EmbeddedCluster;
+use kabinet_gateway::{AppState, build_app};
+use poem::Server;
+use poem::listener::TcpListener;
+
+use crate::config::Settings;
+
+#[derive(Parser)]
+#[command(name = "kabinet", version, about = "Multi-tenant ISP cabinet, billing and ticketing platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (migrates first; with no DATABASE_URL also starts the local cluster and applies tenants/).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "KABINET_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Tenant manifests to apply at start (default: applied only on the embedded database).
+        #[arg(long, env = "KABINET_TENANTS_DIR")]
+        tenants: Option<PathBuf>,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Tenants as code.
+    Tenants {
+        #[command(subcommand)]
+        command: TenantsCommand,
+    },
+    /// The project-local PostgreSQL cluster (used when DATABASE_URL is unset).
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum TenantsCommand {
+    /// Make the database match the manifests in DIR (idempotent).
+    Apply {
+        #[arg(default_value = "tenants")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Start the local cluster (initialising it on first use) and print its superuser URL.
+    Start,
+    /// Stop the local cluster.
+    Stop,
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("kabinet: invalid configuration: {e:#}");
+            std::process::exit(2);
+        }
+    };
+    config::init_telemetry(&settings);
+    if let Err(e) = run(cli, settings).await {
+        tracing::error!(error = format!("{e:#}"), "kabinet failed");
+        eprintln!("kabinet: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Openapi => {
+            print!("{}", kabinet_gateway::openapi_json());
+            Ok(())
+        }
+        Command::Db { command } => {
+            let cluster = settings.embedded_cluster()?;
+            match command {
+                DbCommand::Start => {
+                    let cluster = cluster.context("DATABASE_URL is set; there is no local cluster to manage")?;
+                    println!("{}", cluster.admin_url("postgres"));
+                }
+                DbCommand::Stop => {
+                    if let Some(cluster) = cluster {
+                        cluster.stop()?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Migrate => {
+            let (target, _cluster) = settings.database().await?;
+            kabinet_db::migrate(&target.owner_url).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Tenants { command: TenantsCommand::Apply { dir } } => {
+            let (target, _cluster) = settings.database().await?;
+            kabinet_db::migrate(&target.owner_url).await?;
+            let db = kabinet_db::Database::connect(&target.app_url, 4).await?;
+            apply_tenants(&db, &dir, &settings.gateway.platform_domain).await?;
+            db.close().await;
+            Ok(())
+        }
+        Command::Serve { listen, tenants } => serve(settings, listen, tenants).await,
+    }
+}
+
+async fn apply_tenants(db: &kabinet_db::Database, dir: &std::path::Path, platform_domain: &str) -> anyhow::Result<()> {
+    let reports = kabinet_provisioning::apply_dir(db, dir, platform_domain)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for report in reports {
+        if report.changes.is_empty() {
+            println!("{}: unchanged", report.slug);
+        } else {
+            println!("{}: {}", report.slug, report.changes.join("; "));
+        }
+        for warning in report.warnings {
+            println!("{}: warning: {warning}", report.slug);
+        }
+    }
+    Ok(())
+}
+
+async fn serve(settings: Settings, listen: String, tenants: Option<PathBuf>) -> anyhow::Result<()> {
+    let (target, cluster) = settings.database().await?;
+    kabinet_db::migrate(&target.owner_url).await.context("applying migrations")?;
+    let db = kabinet_db::Database::connect(&target.app_url, settings.max_connections).await?;
+
+    let tenants = tenants.or_else(|| matches!(target.kind, config::TargetKind::Embedded).then(|| PathBuf::from("tenants")));
+    if let Some(dir) = tenants.filter(|d| d.is_dir()) {
+        apply_tenants(&db, &dir, &settings.gateway.platform_domain).await?;
+    }
+
+    let state = AppState::new(db.clone(), settings.gateway.clone());
+    let listeners = state.spawn_background();
+    let app = build_app(state);
+    let domain = settings.gateway.platform_domain.clone();
+    let port = listen.rsplit(':').next().unwrap_or("8080").to_owned();
+    tracing::info!(%listen, "serving");
+    println!(
+        "Kabinet is up: http://demo.{domain}:{port}/ (subscriber), http://demo.{domain}:{port}/console (staff), \
+         http://admin.{domain}:{port}/ (operator). Ctrl-C stops it."
+    );
+
+    Server::new(TcpListener::bind(listen))
+        .run_with_graceful_shutdown(app, shutdown_signal(), Some(std::time::Duration::from_secs(10)))
+        .await
+        .context("HTTP server")?;
+
+    for task in listeners {
+        task.abort();
+    }
+    db.close().await;
+    if let Some(cluster) = cluster.filter(EmbeddedCluster::started_here) {
+        tracing::info!("stopping the local PostgreSQL cluster");
+        cluster.stop()?;
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,18 @@
+//! Tenants as code. A manifest (`tenants/<slug>.toml`) declares an ISP — slug, name, hosts,
+//! branding, plan, staff, tariffs, demo subscribers — and [`apply_dir`] makes the database
+//! match it, idempotently, one transaction per tenant, through the domain crates' public
+//! functions. `tenants/_platform.toml` declares the platform's operators.
+//!
+//! The signup wizard (console issue) builds the same [`Manifest`] and applies it the same way.
+
+mod amount;
+mod apply;
+mod diff;
+mod manifest;
+
+pub use amount::Amount;
+pub use apply::{ApplyReport, apply, apply_dir, apply_platform};
+pub use manifest::{
+    Manifest, ManifestError, ParsedManifest, PlatformManifest, load_dir, parse_manifest,
+    parse_platform_manifest,
+};

@@ -1,0 +1,477 @@
+//! The manifest format and its parser. Errors name the file, the line and the field.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+
+use kabinet_access::Role;
+use kabinet_core::Currency;
+use kabinet_tenancy::{Host, Locale, Slug, TenantStatus};
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::Amount;
+
+/// One ISP, as declared in `tenants/<slug>.toml`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub slug: Slug,
+    pub display_name: String,
+    pub saas_plan: String,
+    pub currency: Currency,
+    #[serde(default = "default_locale")]
+    pub default_locale: Locale,
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+    #[serde(default = "default_status")]
+    pub status: TenantStatus,
+    #[serde(default)]
+    pub custom_domains: Vec<CustomDomain>,
+    #[serde(default)]
+    pub branding: BrandingSpec,
+    #[serde(default)]
+    pub staff: Vec<StaffEntry>,
+    #[serde(default)]
+    pub tariffs: Vec<TariffEntry>,
+    #[serde(default)]
+    pub subscribers: Vec<SubscriberEntry>,
+}
+
+fn default_locale() -> Locale {
+    Locale::Ru
+}
+fn default_time_zone() -> String {
+    "Europe/Moscow".into()
+}
+fn default_status() -> TenantStatus {
+    TenantStatus::Active
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomDomain {
+    pub host: Host,
+    /// Demo data may declare a domain verified; real ones are verified by DNS TXT.
+    #[serde(default)]
+    pub verified: bool,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrandingSpec {
+    pub primary_color: Option<Color>,
+    pub accent_color: Option<Color>,
+    /// A PNG or SVG file, relative to the manifest, at most 100 KiB.
+    pub logo: Option<String>,
+    pub support_email: Option<String>,
+    pub support_phone: Option<String>,
+}
+
+/// A `#rrggbb` colour.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Color(String);
+
+impl TryFrom<String> for Color {
+    type Error = String;
+    fn try_from(v: String) -> Result<Self, String> {
+        let ok = v.len() == 7
+            && v.starts_with('#')
+            && v[1..].chars().all(|c| c.is_ascii_hexdigit());
+        if ok {
+            Ok(Self(v.to_ascii_lowercase()))
+        } else {
+            Err(format!("colours are written #rrggbb, got {v:?}"))
+        }
+    }
+}
+
+impl From<Color> for String {
+    fn from(c: Color) -> String {
+        c.0
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffEntry {
+    pub email: String,
+    pub display_name: String,
+    pub roles: Vec<RoleName>,
+    /// For demo tenants only; real staff are invited and set their own password.
+    pub initial_password: Option<String>,
+}
+
+/// A built-in role name, checked while parsing.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RoleName(pub Role);
+
+impl TryFrom<String> for RoleName {
+    type Error = String;
+    fn try_from(v: String) -> Result<Self, String> {
+        Role::parse(&v).map(Self).ok_or_else(|| {
+            let names: Vec<&str> = Role::ALL.iter().map(Role::as_str).collect();
+            format!("unknown role {v:?}; roles are {}", names.join(", "))
+        })
+    }
+}
+
+impl From<RoleName> for String {
+    fn from(r: RoleName) -> String {
+        r.0.as_str().to_owned()
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TariffEntry {
+    pub code: String,
+    pub name: String,
+    pub monthly_price: Amount,
+    pub speed_mbps: i32,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriberEntry {
+    pub account_number: String,
+    pub full_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub tariff: Option<Spanned<String>>,
+    #[serde(default = "zero")]
+    pub balance: Amount,
+    #[serde(default = "zero")]
+    pub credit_limit: Amount,
+    #[serde(default = "active")]
+    pub status: String,
+    pub initial_password: Option<String>,
+}
+
+fn zero() -> Amount {
+    Amount(0)
+}
+fn active() -> String {
+    "active".into()
+}
+
+/// `tenants/_platform.toml`: the operator's own people.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformManifest {
+    #[serde(default)]
+    pub operators: Vec<OperatorEntry>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorEntry {
+    pub email: String,
+    pub display_name: String,
+    pub initial_password: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("{file}:{line}:{column}: {field}: {message}")]
+    Invalid {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        field: String,
+        message: String,
+    },
+    #[error("{file}: {message}")]
+    File { file: PathBuf, message: String },
+}
+
+/// A manifest with where it came from (for messages and relative paths).
+#[derive(Clone, Debug)]
+pub struct ParsedManifest {
+    pub file: PathBuf,
+    pub manifest: Manifest,
+    /// The logo as a `data:` URL, read and checked at parse time.
+    pub logo_data_url: Option<String>,
+}
+
+fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let before = &src[..offset.min(src.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+    (line, column)
+}
+
+/// The key at `offset` (`subscribers.tariff`), from the nearest table header and the
+/// `key =` on that line.
+fn field_at(src: &str, offset: usize) -> String {
+    let before = &src[..offset.min(src.len())];
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line_end = src[line_start..]
+        .find('\n')
+        .map(|i| line_start + i)
+        .unwrap_or(src.len());
+    let line = &src[line_start..line_end];
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_owned());
+    let table = before
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_owned());
+    match (table, key) {
+        (Some(t), Some(k)) => format!("{t}.{k}"),
+        (None, Some(k)) => k,
+        (Some(t), None) => t,
+        (None, None) => "(document)".into(),
+    }
+}
+
+fn invalid(file: &Path, src: &str, offset: usize, message: String) -> ManifestError {
+    let (line, column) = line_col(src, offset);
+    ManifestError::Invalid {
+        file: file.to_owned(),
+        line,
+        column,
+        field: field_at(src, offset),
+        message,
+    }
+}
+
+fn from_toml<T: serde::de::DeserializeOwned>(file: &Path, src: &str) -> Result<T, ManifestError> {
+    toml::from_str(src).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        invalid(file, src, offset, e.message().trim().to_owned())
+    })
+}
+
+/// Parses and checks one tenant manifest: syntax, types, cross-references, the logo.
+pub fn parse_manifest(file: &Path, src: &str) -> Result<ParsedManifest, ManifestError> {
+    let manifest: Manifest = from_toml(file, src)?;
+    let at_key = |needle: &str| src.find(needle).unwrap_or(0);
+
+    if file.file_stem().and_then(|s| s.to_str()) != Some(manifest.slug.as_str()) {
+        return Err(invalid(
+            file,
+            src,
+            at_key("slug"),
+            format!(
+                "the file must be named after the slug: {}.toml",
+                manifest.slug
+            ),
+        ));
+    }
+    let tariff_codes: Vec<&str> = manifest.tariffs.iter().map(|t| t.code.as_str()).collect();
+    for (i, t) in manifest.tariffs.iter().enumerate() {
+        if tariff_codes[..i].contains(&t.code.as_str()) {
+            return Err(invalid(
+                file,
+                src,
+                at_key(&format!("\"{}\"", t.code)),
+                format!("tariff code {:?} is declared twice", t.code),
+            ));
+        }
+        if t.monthly_price.0 < 0 || t.speed_mbps <= 0 {
+            return Err(invalid(
+                file,
+                src,
+                at_key(&format!("\"{}\"", t.code)),
+                "a tariff needs a price >= 0 and a speed > 0".into(),
+            ));
+        }
+    }
+    let mut accounts: Vec<&str> = Vec::new();
+    for s in &manifest.subscribers {
+        if accounts.contains(&s.account_number.as_str()) {
+            return Err(invalid(
+                file,
+                src,
+                at_key(&format!("\"{}\"", s.account_number)),
+                format!("account number {:?} is declared twice", s.account_number),
+            ));
+        }
+        accounts.push(&s.account_number);
+        if let Some(tariff) = &s.tariff {
+            if !tariff_codes.contains(&tariff.get_ref().as_str()) {
+                return Err(invalid(
+                    file,
+                    src,
+                    tariff.span().start,
+                    format!(
+                        "unknown tariff {:?}; declared tariffs: {}",
+                        tariff.get_ref(),
+                        tariff_codes.join(", ")
+                    ),
+                ));
+            }
+        }
+        if kabinet_billing::AccountStatus::parse(&s.status).is_none() {
+            return Err(invalid(
+                file,
+                src,
+                at_key(&format!("\"{}\"", s.account_number)),
+                format!(
+                    "status {:?} is not one of active, blocked, suspended",
+                    s.status
+                ),
+            ));
+        }
+    }
+    let logo_data_url = match &manifest.branding.logo {
+        Some(rel) => Some(read_logo(file, rel).map_err(|message| {
+            invalid(file, src, at_key("logo"), message)
+        })?),
+        None => None,
+    };
+    Ok(ParsedManifest {
+        file: file.to_owned(),
+        manifest,
+        logo_data_url,
+    })
+}
+
+const LOGO_MAX_BYTES: usize = 100 * 1024;
+
+fn read_logo(manifest_file: &Path, rel: &str) -> Result<String, String> {
+    let path = manifest_file
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(rel);
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.len() > LOGO_MAX_BYTES {
+        return Err(format!("the logo is over {} KiB", LOGO_MAX_BYTES / 1024));
+    }
+    // Type by content, not by name.
+    let mime = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        "image/png"
+    } else if std::str::from_utf8(&bytes).is_ok_and(|s| s.contains("<svg")) {
+        "image/svg+xml"
+    } else {
+        return Err("the logo must be a PNG or SVG file".into());
+    };
+    Ok(format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(&bytes)))
+}
+
+pub fn parse_platform_manifest(file: &Path, src: &str) -> Result<PlatformManifest, ManifestError> {
+    from_toml(file, src)
+}
+
+/// Every manifest in `dir`: `_platform.toml` (optional) and one `<slug>.toml` per tenant.
+/// All files are parsed before anything is applied, so one bad file writes nothing.
+pub fn load_dir(
+    dir: &Path,
+) -> Result<(Option<PlatformManifest>, Vec<ParsedManifest>), Vec<ManifestError>> {
+    let mut errors = Vec::new();
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect(),
+        Err(e) => {
+            return Err(vec![ManifestError::File {
+                file: dir.to_owned(),
+                message: e.to_string(),
+            }]);
+        }
+    };
+    files.sort();
+    let mut platform = None;
+    let mut tenants = Vec::new();
+    for file in files {
+        let src = match std::fs::read_to_string(&file) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(ManifestError::File {
+                    file,
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        if file.file_name().is_some_and(|n| n == "_platform.toml") {
+            match parse_platform_manifest(&file, &src) {
+                Ok(p) => platform = Some(p),
+                Err(e) => errors.push(e),
+            }
+        } else {
+            match parse_manifest(&file, &src) {
+                Ok(m) => tenants.push(m),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok((platform, tenants))
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r##"
+slug = "acme"
+display_name = "Acme Net"
+saas_plan = "starter"
+currency = "RUB"
+
+[branding]
+primary_color = "#112233"
+
+[[tariffs]]
+code = "home"
+name = "Home"
+monthly_price = "500.00"
+speed_mbps = 100
+
+[[subscribers]]
+account_number = "1"
+full_name = "A B"
+tariff = "home"
+balance = "10.50"
+"##;
+
+    fn parse(src: &str) -> Result<ParsedManifest, ManifestError> {
+        parse_manifest(Path::new("tenants/acme.toml"), src)
+    }
+
+    #[test]
+    fn a_good_manifest_parses() {
+        let m = parse(GOOD).expect("parses").manifest;
+        assert_eq!(m.subscribers[0].balance, Amount(1050));
+        assert_eq!(m.tariffs[0].monthly_price, Amount(50_000));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let src = GOOD.replace("primary_color = \"#112233\"", "primary_color = \"blue\"");
+        let err = parse(&src).expect_err("bad colour").to_string();
+        assert!(err.starts_with("tenants/acme.toml:7:"), "{err}");
+        assert!(err.contains("branding.primary_color"), "{err}");
+
+        let src = GOOD.replace("tariff = \"home\"", "tariff = \"gold\"");
+        let err = parse(&src).expect_err("unknown tariff").to_string();
+        assert!(err.contains(":19:") && err.contains("subscribers.tariff") && err.contains("gold"), "{err}");
+
+        let src = GOOD.replace("saas_plan", "saas_plna");
+        let err = parse(&src).expect_err("unknown field").to_string();
+        assert!(err.contains("saas_plna"), "{err}");
+
+        let src = GOOD.replace("balance = \"10.50\"", "balance = 10.5");
+        let err = parse(&src).expect_err("float").to_string();
+        assert!(err.contains("subscribers.balance") && err.contains("strings"), "{err}");
+    }
+
+    #[test]
+    fn the_file_must_match_the_slug() {
+        let err = parse_manifest(Path::new("tenants/other.toml"), GOOD).expect_err("mismatch");
+        assert!(err.to_string().contains("acme.toml"));
+    }
+}

@@ -1,0 +1,15 @@
+//! Tenancy: the ISPs on the platform, the hosts that lead to them, their branding and plan.
+//!
+//! Owns the `tenants` and `tenant_hosts` platform tables. [`Directory`] answers "which tenant is
+//! this Host?" from a moka cache that every node drops when PostgreSQL announces a change.
+//! Provisioning writes through [`upsert_tenant`]; the gateway reads through [`Directory`].
+
+mod directory;
+mod model;
+mod repo;
+
+pub use directory::{Directory, Site};
+pub use model::{Branding, Host, HostError, Locale, Slug, SlugError, Tenant, TenantStatus};
+pub use repo::{
+    TenancyError, TenantSpec, find_tenant_by_slug, list_tenants, tenant_hosts, upsert_tenant,
+};

@@ -1,0 +1,64 @@
+// Names for the shapes the UI talks about, derived from *paths* rather than from
+// `components["schemas"]` so that the backend may rename its schemas without breaking the web.
+import type { paths } from "./schema";
+
+type SuccessStatus = 200 | 201;
+type SuccessBody<Operation> = Operation extends { responses: infer R }
+  ? {
+      [S in keyof R & SuccessStatus]: R[S] extends { content: infer C } ? C[keyof C] : never;
+    }[keyof R & SuccessStatus]
+  : never;
+
+/** The JSON body of a path's success answer, whatever media type string the spec uses. */
+type ApiData<P extends keyof paths, M extends keyof paths[P]> = SuccessBody<paths[P][M]>;
+
+export type Site = ApiData<"/api/v1/site", "get">;
+export type Branding = NonNullable<Site["branding"]>;
+export type Locale = Branding["default_locale"];
+export type SessionInfo = ApiData<"/api/v1/session", "get">;
+export type PrincipalKind = SessionInfo["kind"];
+
+export type Money = Dashboard["account"]["balance"];
+export type Dashboard = ApiData<"/api/v1/me/dashboard", "get">;
+export type AccountStatus = Dashboard["account"]["status"];
+
+export type TicketSummary = ApiData<"/api/v1/me/tickets", "get">["items"][number];
+export type TicketDetail = ApiData<"/api/v1/me/tickets/{id}", "get">;
+export type TicketMessage = TicketDetail["messages"][number];
+export type TicketStatus = TicketSummary["status"];
+export type TicketCategory = TicketSummary["category"];
+
+export type ConsoleTicketPage = ApiData<"/api/v1/console/tickets", "get">;
+export type ConsoleTicketSummary = ConsoleTicketPage["items"][number];
+export type ConsoleTicketDetail = ApiData<"/api/v1/console/tickets/{id}", "get">;
+
+export type TenantSummary = ApiData<"/api/v1/platform/tenants", "get">["items"][number];
+export type TenantStatus = TenantSummary["status"];
+
+// Enumerations the UI must list in full (selects, filters). Keyed records make the compiler
+// complain here when the API adds or drops a value; the numbers are display order.
+const CATEGORY_ORDER: Record<TicketCategory, number> = {
+  connectivity: 0,
+  speed: 1,
+  payments: 2,
+  tariff: 3,
+  addons: 4,
+  equipment: 5,
+  complaint: 6,
+  account_security: 7,
+  other: 8,
+};
+const STATUS_ORDER: Record<TicketStatus, number> = {
+  new: 0,
+  open: 1,
+  waiting_on_customer: 2,
+  resolved: 3,
+  closed: 4,
+};
+
+function ordered<K extends string>(order: Record<K, number>): readonly K[] {
+  return (Object.keys(order) as K[]).sort((a, b) => order[a] - order[b]);
+}
+
+export const TICKET_CATEGORIES = ordered(CATEGORY_ORDER);
+export const TICKET_STATUSES = ordered(STATUS_ORDER);

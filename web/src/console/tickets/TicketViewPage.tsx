@@ -1,0 +1,71 @@
+import { useTranslation } from "react-i18next";
+import { Link, useParams } from "react-router";
+import { ApiError } from "../../api/client";
+import { usePageTitle } from "../../shared/site/site";
+import { ReplyForm } from "../../shared/tickets/ReplyForm";
+import { TicketHeader } from "../../shared/tickets/TicketHeader";
+import { TicketThread } from "../../shared/tickets/TicketThread";
+import { ErrorNotice } from "../../shared/ui/ErrorNotice";
+import { Loading } from "../../shared/ui/Loading";
+import { useConsoleTicket, useReplyToTicket } from "./tickets";
+
+export function TicketViewPage() {
+  const { id = "" } = useParams();
+  const { t } = useTranslation();
+  const ticket = useConsoleTicket(id);
+  const reply = useReplyToTicket(id);
+  usePageTitle(ticket.data?.subject);
+  // Read-only roles may open tickets but not answer; the API says so with 403.
+  const forbidden = reply.error instanceof ApiError && reply.error.status === 403;
+
+  return (
+    <div className="stack narrow">
+      <Link to="/console/tickets" className="back-link">
+        ← {t("console.queue.backToQueue")}
+      </Link>
+      {ticket.isPending && <Loading />}
+      {ticket.isError && (
+        <ErrorNotice
+          error={ticket.error}
+          onRetry={() => {
+            void ticket.refetch();
+          }}
+        />
+      )}
+      {ticket.data && (
+        <article className="card ticket" data-testid="ticket" data-ticket-id={ticket.data.id}>
+          <TicketHeader
+            ticket={ticket.data}
+            extra={
+              <>
+                <div>
+                  <dt>{t("console.ticket.subscriber")}</dt>
+                  <dd data-testid="ticket-subscriber-name">{ticket.data.subscriber_name}</dd>
+                </div>
+                <div>
+                  <dt>{t("console.ticket.account")}</dt>
+                  <dd data-testid="ticket-account-number">{ticket.data.account_number}</dd>
+                </div>
+              </>
+            }
+          />
+          <h2 className="visually-hidden">{t("ticket.thread")}</h2>
+          <TicketThread messages={ticket.data.messages} viewer="staff" />
+          {forbidden && (
+            <p className="notice notice--warning" role="alert" data-testid="reply-forbidden">
+              {t("console.ticket.replyForbidden")}
+            </p>
+          )}
+          <ReplyForm
+            pending={reply.isPending}
+            error={forbidden ? null : reply.error}
+            disabled={forbidden}
+            onSubmit={(body, done) => {
+              reply.mutate(body, { onSuccess: done });
+            }}
+          />
+        </article>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,27 @@
+import { useTranslation } from "react-i18next";
+import { NavLink, Route, Routes } from "react-router";
+import { SessionGate } from "../shared/session/SessionGate";
+import { AppShell } from "../shared/ui/AppShell";
+import { NotFound } from "../shared/ui/NotFound";
+import { OperatorSignIn } from "./auth/OperatorSignIn";
+import { TenantsPage } from "./tenants/TenantsPage";
+
+/** The SaaS operator's console on the platform host. */
+export function PlatformArea() {
+  const { t } = useTranslation();
+  const nav = (
+    <NavLink to="/" end>
+      {t("platform.tenants.title")}
+    </NavLink>
+  );
+  return (
+    <AppShell home="/" area={t("platform.title")} nav={nav}>
+      <SessionGate kind="operator" signIn={<OperatorSignIn />}>
+        <Routes>
+          <Route index element={<TenantsPage />} />
+          <Route path="*" element={<NotFound home="/" />} />
+        </Routes>
+      </SessionGate>
+    </AppShell>
+  );
+}

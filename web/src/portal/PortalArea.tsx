@@ -1,0 +1,38 @@
+import { useTranslation } from "react-i18next";
+import { NavLink, Route, Routes } from "react-router";
+import { SessionGate } from "../shared/session/SessionGate";
+import { AppShell } from "../shared/ui/AppShell";
+import { NotFound } from "../shared/ui/NotFound";
+import { SubscriberSignIn } from "./auth/SubscriberSignIn";
+import { DashboardPage } from "./dashboard/DashboardPage";
+import { NewTicketPage } from "./tickets/NewTicketPage";
+import { TicketListPage } from "./tickets/TicketListPage";
+import { TicketPage } from "./tickets/TicketPage";
+
+/** The subscriber's cabinet, served at the root of a tenant host. */
+export function PortalArea() {
+  const { t } = useTranslation();
+  const nav = (
+    <>
+      <NavLink to="/" end data-testid="nav-overview">
+        {t("portal.nav.overview")}
+      </NavLink>
+      <NavLink to="/tickets" data-testid="nav-tickets">
+        {t("portal.nav.tickets")}
+      </NavLink>
+    </>
+  );
+  return (
+    <AppShell home="/" nav={nav}>
+      <SessionGate kind="subscriber" signIn={<SubscriberSignIn />}>
+        <Routes>
+          <Route index element={<DashboardPage />} />
+          <Route path="tickets" element={<TicketListPage />} />
+          <Route path="tickets/new" element={<NewTicketPage />} />
+          <Route path="tickets/:id" element={<TicketPage />} />
+          <Route path="*" element={<NotFound home="/" />} />
+        </Routes>
+      </SessionGate>
+    </AppShell>
+  );
+}

@@ -1,0 +1,107 @@
+import { useState, type FormEvent } from "react";
+import { useTranslation } from "react-i18next";
+import { Link, useNavigate } from "react-router";
+import { TICKET_CATEGORIES, type TicketCategory } from "../../api/types";
+import { usePageTitle } from "../../shared/site/site";
+import { ErrorNotice } from "../../shared/ui/ErrorNotice";
+import { Field } from "../../shared/ui/Field";
+import { useOpenTicket } from "./tickets";
+
+export function NewTicketPage() {
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  usePageTitle(t("portal.tickets.newTitle"));
+  const openTicket = useOpenTicket();
+  const [category, setCategory] = useState<TicketCategory | "">("");
+  const [subject, setSubject] = useState("");
+  const [description, setDescription] = useState("");
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    if (category === "") return;
+    openTicket.mutate(
+      { category, subject: subject.trim(), description: description.trim() },
+      {
+        onSuccess: (ticket) => {
+          void navigate(`/tickets/${ticket.id}`);
+        },
+      },
+    );
+  }
+
+  return (
+    <div className="stack narrow">
+      <Link to="/tickets" className="back-link">
+        ← {t("portal.tickets.backToList")}
+      </Link>
+      <section className="card" aria-labelledby="new-ticket-title">
+        <h1 id="new-ticket-title">{t("portal.tickets.newTitle")}</h1>
+        <p className="muted">{t("portal.tickets.newIntro")}</p>
+        <form className="form" onSubmit={submit} data-testid="new-ticket-form">
+          <Field label={t("ticket.category")}>
+            {(control) => (
+              <select
+                {...control}
+                required
+                value={category}
+                onChange={(e) => {
+                  setCategory(e.target.value as TicketCategory | "");
+                }}
+                data-testid="new-ticket-category"
+              >
+                <option value="" disabled>
+                  {t("ticket.chooseCategory")}
+                </option>
+                {TICKET_CATEGORIES.map((c) => (
+                  <option key={c} value={c}>
+                    {t(`ticket.categories.${c}`)}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label={t("ticket.subject")} hint={t("portal.tickets.subjectHint")}>
+            {(control) => (
+              <input
+                {...control}
+                type="text"
+                required
+                maxLength={200}
+                value={subject}
+                onChange={(e) => {
+                  setSubject(e.target.value);
+                }}
+                data-testid="new-ticket-subject"
+              />
+            )}
+          </Field>
+          <Field label={t("ticket.description")} hint={t("portal.tickets.descriptionHint")}>
+            {(control) => (
+              <textarea
+                {...control}
+                rows={6}
+                required
+                value={description}
+                onChange={(e) => {
+                  setDescription(e.target.value);
+                }}
+                data-testid="new-ticket-description"
+              />
+            )}
+          </Field>
+          {openTicket.isError && <ErrorNotice error={openTicket.error} />}
+          <div className="form__actions">
+            <button
+              type="submit"
+              className="button button--primary"
+              disabled={openTicket.isPending}
+              data-testid="new-ticket-submit"
+            >
+              {openTicket.isPending ? t("portal.tickets.submitting") : t("portal.tickets.submit")}
+            </button>
+          </div>
+        </form>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,45 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, data } from "../../api/client";
+import type { TicketCategory } from "../../api/types";
+
+// The subscriber's own tickets. Query keys live next to the hooks that fill them.
+const ticketsKey = ["me", "tickets"] as const;
+const ticketKey = (id: string) => [...ticketsKey, id] as const;
+
+export function useMyTickets() {
+  return useQuery({
+    queryKey: ticketsKey,
+    queryFn: () => data(api.GET("/api/v1/me/tickets")),
+  });
+}
+
+export function useMyTicket(id: string) {
+  return useQuery({
+    queryKey: ticketKey(id),
+    queryFn: () => data(api.GET("/api/v1/me/tickets/{id}", { params: { path: { id } } })),
+  });
+}
+
+export function useOpenTicket() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { category: TicketCategory; subject: string; description: string }) =>
+      data(api.POST("/api/v1/me/tickets", { body })),
+    onSuccess: (ticket) => {
+      client.setQueryData(ticketKey(ticket.id), ticket);
+      // The list and the dashboard's open-ticket count are now stale.
+      void client.invalidateQueries({ queryKey: ["me"] });
+    },
+  });
+}
+
+export function useReplyToMyTicket(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: string) =>
+      data(api.POST("/api/v1/me/tickets/{id}/messages", { params: { path: { id } }, body: { body } })),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: ticketsKey });
+    },
+  });
+}

@@ -1,0 +1,44 @@
+import { useTranslation } from "react-i18next";
+import type { Money } from "../../api/types";
+
+const fractionDigitsCache = new Map<string, number>();
+
+/** ISO 4217 minor-unit exponent (RUB 2, JPY 0, BHD 3) as the runtime's Intl knows it. */
+function minorUnitDigits(currency: string): number {
+  let digits = fractionDigitsCache.get(currency);
+  if (digits === undefined) {
+    digits =
+      new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    fractionDigitsCache.set(currency, digits);
+  }
+  return digits;
+}
+
+export function formatMoney(money: Money, locale: string): string {
+  const digits = minorUnitDigits(money.currency);
+  return new Intl.NumberFormat(locale, {
+    style: "currency",
+    currency: money.currency,
+    // "₽1,234.50" rather than "RUB 1,234.50" in English.
+    currencyDisplay: "narrowSymbol",
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(money.minor / 10 ** digits);
+}
+
+export function formatDateTime(iso: string, locale: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(date);
+}
+
+/** Formatters bound to the language on screen; re-renders when the visitor switches it. */
+export function useFormat() {
+  const { i18n } = useTranslation();
+  const locale = i18n.resolvedLanguage ?? "en";
+  return {
+    money: (money: Money) => formatMoney(money, locale),
+    dateTime: (iso: string) => formatDateTime(iso, locale),
+    number: (value: number) => new Intl.NumberFormat(locale).format(value),
+  };
+}

@@ -1,0 +1,59 @@
+import { useId, useState, type FormEvent } from "react";
+import { useTranslation } from "react-i18next";
+import { ErrorNotice } from "../ui/ErrorNotice";
+
+/** The reply box under a ticket thread; clears itself once the reply is accepted. */
+export function ReplyForm({
+  pending,
+  error,
+  disabled = false,
+  onSubmit,
+}: {
+  pending: boolean;
+  error: unknown;
+  disabled?: boolean;
+  onSubmit: (body: string, done: () => void) => void;
+}) {
+  const { t } = useTranslation();
+  const id = useId();
+  const [body, setBody] = useState("");
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    const text = body.trim();
+    if (text === "") return;
+    onSubmit(text, () => {
+      setBody("");
+    });
+  }
+
+  return (
+    <form className="form reply" onSubmit={submit} data-testid="reply-form">
+      <label htmlFor={id} className="field__label">
+        {t("ticket.reply")}
+      </label>
+      <textarea
+        id={id}
+        rows={4}
+        required
+        disabled={disabled}
+        value={body}
+        onChange={(e) => {
+          setBody(e.target.value);
+        }}
+        data-testid="reply-body"
+      />
+      {error != null && <ErrorNotice error={error} />}
+      <div className="form__actions">
+        <button
+          type="submit"
+          className="button button--primary"
+          disabled={disabled || pending || body.trim() === ""}
+          data-testid="reply-submit"
+        >
+          {pending ? t("ticket.replySending") : t("ticket.replySubmit")}
+        </button>
+      </div>
+    </form>
+  );
+}

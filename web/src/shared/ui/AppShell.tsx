@@ -1,0 +1,93 @@
+import type { ReactNode } from "react";
+import { useTranslation } from "react-i18next";
+import { Link } from "react-router";
+import { useBranding } from "../site/site";
+import { useSession, useSignOut } from "../session/session";
+import { LanguageSwitcher } from "./LanguageSwitcher";
+import "./shell.css";
+
+/**
+ * Header (brand, navigation, language, who is signed in), page body and footer with the
+ * ISP's support contacts. Used by all three areas; `area` names the product part under the brand.
+ */
+export function AppShell({
+  home,
+  area,
+  nav,
+  children,
+}: {
+  home: string;
+  area?: string;
+  nav?: ReactNode;
+  children: ReactNode;
+}) {
+  const { t } = useTranslation();
+  const branding = useBranding();
+  const session = useSession().data;
+  const signOut = useSignOut();
+  const name = branding?.name ?? "Kabinet";
+
+  return (
+    <div className="shell">
+      <header className="shell__header">
+        <div className="shell__bar">
+          <Link to={home} className="brand" data-testid="brand">
+            {branding?.logo_url ? (
+              <img className="brand__logo" src={branding.logo_url} alt="" />
+            ) : (
+              <span className="brand__mark" aria-hidden="true">
+                {name.slice(0, 1).toUpperCase()}
+              </span>
+            )}
+            <span className="brand__text">
+              <span className="brand__name" data-testid="brand-name">
+                {name}
+              </span>
+              {area && <span className="brand__area">{area}</span>}
+            </span>
+          </Link>
+          <div className="shell__tools">
+            <LanguageSwitcher />
+            {session && (
+              <>
+                <span className="shell__user" title={t("common.signedInAs", { name: session.display_name })}>
+                  {session.display_name}
+                </span>
+                <button
+                  type="button"
+                  className="button button--ghost button--small"
+                  data-testid="sign-out"
+                  disabled={signOut.isPending}
+                  onClick={() => {
+                    signOut.mutate();
+                  }}
+                >
+                  {t("common.signOut")}
+                </button>
+              </>
+            )}
+          </div>
+        </div>
+        {nav && session && (
+          <nav className="shell__nav" aria-label={t("common.mainNav")}>
+            {nav}
+          </nav>
+        )}
+      </header>
+      <main className="shell__main" id="main">
+        {children}
+      </main>
+      <footer className="shell__footer">
+        {branding && (branding.support_phone ?? branding.support_email) && (
+          <p>
+            <span>{t("support.contacts")}: </span>
+            {branding.support_phone && <a href={`tel:${branding.support_phone}`}>{branding.support_phone}</a>}
+            {branding.support_phone && branding.support_email && " · "}
+            {branding.support_email && <a href={`mailto:${branding.support_email}`}>{branding.support_email}</a>}
+          </p>
+        )}
+        {branding && <p className="shell__powered">{t("common.poweredBy")}</p>}
+      </footer>
+    </div>
+  );
+}
