@@ -1,13 +1,20 @@
-// The walking skeleton, end to end in a real browser, for two ISPs on one deployment:
-// a subscriber opens a ticket, that ISP's staff answers it, the subscriber reads the answer,
-// and the other ISP's staff never sees it.
+// The walking skeleton, end to end in a real browser, for two ISPs and the operator on one
+// deployment: a subscriber opens a ticket, that ISP's staff answers it, the subscriber reads the
+// answer, a read-only colleague may look but not answer, the other ISP never sees it, and the
+// operator lists both ISPs. Screenshots of every screen at 1280x800 and 390x844 go to
+// e2e/screenshots/ (git-ignored; keep them as CI artifacts).
 //
-//   npm run test:e2e                       (backend on :8080 serving web/dist)
-//   KABINET_URL_TEMPLATE=http://{slug}.localhost:5173 npm run test:e2e   (against vite dev)
+// Run through `npm run test:e2e` (e2e/run.mjs: summary line, exit code, watchdog).
 //
+// Assumes only what `tenants/*.toml` seeds (accounts, tariffs), never which tickets exist: every
+// run makes its own uniquely named tickets, so it works on a fresh database and on a used one,
+// and runs may repeat against the same deployment.
+//
+// Env: KABINET_URL_TEMPLATE (default http://{slug}.localhost:8080; the operator is {slug}=admin),
+//      CHROMIUM_PATH (default /usr/bin/chromium).
 // Chromium resolves *.localhost to loopback by itself, so no /etc/hosts entries are needed.
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
+import { access, mkdir } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
 
@@ -17,54 +24,87 @@ const SCREENSHOTS = new URL("./screenshots/", import.meta.url).pathname;
 const PASSWORD = "demo-password";
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
+const VIEWPORTS = { desktop: DESKTOP, phone: PHONE };
+// Bounded everywhere: one browser action, one navigation, one step.
+const ACTION_TIMEOUT = 15_000;
+const NAVIGATION_TIMEOUT = 20_000;
+const STEP_TIMEOUT = 90_000;
 
 const ISPS = [
-  { slug: "demo", subscriber: "100001", staff: "owner@demo.example" },
+  { slug: "demo", subscriber: "100001", staff: "owner@demo.example", viewer: "viewer@demo.example" },
   { slug: "northnet", subscriber: "200001", staff: "owner@northnet.example" },
 ];
+const PLATFORM = { slug: "admin", operator: "operator@kabinet.example" };
 
 const urlFor = (slug, path = "/") => URL_TEMPLATE.replace("{slug}", slug) + path;
 const runId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
 
 /** @type {import("playwright-core").Browser} */
 let browser;
+const openContexts = new Set();
 
 before(async () => {
   await mkdir(SCREENSHOTS, { recursive: true });
+  await access(CHROMIUM).catch(() => {
+    throw new Error(`no Chromium at ${CHROMIUM}; set CHROMIUM_PATH`);
+  });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
+    timeout: 30_000,
     args: [
       "--no-sandbox",
       "--disable-gpu",
+      "--disable-dev-shm-usage",
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
       "--no-first-run",
     ],
   });
+  // Fail fast and say why when nothing answers, rather than timing out on a sign-in form.
+  const page = await newPage(DESKTOP);
+  try {
+    const url = urlFor(ISPS[0].slug, "/api/v1/site");
+    const response = await page.goto(url, { timeout: 10_000 }).catch((error) => {
+      throw new Error(`backend not reachable at ${url} (${error.message.split("\n")[0]}); start \`kabinet serve\``);
+    });
+    assert.equal(response?.status(), 200, `GET ${url} answers 200`);
+  } finally {
+    await closePage(page);
+  }
 });
 
 after(async () => {
+  await Promise.allSettled([...openContexts].map((c) => c.close()));
   await browser?.close();
 });
 
 async function newPage(viewport, storageState) {
+  const phone = viewport.width < 600;
   const context = await browser.newContext({
     viewport,
     storageState,
-    isMobile: viewport.width < 600,
-    hasTouch: viewport.width < 600,
-    deviceScaleFactor: viewport.width < 600 ? 2 : 1,
+    isMobile: phone,
+    hasTouch: phone,
+    deviceScaleFactor: phone ? 2 : 1,
     locale: "ru-RU",
+    timezoneId: "Europe/Moscow",
   });
-  context.setDefaultTimeout(15_000);
+  context.setDefaultTimeout(ACTION_TIMEOUT);
+  context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT);
+  openContexts.add(context);
+  context.on("close", () => openContexts.delete(context));
   return context.newPage();
 }
 
-async function signIn(page, url, identifier) {
+async function closePage(page) {
+  await page?.context().close();
+}
+
+async function signIn(page, url, identifier, password = PASSWORD) {
   await page.goto(url);
   await page.getByTestId("login-identifier").fill(identifier);
-  await page.getByTestId("login-password").fill(PASSWORD);
+  await page.getByTestId("login-password").fill(password);
   await page.getByTestId("login-submit").click();
 }
 
@@ -83,8 +123,57 @@ async function findInQueue(page, subject) {
   return null;
 }
 
-async function screenshot(page, name) {
-  await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
+/**
+ * Opens `url` at both sizes with the given session (a storage state; none = signed out), waits
+ * for `ready`, and saves `<name>-desktop.png` and `<name>-phone.png`.
+ */
+async function screenshots(name, url, storageState, ready) {
+  for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+    const page = await newPage(viewport, storageState);
+    try {
+      await page.goto(url);
+      await ready(page);
+      await page.evaluate(() => document.fonts.ready);
+      await page.screenshot({ path: `${SCREENSHOTS}${name}-${size}.png`, fullPage: true });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${name} at ${size}: page is ${overflow}px wider than the screen`);
+    } finally {
+      await closePage(page);
+    }
+  }
+}
+
+/**
+ * A test in a flow whose steps build on each other: once one fails, the rest are skipped (not
+ * failed with follow-on errors), and the failing page is saved as `FAILED-<flow>-<n>.png`.
+ */
+function flow(name) {
+  let broken = false;
+  let n = 0;
+  const pages = [];
+  return {
+    pages,
+    step(title, fn) {
+      const index = ++n;
+      test(title, { timeout: STEP_TIMEOUT }, async (t) => {
+        if (broken) {
+          t.skip("an earlier step of this flow failed");
+          return;
+        }
+        try {
+          await fn();
+        } catch (error) {
+          broken = true;
+          await Promise.allSettled(
+            pages
+              .filter((p) => p && !p.isClosed())
+              .map((p, i) => p.screenshot({ path: `${SCREENSHOTS}FAILED-${name}-${index}-${i}.png`, fullPage: true })),
+          );
+          throw error;
+        }
+      });
+    },
+  };
 }
 
 /** Per ISP: what the steps hand to each other. */
@@ -96,14 +185,28 @@ for (const isp of ISPS) {
       subject: `E2E ${isp.slug} ${runId}`,
       reply: `Staff reply for ${isp.slug} ${runId}`,
     });
+    const f = flow(isp.slug);
 
     after(async () => {
-      await s.subscriber?.context().close();
-      await s.staff?.context().close();
+      await closePage(s.subscriber);
+      await closePage(s.staff);
     });
 
-    test("subscriber signs in and sees balance, tariff and the ISP's name", async () => {
+    f.step("subscriber sign-in page shows the ISP and refuses a wrong password", async () => {
+      await screenshots(`${isp.slug}-signin`, urlFor(isp.slug, "/"), undefined, (p) =>
+        p.getByTestId("login-form").waitFor(),
+      );
       const page = (s.subscriber = await newPage(DESKTOP));
+      f.pages.push(page);
+      // An account that does not exist, unique per run, so no throttling bucket ever fills up.
+      await signIn(page, urlFor(isp.slug, "/"), `nobody-${runId}`, "wrong-password");
+      const notice = page.getByTestId("error-notice");
+      await notice.waitFor();
+      assert.equal(await notice.getAttribute("data-code"), "invalid_credentials");
+    });
+
+    f.step("subscriber signs in and sees balance, tariff and the ISP's name", async () => {
+      const page = s.subscriber;
       await signIn(page, urlFor(isp.slug, "/"), isp.subscriber);
 
       const balance = page.getByTestId("dashboard-balance");
@@ -115,10 +218,10 @@ for (const isp of ISPS) {
       assert.equal(site.kind, "tenant");
       assert.equal(site.branding.slug, isp.slug);
       assert.equal((await page.getByTestId("brand-name").innerText()).trim(), site.branding.name);
-      await screenshot(page, `${isp.slug}-dashboard-desktop`);
+      s.session = await page.context().storageState();
     });
 
-    test("subscriber opens a ticket and finds it in the list", async () => {
+    f.step("subscriber opens a ticket and finds it in the list", async () => {
       const page = s.subscriber;
       await page.getByTestId("dashboard-new-ticket").click();
       await page.getByTestId("new-ticket-category").selectOption("connectivity");
@@ -135,13 +238,13 @@ for (const isp of ISPS) {
       await page.getByTestId("ticket-row").filter({ hasText: s.subject }).waitFor();
     });
 
-    test("staff finds the ticket in the console queue and replies", async () => {
+    f.step("staff finds the ticket in the console queue and replies", async () => {
       const page = (s.staff = await newPage(DESKTOP));
+      f.pages.push(page);
       await signIn(page, urlFor(isp.slug, "/console"), isp.staff);
 
       const row = await findInQueue(page, s.subject);
       assert.ok(row, `ticket "${s.subject}" is in ${isp.slug}'s queue`);
-      await screenshot(page, `${isp.slug}-console-desktop`);
       await row.getByTestId("console-ticket-link").click();
 
       await page.getByTestId("ticket-subject").filter({ hasText: s.subject }).waitFor();
@@ -149,32 +252,63 @@ for (const isp of ISPS) {
       await page.getByTestId("reply-body").fill(s.reply);
       await page.getByTestId("reply-submit").click();
       await page.getByTestId("message-body").filter({ hasText: s.reply }).waitFor();
+      s.staffSession = await page.context().storageState();
     });
 
-    test("subscriber reloads the ticket and reads the reply", async () => {
+    f.step("subscriber reloads the ticket and reads the reply", async () => {
       const page = s.subscriber;
       await page.goto(s.ticketUrl);
       await page.getByTestId("message-body").filter({ hasText: s.reply }).waitFor();
+      const staffMessage = page.locator('[data-testid="ticket-message"][data-author-kind="staff"]');
+      assert.ok((await staffMessage.count()) >= 1, "the reply is shown as the staff's");
     });
 
-    test("dashboard and console look right on a phone", async () => {
-      const phone = await newPage(PHONE, await s.subscriber.context().storageState());
-      await phone.goto(urlFor(isp.slug, "/"));
-      await phone.getByTestId("dashboard-balance").waitFor();
-      await screenshot(phone, `${isp.slug}-dashboard-phone`);
-      await phone.context().close();
-
-      const staffPhone = await newPage(PHONE, await s.staff.context().storageState());
-      await staffPhone.goto(urlFor(isp.slug, "/console"));
-      await staffPhone.getByTestId("console-ticket-row").first().waitFor();
-      await screenshot(staffPhone, `${isp.slug}-console-phone`);
-      await staffPhone.context().close();
+    f.step("screens at desktop and phone size", async () => {
+      const reply = (p) => p.getByTestId("message-body").filter({ hasText: s.reply }).waitFor();
+      await screenshots(`${isp.slug}-dashboard`, urlFor(isp.slug, "/"), s.session, (p) =>
+        p.getByTestId("dashboard-balance").waitFor(),
+      );
+      await screenshots(`${isp.slug}-tickets`, urlFor(isp.slug, "/tickets"), s.session, (p) =>
+        p.getByTestId("ticket-row").filter({ hasText: s.subject }).waitFor(),
+      );
+      await screenshots(`${isp.slug}-ticket`, s.ticketUrl, s.session, reply);
+      await screenshots(`${isp.slug}-console-queue`, urlFor(isp.slug, "/console/tickets"), s.staffSession, (p) =>
+        p.getByTestId("console-ticket-row").first().waitFor(),
+      );
+      await screenshots(`${isp.slug}-console-ticket`, urlFor(isp.slug, `/console/tickets/${s.ticketId}`), s.staffSession, reply);
     });
+
+    if (isp.viewer) {
+      f.step("a read-only colleague reads the ticket but cannot reply", async () => {
+        const page = await newPage(DESKTOP);
+        f.pages.push(page);
+        try {
+          await signIn(page, urlFor(isp.slug, `/console/tickets/${s.ticketId}`), isp.viewer);
+          await page.getByTestId("message-body").filter({ hasText: s.reply }).waitFor();
+          await page.getByTestId("reply-forbidden").waitFor();
+          assert.equal(await page.getByTestId("reply-form").count(), 0, "no reply box for a read-only role");
+
+          const status = await page.evaluate(async (id) => {
+            const session = await fetch("/api/v1/session").then((r) => r.json());
+            const response = await fetch(`/api/v1/console/tickets/${id}/replies`, {
+              method: "POST",
+              headers: { "Content-Type": "application/json", "X-CSRF-Token": session.csrf_token },
+              body: JSON.stringify({ body: "must not be accepted" }),
+            });
+            return response.status;
+          }, s.ticketId);
+          assert.equal(status, 403, "the API refuses the reply too");
+          await page.screenshot({ path: `${SCREENSHOTS}${isp.slug}-console-ticket-readonly-desktop.png`, fullPage: true });
+        } finally {
+          await closePage(page);
+        }
+      });
+    }
   });
 }
 
 describe("tenant isolation", () => {
-  test("northnet staff neither list nor open demo's ticket", async () => {
+  test("northnet neither lists nor opens demo's ticket", { timeout: STEP_TIMEOUT }, async () => {
     const demo = state.demo;
     assert.ok(demo?.ticketId, "the demo flow created a ticket");
     const page = await newPage(DESKTOP);
@@ -184,12 +318,34 @@ describe("tenant isolation", () => {
       assert.equal(await page.getByText(demo.subject).count(), 0);
 
       const status = await page.evaluate(
-        (id) => fetch(`/api/v1/console/tickets/${id}`, { credentials: "include" }).then((r) => r.status),
+        (id) => fetch(`/api/v1/console/tickets/${id}`).then((r) => r.status),
         demo.ticketId,
       );
       assert.equal(status, 404, "another ISP's ticket is simply not found");
+
+      await page.goto(urlFor("northnet", `/console/tickets/${demo.ticketId}`));
+      await page.getByTestId("error-notice").waitFor();
+      assert.equal(await page.getByTestId("error-notice").getAttribute("data-code"), "not_found");
     } finally {
-      await page.context().close();
+      await closePage(page);
+    }
+  });
+});
+
+describe("operator", () => {
+  test("the operator lists every ISP", { timeout: STEP_TIMEOUT }, async () => {
+    await screenshots("admin-signin", urlFor(PLATFORM.slug, "/"), undefined, (p) => p.getByTestId("login-form").waitFor());
+    const page = await newPage(DESKTOP);
+    try {
+      await signIn(page, urlFor(PLATFORM.slug, "/"), PLATFORM.operator);
+      await page.getByTestId("tenant-table").waitFor();
+      for (const isp of ISPS) {
+        await page.locator(`[data-testid="tenant-row"][data-slug="${isp.slug}"]`).waitFor();
+      }
+      const session = await page.context().storageState();
+      await screenshots("admin-tenants", urlFor(PLATFORM.slug, "/"), session, (p) => p.getByTestId("tenant-table").waitFor());
+    } finally {
+      await closePage(page);
     }
   });
 });

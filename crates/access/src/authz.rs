@@ -323,7 +323,11 @@ mod tests {
 
     #[test]
     fn read_only_cannot_reply_and_owner_can_do_everything() {
-        assert!(!Role::ReadOnly.permissions().contains(&Permission::TicketsReply));
+        assert!(
+            !Role::ReadOnly
+                .permissions()
+                .contains(&Permission::TicketsReply)
+        );
         assert_eq!(Role::Owner.permissions().len(), Permission::ALL.len());
     }
 }

@@ -212,11 +212,13 @@ pub async fn subscriber_profile(
     .bind(subscriber.as_uuid())
     .fetch_optional(tx.conn())
     .await?;
-    Ok(row.map(|(account_number, full_name, email, phone)| SubscriberProfile {
-        id: subscriber,
-        account_number,
-        full_name,
-        email,
-        phone,
-    }))
+    Ok(row.map(
+        |(account_number, full_name, email, phone)| SubscriberProfile {
+            id: subscriber,
+            account_number,
+            full_name,
+            email,
+            phone,
+        },
+    ))
 }

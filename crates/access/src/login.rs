@@ -208,8 +208,14 @@ mod tests {
 
     #[test]
     fn phones_are_normalised_to_e164() {
-        assert_eq!(normalize_phone("8 (912) 345-67-89").as_deref(), Some("+79123456789"));
-        assert_eq!(normalize_phone("+7 912 345 67 89").as_deref(), Some("+79123456789"));
+        assert_eq!(
+            normalize_phone("8 (912) 345-67-89").as_deref(),
+            Some("+79123456789")
+        );
+        assert_eq!(
+            normalize_phone("+7 912 345 67 89").as_deref(),
+            Some("+79123456789")
+        );
         assert_eq!(normalize_phone("100001"), None);
         assert_eq!(normalize_phone("user@example.com"), None);
     }

@@ -46,7 +46,10 @@ pub async fn verify_password(password: &str, stored: Option<&str>) -> Result<boo
     };
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&hash).map_err(|e| AccessError::Hashing(e.to_string()))?;
-        Ok(real && argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        Ok(real
+            && argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok())
     })
     .await
     .map_err(|e| AccessError::Hashing(e.to_string()))?
@@ -59,13 +62,24 @@ mod tests {
     #[tokio::test]
     async fn hashes_with_argon2id_and_verifies() {
         let hash = hash_password("correct horse").await.expect("hash");
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(verify_password("correct horse", Some(&hash)).await.expect("verify"));
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(
+            verify_password("correct horse", Some(&hash))
+                .await
+                .expect("verify")
+        );
         assert!(!verify_password("wrong", Some(&hash)).await.expect("verify"));
     }
 
     #[tokio::test]
     async fn a_missing_hash_never_verifies() {
-        assert!(!verify_password("kabinet-dummy-password", None).await.expect("verify"));
+        assert!(
+            !verify_password("kabinet-dummy-password", None)
+                .await
+                .expect("verify")
+        );
     }
 }

@@ -305,15 +305,23 @@ pub async fn find_operator_session(
     })
 }
 
-pub async fn revoke_operator_session(tx: &mut PlatformTx, session_id: Uuid) -> Result<(), AccessError> {
-    sqlx::query("UPDATE operator_sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL")
-        .bind(session_id)
-        .execute(tx.conn())
-        .await?;
+pub async fn revoke_operator_session(
+    tx: &mut PlatformTx,
+    session_id: Uuid,
+) -> Result<(), AccessError> {
+    sqlx::query(
+        "UPDATE operator_sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
+    )
+    .bind(session_id)
+    .execute(tx.conn())
+    .await?;
     Ok(())
 }
 
-pub async fn revoke_all_operator_sessions(tx: &mut PlatformTx, operator: Uuid) -> Result<(), AccessError> {
+pub async fn revoke_all_operator_sessions(
+    tx: &mut PlatformTx,
+    operator: Uuid,
+) -> Result<(), AccessError> {
     sqlx::query(
         "UPDATE operator_sessions SET revoked_at = now() WHERE operator_id = $1 AND revoked_at IS NULL",
     )

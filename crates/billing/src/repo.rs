@@ -179,7 +179,9 @@ pub async fn post_entry(tx: &mut TenantTx, entry: &NewEntry) -> Result<(Uuid, bo
     let same = row.try_get::<Uuid, _>("subscriber_id")? == entry.subscriber.as_uuid()
         && row.try_get::<i64, _>("amount_minor")? == entry.amount.minor;
     if !same {
-        return Err(BillingError::IdempotencyConflict(entry.idempotency_key.clone()));
+        return Err(BillingError::IdempotencyConflict(
+            entry.idempotency_key.clone(),
+        ));
     }
     Ok((row.try_get("id")?, false))
 }

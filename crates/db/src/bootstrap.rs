@@ -10,8 +10,14 @@ use crate::{APP_ROLE, DbError, OWNER_ROLE};
 pub async fn ensure_roles(admin_url: &str) -> Result<(), DbError> {
     let mut conn = PgConnection::connect(admin_url).await?;
     for (role, attrs) in [
-        (OWNER_ROLE, "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"),
-        (APP_ROLE, "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"),
+        (
+            OWNER_ROLE,
+            "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE",
+        ),
+        (
+            APP_ROLE,
+            "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE",
+        ),
     ] {
         let exists: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")

@@ -191,7 +191,7 @@ pub fn find_server_binaries() -> Result<PathBuf, DbError> {
                 Some((v, e.path().join("bin")))
             })
             .collect();
-        dirs.sort_by(|a, b| b.0.cmp(&a.0));
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.0));
         candidates.extend(dirs.into_iter().map(|(_, p)| p));
     }
     if let Some(path) = std::env::var_os("PATH") {
@@ -208,7 +208,6 @@ pub fn find_server_binaries() -> Result<PathBuf, DbError> {
 
 /// The (uid, gid) the server runs as when we are root, read from /etc/passwd.
 fn server_user() -> Result<Option<(u32, u32)>, DbError> {
-
     if current_euid() != 0 {
         return Ok(None);
     }
@@ -216,10 +215,11 @@ fn server_user() -> Result<Option<(u32, u32)>, DbError> {
     for wanted in ["postgres", "nobody"] {
         for line in passwd.lines() {
             let fields: Vec<&str> = line.split(':').collect();
-            if fields.len() > 3 && fields[0] == wanted {
-                if let (Ok(uid), Ok(gid)) = (fields[2].parse(), fields[3].parse()) {
-                    return Ok(Some((uid, gid)));
-                }
+            if fields.len() > 3
+                && fields[0] == wanted
+                && let (Ok(uid), Ok(gid)) = (fields[2].parse(), fields[3].parse())
+            {
+                return Ok(Some((uid, gid)));
             }
         }
     }

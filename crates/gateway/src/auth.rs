@@ -29,7 +29,10 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Over HTTPS the browser sends `__Host-kabinet_session`; the API layer reads
 /// `kabinet_session`. Rename the first to the second and drop any plain one a sibling host
 /// might have planted, so the `__Host-` guarantee carries through.
-pub async fn normalize_session_cookie<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+pub async fn normalize_session_cookie<E: Endpoint>(
+    next: E,
+    mut req: Request,
+) -> poem::Result<Response> {
     let secure = req
         .data::<AppState>()
         .is_some_and(|s| s.config.secure_cookies);
@@ -42,16 +45,18 @@ pub async fn normalize_session_cookie<E: Endpoint>(next: E, mut req: Request) ->
             .flat_map(|v| v.split(';'))
             .map(str::trim)
             .filter(|c| !c.starts_with(&format!("{SESSION_COOKIE}=")))
-            .map(|c| match c.strip_prefix(&format!("{SECURE_SESSION_COOKIE}=")) {
-                Some(value) => format!("{SESSION_COOKIE}={value}"),
-                None => c.to_owned(),
-            })
+            .map(
+                |c| match c.strip_prefix(&format!("{SECURE_SESSION_COOKIE}=")) {
+                    Some(value) => format!("{SESSION_COOKIE}={value}"),
+                    None => c.to_owned(),
+                },
+            )
             .collect();
         req.headers_mut().remove(header::COOKIE);
-        if let Ok(value) = HeaderValue::from_str(&cookies.join("; ")) {
-            if !cookies.is_empty() {
-                req.headers_mut().insert(header::COOKIE, value);
-            }
+        if !cookies.is_empty()
+            && let Ok(value) = HeaderValue::from_str(&cookies.join("; "))
+        {
+            req.headers_mut().insert(header::COOKIE, value);
         }
     }
     Ok(next.call(req).await?.into_response())
@@ -111,7 +116,11 @@ pub fn check_origin(req: &Request, site: &SiteCtx) -> Result<(), ApiError> {
     if is_safe(req.method()) {
         return Ok(());
     }
-    let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
         return Ok(());
     };
     let origin_host = origin
@@ -155,9 +164,15 @@ fn parts(req: &Request) -> Result<(AppState, SiteCtx), ApiError> {
 }
 
 /// A tenant-site session of either kind, with the CSRF check done.
-async fn tenant_principal(req: &Request, key: &ApiKey) -> Result<(AppState, Arc<Tenant>, Principal), ApiError> {
+async fn tenant_principal(
+    req: &Request,
+    key: &ApiKey,
+) -> Result<(AppState, Arc<Tenant>, Principal), ApiError> {
     let (state, site) = parts(req)?;
-    let tenant = site.tenant().cloned().ok_or_else(ApiError::unauthenticated)?;
+    let tenant = site
+        .tenant()
+        .cloned()
+        .ok_or_else(ApiError::unauthenticated)?;
     check_origin(req, &site)?;
     let mut tx = state.db.tenant_tx(tenant.id).await?;
     let principal = find_tenant_session(&mut tx, &key.key, state.config.sessions).await?;

@@ -32,7 +32,11 @@ pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<
         Some(len) if len > limit as u64 => return Err(too_large(limit)),
         Some(_) => {}
         None if req.headers().contains_key(header::TRANSFER_ENCODING) => {
-            let body = req.take_body().into_bytes_limit(limit).await.map_err(|_| too_large(limit))?;
+            let body = req
+                .take_body()
+                .into_bytes_limit(limit)
+                .await
+                .map_err(|_| too_large(limit))?;
             req.set_body(Body::from_bytes(body));
         }
         None => {}

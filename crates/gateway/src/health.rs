@@ -22,7 +22,9 @@ pub async fn readyz(state: Data<&AppState>) -> (StatusCode, Json<Value>) {
             tracing::warn!(error = %e, "not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "not_ready", "reason": "database unavailable or migrations pending" })),
+                Json(
+                    json!({ "status": "not_ready", "reason": "database unavailable or migrations pending" }),
+                ),
             )
         }
     }

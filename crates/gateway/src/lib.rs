@@ -38,7 +38,8 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Database, config: GatewayConfig) -> Self {
-        let directory = Directory::new(db.clone(), &config.platform_domain, config.tenant_cache_ttl);
+        let directory =
+            Directory::new(db.clone(), &config.platform_domain, config.tenant_cache_ttl);
         let authorizer = Authorizer::new(db.clone());
         Self {
             db,

@@ -67,7 +67,12 @@ impl ApiError {
     }
 
     pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, "Bad request", Some(detail.into()))
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            code,
+            "Bad request",
+            Some(detail.into()),
+        )
     }
 
     pub fn unprocessable(code: &str, detail: impl Into<String>) -> Self {
@@ -233,19 +238,34 @@ impl From<CabinetError> for ApiError {
 /// Turns a poem error raised outside our handlers into a problem, keeping its status.
 fn problem_for_poem_error(err: &poem::Error) -> ApiError {
     use poem_openapi::error::{
-        AuthorizationError, ContentTypeError, ParseMultipartError, ParseParamError,
+        AuthorizationError, ContentTypeError, ParseMultipartError, ParseParamError, ParsePathError,
         ParseRequestPayloadError,
     };
     let status = err.status();
     let detail = Some(err.to_string());
     if err.is::<ParseRequestPayloadError>() || err.is::<ParseMultipartError>() {
-        return ApiError::new(status, "malformed_body", "The request body is not valid", detail);
+        return ApiError::new(
+            status,
+            "malformed_body",
+            "The request body is not valid",
+            detail,
+        );
     }
-    if err.is::<ParseParamError>() {
-        return ApiError::new(status, "invalid_parameter", "A parameter is not valid", detail);
+    if err.is::<ParseParamError>() || err.is::<ParsePathError>() {
+        return ApiError::new(
+            status,
+            "invalid_parameter",
+            "A parameter is not valid",
+            detail,
+        );
     }
     if err.is::<ContentTypeError>() {
-        return ApiError::new(status, "unsupported_media_type", "Unsupported content type", detail);
+        return ApiError::new(
+            status,
+            "unsupported_media_type",
+            "Unsupported content type",
+            detail,
+        );
     }
     if err.is::<AuthorizationError>() {
         return ApiError::unauthenticated();

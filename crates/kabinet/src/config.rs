@@ -85,8 +85,9 @@ impl Settings {
         if self.database_url.is_some() {
             return Ok(None);
         }
-        let cluster = EmbeddedCluster::start(&self.data_dir.join("pg"), self.pg_port, Durability::Durable)
-            .context("starting the local PostgreSQL cluster")?;
+        let cluster =
+            EmbeddedCluster::start(&self.data_dir.join("pg"), self.pg_port, Durability::Durable)
+                .context("starting the local PostgreSQL cluster")?;
         Ok(Some(cluster))
     }
 
@@ -112,9 +113,7 @@ impl Settings {
                 ))
             }
             None => {
-                let cluster = self
-                    .embedded_cluster()?
-                    .context("local cluster expected")?;
+                let cluster = self.embedded_cluster()?.context("local cluster expected")?;
                 let admin = cluster.admin_url("postgres");
                 ensure_roles(&admin).await?;
                 ensure_database(&admin, "kabinet").await?;

@@ -15,7 +15,11 @@ use poem::listener::TcpListener;
 use crate::config::Settings;
 
 #[derive(Parser)]
-#[command(name = "kabinet", version, about = "Multi-tenant ISP cabinet, billing and ticketing platform")]
+#[command(
+    name = "kabinet",
+    version,
+    about = "Multi-tenant ISP cabinet, billing and ticketing platform"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -93,7 +97,8 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let cluster = settings.embedded_cluster()?;
             match command {
                 DbCommand::Start => {
-                    let cluster = cluster.context("DATABASE_URL is set; there is no local cluster to manage")?;
+                    let cluster = cluster
+                        .context("DATABASE_URL is set; there is no local cluster to manage")?;
                     println!("{}", cluster.admin_url("postgres"));
                 }
                 DbCommand::Stop => {
@@ -110,7 +115,9 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Command::Tenants { command: TenantsCommand::Apply { dir } } => {
+        Command::Tenants {
+            command: TenantsCommand::Apply { dir },
+        } => {
             let (target, _cluster) = settings.database().await?;
             kabinet_db::migrate(&target.owner_url).await?;
             let db = kabinet_db::Database::connect(&target.app_url, 4).await?;
@@ -122,7 +129,11 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     }
 }
 
-async fn apply_tenants(db: &kabinet_db::Database, dir: &std::path::Path, platform_domain: &str) -> anyhow::Result<()> {
+async fn apply_tenants(
+    db: &kabinet_db::Database,
+    dir: &std::path::Path,
+    platform_domain: &str,
+) -> anyhow::Result<()> {
     let reports = kabinet_provisioning::apply_dir(db, dir, platform_domain)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -141,10 +152,14 @@ async fn apply_tenants(db: &kabinet_db::Database, dir: &std::path::Path, platfor
 
 async fn serve(settings: Settings, listen: String, tenants: Option<PathBuf>) -> anyhow::Result<()> {
     let (target, cluster) = settings.database().await?;
-    kabinet_db::migrate(&target.owner_url).await.context("applying migrations")?;
+    kabinet_db::migrate(&target.owner_url)
+        .await
+        .context("applying migrations")?;
     let db = kabinet_db::Database::connect(&target.app_url, settings.max_connections).await?;
 
-    let tenants = tenants.or_else(|| matches!(target.kind, config::TargetKind::Embedded).then(|| PathBuf::from("tenants")));
+    let tenants = tenants.or_else(|| {
+        matches!(target.kind, config::TargetKind::Embedded).then(|| PathBuf::from("tenants"))
+    });
     if let Some(dir) = tenants.filter(|d| d.is_dir()) {
         apply_tenants(&db, &dir, &settings.gateway.platform_domain).await?;
     }
@@ -161,7 +176,11 @@ async fn serve(settings: Settings, listen: String, tenants: Option<PathBuf>) -> 
     );
 
     Server::new(TcpListener::bind(listen))
-        .run_with_graceful_shutdown(app, shutdown_signal(), Some(std::time::Duration::from_secs(10)))
+        .run_with_graceful_shutdown(
+            app,
+            shutdown_signal(),
+            Some(std::time::Duration::from_secs(10)),
+        )
         .await
         .context("HTTP server")?;
 
@@ -180,13 +199,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

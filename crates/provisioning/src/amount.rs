@@ -93,7 +93,15 @@ mod tests {
         assert_eq!(Amount::parse("-300"), Ok(Amount(-30_000)));
         assert_eq!(Amount::parse("0.5"), Ok(Amount(50)));
         assert_eq!(Amount::parse("1 000.05"), Ok(Amount(100_005)));
-        for bad in ["", "1.234", "abc", "1e3", "--1", ".5", "99999999999999999999"] {
+        for bad in [
+            "",
+            "1.234",
+            "abc",
+            "1e3",
+            "--1",
+            ".5",
+            "99999999999999999999",
+        ] {
             assert!(Amount::parse(bad).is_err(), "{bad}");
         }
     }

@@ -2,8 +2,12 @@
 
 use std::path::Path;
 
-use kabinet_access::directory::{StaffSpec, SubscriberSpec, upsert_operator, upsert_staff, upsert_subscriber};
-use kabinet_billing::{AccountStatus, EntryKind, NewEntry, TariffSpec, ensure_account, post_entry, upsert_tariff};
+use kabinet_access::directory::{
+    StaffSpec, SubscriberSpec, upsert_operator, upsert_staff, upsert_subscriber,
+};
+use kabinet_billing::{
+    AccountStatus, EntryKind, NewEntry, TariffSpec, ensure_account, post_entry, upsert_tariff,
+};
 use kabinet_core::{Money, TenantId};
 use kabinet_db::{Database, sqlx};
 use kabinet_tenancy::{Branding, TenantSpec, find_tenant_by_slug, upsert_tenant};
@@ -47,10 +51,14 @@ pub async fn apply_dir(
     let (platform, tenants) = load_dir(dir).map_err(ApplyError::Manifests)?;
     let mut reports = Vec::new();
     if let Some(platform) = platform {
-        reports.push(apply_platform(db, &platform).await.map_err(|e| ApplyError::Apply {
-            file: dir.join("_platform.toml").display().to_string(),
-            message: e.to_string(),
-        })?);
+        reports.push(
+            apply_platform(db, &platform)
+                .await
+                .map_err(|e| ApplyError::Apply {
+                    file: dir.join("_platform.toml").display().to_string(),
+                    message: e.to_string(),
+                })?,
+        );
     }
     for manifest in &tenants {
         reports.push(apply(db, manifest, platform_domain).await?);
@@ -68,8 +76,17 @@ pub async fn apply_platform(
     };
     let mut tx = db.platform_tx().await?;
     for op in &platform.operators {
-        if upsert_operator(&mut tx, &op.email, &op.display_name, op.initial_password.as_deref()).await? {
-            report.changes.push(format!("operator {} created or updated", op.email));
+        if upsert_operator(
+            &mut tx,
+            &op.email,
+            &op.display_name,
+            op.initial_password.as_deref(),
+        )
+        .await?
+        {
+            report
+                .changes
+                .push(format!("operator {} created or updated", op.email));
         }
     }
     tx.commit().await?;
@@ -112,9 +129,14 @@ pub async fn apply(
     };
 
     let mut lookup = db.platform_tx().await.map_err(|e| err(&e))?;
-    let existing = find_tenant_by_slug(lookup.conn(), &m.slug).await.map_err(|e| err(&e))?;
+    let existing = find_tenant_by_slug(lookup.conn(), &m.slug)
+        .await
+        .map_err(|e| err(&e))?;
     lookup.commit().await.map_err(|e| err(&e))?;
-    let tenant = existing.as_ref().map(|t| t.id).unwrap_or_else(TenantId::new);
+    let tenant = existing
+        .as_ref()
+        .map(|t| t.id)
+        .unwrap_or_else(TenantId::new);
     report.created = existing.is_none();
 
     let mut tx = db.tenant_tx(tenant).await.map_err(|e| err(&e))?;
@@ -146,7 +168,10 @@ pub async fn apply(
             .map(|d| (d.host.clone(), d.verified))
             .collect(),
     };
-    if upsert_tenant(&mut tx, &spec, platform_domain).await.map_err(|e| err(&e))? {
+    if upsert_tenant(&mut tx, &spec, platform_domain)
+        .await
+        .map_err(|e| err(&e))?
+    {
         report.changes.push(if report.created {
             format!("tenant {} created", m.slug)
         } else {
@@ -161,8 +186,14 @@ pub async fn apply(
             roles: s.roles.iter().map(|r| r.0).collect(),
             initial_password: s.initial_password.clone(),
         };
-        if upsert_staff(&mut tx, &staff).await.map_err(|e| err(&format!("staff {}: {e}", s.email)))?.1 {
-            report.changes.push(format!("staff {} created or updated", s.email));
+        if upsert_staff(&mut tx, &staff)
+            .await
+            .map_err(|e| err(&format!("staff {}: {e}", s.email)))?
+            .1
+        {
+            report
+                .changes
+                .push(format!("staff {} created or updated", s.email));
         }
     }
 
@@ -173,8 +204,14 @@ pub async fn apply(
             monthly_price: Money::new(t.monthly_price.0, m.currency),
             speed_mbps: t.speed_mbps,
         };
-        if upsert_tariff(&mut tx, &spec).await.map_err(|e| err(&format!("tariff {}: {e}", t.code)))?.1 {
-            report.changes.push(format!("tariff {} created or updated", t.code));
+        if upsert_tariff(&mut tx, &spec)
+            .await
+            .map_err(|e| err(&format!("tariff {}: {e}", t.code)))?
+            .1
+        {
+            report
+                .changes
+                .push(format!("tariff {} created or updated", t.code));
         }
     }
 
@@ -188,7 +225,9 @@ pub async fn apply(
             address: s.address.clone(),
             initial_password: s.initial_password.clone(),
         };
-        let (id, mut changed) = upsert_subscriber(&mut tx, &spec).await.map_err(|e| ctx(&e))?;
+        let (id, mut changed) = upsert_subscriber(&mut tx, &spec)
+            .await
+            .map_err(|e| ctx(&e))?;
         // INVARIANT: parse_manifest checked the status.
         let status = AccountStatus::parse(&s.status).unwrap_or(AccountStatus::Active);
         changed |= ensure_account(
@@ -222,18 +261,20 @@ pub async fn apply(
             }
         }
         if changed {
-            report.changes.push(format!("subscriber {} created or updated", s.account_number));
+            report.changes.push(format!(
+                "subscriber {} created or updated",
+                s.account_number
+            ));
         }
     }
 
     let tenant_uuid = tenant.as_uuid();
-    let previous: Option<Value> = sqlx::query_scalar(
-        "SELECT manifest FROM tenant_manifests WHERE tenant_id = $1",
-    )
-    .bind(tenant_uuid)
-    .fetch_optional(tx.conn())
-    .await
-    .map_err(|e| err(&e))?;
+    let previous: Option<Value> =
+        sqlx::query_scalar("SELECT manifest FROM tenant_manifests WHERE tenant_id = $1")
+            .bind(tenant_uuid)
+            .fetch_optional(tx.conn())
+            .await
+            .map_err(|e| err(&e))?;
     let current = redacted(parsed);
     if let Some(previous) = &previous {
         for path in removed_paths(previous, &current) {

@@ -76,9 +76,8 @@ pub struct Color(String);
 impl TryFrom<String> for Color {
     type Error = String;
     fn try_from(v: String) -> Result<Self, String> {
-        let ok = v.len() == 7
-            && v.starts_with('#')
-            && v[1..].chars().all(|c| c.is_ascii_hexdigit());
+        let ok =
+            v.len() == 7 && v.starts_with('#') && v[1..].chars().all(|c| c.is_ascii_hexdigit());
         if ok {
             Ok(Self(v.to_ascii_lowercase()))
         } else {
@@ -295,19 +294,19 @@ pub fn parse_manifest(file: &Path, src: &str) -> Result<ParsedManifest, Manifest
             ));
         }
         accounts.push(&s.account_number);
-        if let Some(tariff) = &s.tariff {
-            if !tariff_codes.contains(&tariff.get_ref().as_str()) {
-                return Err(invalid(
-                    file,
-                    src,
-                    tariff.span().start,
-                    format!(
-                        "unknown tariff {:?}; declared tariffs: {}",
-                        tariff.get_ref(),
-                        tariff_codes.join(", ")
-                    ),
-                ));
-            }
+        if let Some(tariff) = &s.tariff
+            && !tariff_codes.contains(&tariff.get_ref().as_str())
+        {
+            return Err(invalid(
+                file,
+                src,
+                tariff.span().start,
+                format!(
+                    "unknown tariff {:?}; declared tariffs: {}",
+                    tariff.get_ref(),
+                    tariff_codes.join(", ")
+                ),
+            ));
         }
         if kabinet_billing::AccountStatus::parse(&s.status).is_none() {
             return Err(invalid(
@@ -322,9 +321,9 @@ pub fn parse_manifest(file: &Path, src: &str) -> Result<ParsedManifest, Manifest
         }
     }
     let logo_data_url = match &manifest.branding.logo {
-        Some(rel) => Some(read_logo(file, rel).map_err(|message| {
-            invalid(file, src, at_key("logo"), message)
-        })?),
+        Some(rel) => Some(
+            read_logo(file, rel).map_err(|message| invalid(file, src, at_key("logo"), message))?,
+        ),
         None => None,
     };
     Ok(ParsedManifest {
@@ -337,10 +336,7 @@ pub fn parse_manifest(file: &Path, src: &str) -> Result<ParsedManifest, Manifest
 const LOGO_MAX_BYTES: usize = 100 * 1024;
 
 fn read_logo(manifest_file: &Path, rel: &str) -> Result<String, String> {
-    let path = manifest_file
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(rel);
+    let path = manifest_file.parent().unwrap_or(Path::new(".")).join(rel);
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if bytes.len() > LOGO_MAX_BYTES {
         return Err(format!("the logo is over {} KiB", LOGO_MAX_BYTES / 1024));
@@ -353,7 +349,10 @@ fn read_logo(manifest_file: &Path, rel: &str) -> Result<String, String> {
     } else {
         return Err("the logo must be a PNG or SVG file".into());
     };
-    Ok(format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(&bytes)))
+    Ok(format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(&bytes)
+    ))
 }
 
 pub fn parse_platform_manifest(file: &Path, src: &str) -> Result<PlatformManifest, ManifestError> {
@@ -453,12 +452,15 @@ balance = "10.50"
     fn errors_name_file_line_and_field() {
         let src = GOOD.replace("primary_color = \"#112233\"", "primary_color = \"blue\"");
         let err = parse(&src).expect_err("bad colour").to_string();
-        assert!(err.starts_with("tenants/acme.toml:7:"), "{err}");
+        assert!(err.starts_with("tenants/acme.toml:8:"), "{err}");
         assert!(err.contains("branding.primary_color"), "{err}");
 
         let src = GOOD.replace("tariff = \"home\"", "tariff = \"gold\"");
         let err = parse(&src).expect_err("unknown tariff").to_string();
-        assert!(err.contains(":19:") && err.contains("subscribers.tariff") && err.contains("gold"), "{err}");
+        assert!(
+            err.contains(":19:") && err.contains("subscribers.tariff") && err.contains("gold"),
+            "{err}"
+        );
 
         let src = GOOD.replace("saas_plan", "saas_plna");
         let err = parse(&src).expect_err("unknown field").to_string();
@@ -466,7 +468,10 @@ balance = "10.50"
 
         let src = GOOD.replace("balance = \"10.50\"", "balance = 10.5");
         let err = parse(&src).expect_err("float").to_string();
-        assert!(err.contains("subscribers.balance") && err.contains("strings"), "{err}");
+        assert!(
+            err.contains("subscribers.balance") && err.contains("strings"),
+            "{err}"
+        );
     }
 
     #[test]

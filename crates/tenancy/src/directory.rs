@@ -37,7 +37,10 @@ impl Directory {
             db,
             platform_domain: platform_domain.to_owned(),
             platform_host: format!("admin.{platform_domain}"),
-            cache: Cache::builder().max_capacity(100_000).time_to_live(ttl).build(),
+            cache: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl)
+                .build(),
             loads: AtomicU64::new(0),
         })
     }

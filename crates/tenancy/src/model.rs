@@ -207,7 +207,15 @@ mod tests {
     #[test]
     fn slug_accepts_dns_labels_and_refuses_reserved_names() {
         assert!(Slug::parse("north-net2").is_ok());
-        for bad in ["", "-a", "a-", "UPPER", "dot.ted", "under_score", &"x".repeat(33)] {
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "UPPER",
+            "dot.ted",
+            "under_score",
+            &"x".repeat(33),
+        ] {
             assert!(
                 matches!(Slug::parse(bad), Err(SlugError::Malformed(_))),
                 "{bad}"

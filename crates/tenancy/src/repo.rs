@@ -54,7 +54,8 @@ fn tenant_from_row(row: &PgRow) -> Result<Tenant, sqlx::Error> {
         currency: Currency::parse(&currency).map_err(|e| decode("currency", e.to_string()))?,
         default_locale: Locale::parse(&locale).ok_or_else(|| decode("locale", locale.clone()))?,
         time_zone: row.try_get("time_zone")?,
-        branding: serde_json::from_value(branding).map_err(|e| decode("branding", e.to_string()))?,
+        branding: serde_json::from_value(branding)
+            .map_err(|e| decode("branding", e.to_string()))?,
     })
 }
 
@@ -175,14 +176,13 @@ pub async fn upsert_tenant(
     let kinds: Vec<&str> = hosts.iter().map(|h| h.1).collect();
     let verified: Vec<bool> = hosts.iter().map(|h| h.2).collect();
 
-    let removed = sqlx::query(
-        "DELETE FROM tenant_hosts WHERE tenant_id = $1 AND NOT (host = ANY($2))",
-    )
-    .bind(tenant.as_uuid())
-    .bind(&names)
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
+    let removed =
+        sqlx::query("DELETE FROM tenant_hosts WHERE tenant_id = $1 AND NOT (host = ANY($2))")
+            .bind(tenant.as_uuid())
+            .bind(&names)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
     let upserted = sqlx::query(
         "INSERT INTO tenant_hosts (host, tenant_id, kind, verified_at) \
          SELECT host, $1, kind, CASE WHEN verified THEN now() END \

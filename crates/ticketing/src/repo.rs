@@ -159,7 +159,10 @@ pub async fn get_for_subscriber(
     load_detail(tx, id, Some(subscriber)).await
 }
 
-pub async fn get_for_staff(tx: &mut TenantTx, id: TicketId) -> Result<TicketDetail, TicketingError> {
+pub async fn get_for_staff(
+    tx: &mut TenantTx,
+    id: TicketId,
+) -> Result<TicketDetail, TicketingError> {
     load_detail(tx, id, None).await
 }
 
@@ -226,7 +229,15 @@ pub async fn add_subscriber_message(
         Status::New => Status::New,
         _ => Status::Open,
     };
-    insert_message(tx, id, Author::Subscriber, subscriber.as_uuid(), &body, next).await
+    insert_message(
+        tx,
+        id,
+        Author::Subscriber,
+        subscriber.as_uuid(),
+        &body,
+        next,
+    )
+    .await
 }
 
 /// A staff reply: the ticket now waits on the customer.

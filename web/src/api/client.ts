@@ -67,12 +67,15 @@ const session: Middleware = {
   },
 };
 
-export const api = createClient<paths>({ baseUrl: "/", credentials: "include" });
+/** The spec's `servers[0].url`: paths in `schema.d.ts` are relative to it. */
+export const API_BASE = "/api/v1";
+
+export const api = createClient<paths>({ baseUrl: API_BASE, credentials: "include" });
 api.use(session);
 
 /**
  * The middleware already threw on any error status, so what is left is the success body.
- * Generic over every endpoint: `await data(api.GET("/api/v1/me/dashboard"))`.
+ * Generic over every endpoint: `await data(api.GET("/me/dashboard"))`.
  */
 export async function data<T>(call: Promise<{ data?: T; response: Response }>): Promise<T> {
   const result = await call;

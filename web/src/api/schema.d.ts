@@ -4,14 +4,15 @@
  */
 
 export interface paths {
-    "/api/v1/site": {
+    "/site": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get: operations["get_site"];
+        /** Which site this Host is: an ISP's (with its branding) or the operator's. */
+        get: operations["getSite"];
         put?: never;
         post?: never;
         delete?: never;
@@ -20,14 +21,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/session": {
+    "/session": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get: operations["get_session"];
+        /** The signed-in principal and its CSRF token. */
+        get: operations["getSession"];
         put?: never;
         post?: never;
         delete?: never;
@@ -36,7 +38,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/auth/subscriber/login": {
+    "/auth/subscriber/login": {
         parameters: {
             query?: never;
             header?: never;
@@ -45,14 +47,15 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["subscriber_login"];
+        /** Signs a subscriber in by account number, e-mail or phone. */
+        post: operations["loginSubscriber"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/auth/staff/login": {
+    "/auth/staff/login": {
         parameters: {
             query?: never;
             header?: never;
@@ -61,14 +64,15 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["staff_login"];
+        /** Signs an ISP staff member in. */
+        post: operations["loginStaff"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/auth/operator/login": {
+    "/auth/operator/login": {
         parameters: {
             query?: never;
             header?: never;
@@ -77,14 +81,15 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["operator_login"];
+        /** Signs a platform operator in (operator site only). */
+        post: operations["loginOperator"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/auth/logout": {
+    "/auth/logout": {
         parameters: {
             query?: never;
             header?: never;
@@ -93,6 +98,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Ends this session. */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -100,7 +106,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/auth/logout-everywhere": {
+    "/auth/logout-everywhere": {
         parameters: {
             query?: never;
             header?: never;
@@ -109,21 +115,23 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["logout_everywhere"];
+        /** Ends every session of the signed-in principal, on every device. */
+        post: operations["logoutEverywhere"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/me/dashboard": {
+    "/me/dashboard": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get: operations["get_my_dashboard"];
+        /** Balance, status, tariff and open tickets of the signed-in subscriber. */
+        get: operations["getDashboard"];
         put?: never;
         post?: never;
         delete?: never;
@@ -132,30 +140,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/me/tickets": {
+    "/me/tickets": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get: operations["list_my_tickets"];
+        /** The subscriber's tickets, most recently active first. */
+        get: operations["listMyTickets"];
         put?: never;
-        post: operations["create_my_ticket"];
+        /** Opens a ticket; the description becomes its first message. */
+        post: operations["createTicket"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/me/tickets/{id}": {
+    "/me/tickets/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get: operations["get_my_ticket"];
+        /** One of the subscriber's tickets with its whole conversation. */
+        get: operations["getMyTicket"];
         put?: never;
         post?: never;
         delete?: never;
@@ -164,7 +175,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/me/tickets/{id}/messages": {
+    "/me/tickets/{id}/messages": {
         parameters: {
             query?: never;
             header?: never;
@@ -173,21 +184,23 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["post_my_ticket_message"];
+        /** Adds the subscriber's message to their ticket. */
+        post: operations["addMyTicketMessage"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/console/tickets": {
+    "/console/tickets": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get: operations["list_console_tickets"];
+        /** The ticket queue, newest activity first, keyset-paginated. */
+        get: operations["listQueue"];
         put?: never;
         post?: never;
         delete?: never;
@@ -196,14 +209,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/console/tickets/{id}": {
+    "/console/tickets/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get: operations["get_console_ticket"];
+        /** One ticket with its whole conversation. */
+        get: operations["getQueueTicket"];
         put?: never;
         post?: never;
         delete?: never;
@@ -212,7 +226,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/console/tickets/{id}/replies": {
+    "/console/tickets/{id}/replies": {
         parameters: {
             query?: never;
             header?: never;
@@ -221,21 +235,23 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["post_console_ticket_reply"];
+        /** Replies to the subscriber; the ticket then waits on the customer. */
+        post: operations["replyToTicket"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/platform/tenants": {
+    "/platform/tenants": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get: operations["list_tenants"];
+        /** Every ISP on the platform with its hosts. */
+        get: operations["listTenants"];
         put?: never;
         post?: never;
         delete?: never;
@@ -248,21 +264,20 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        Problem: {
-            type: string;
-            title: string;
-            /** Format: int32 */
-            status: number;
-            detail?: string;
-            code: string;
+        /** Account */
+        Account: {
+            status: components["schemas"]["AccountStatus"];
+            balance: components["schemas"]["Money"];
+            credit_limit: components["schemas"]["Money"];
         };
         /** @enum {string} */
-        Locale: "ru" | "en";
-        Site: {
-            /** @enum {string} */
-            kind: "tenant" | "platform";
-            branding?: components["schemas"]["Branding"];
-        };
+        AccountStatus: "active" | "blocked" | "suspended";
+        /** @enum {string} */
+        AuthorKind: "subscriber" | "staff";
+        /**
+         * Branding
+         * @description How the ISP's portal looks.
+         */
         Branding: {
             slug: string;
             name: string;
@@ -273,79 +288,23 @@ export interface components {
             support_phone?: string;
             default_locale: components["schemas"]["Locale"];
         };
-        /** @enum {string} */
-        PrincipalKind: "subscriber" | "staff" | "operator";
-        SessionInfo: {
-            kind: components["schemas"]["PrincipalKind"];
-            display_name: string;
-            csrf_token: string;
-            roles: string[];
-            permissions: string[];
+        /** Dashboard */
+        Dashboard: {
+            subscriber: components["schemas"]["SubscriberProfile"];
+            account: components["schemas"]["Account"];
+            tariff?: components["schemas"]["Tariff"];
+            /** Format: int64 */
+            open_tickets: number;
         };
-        SubscriberLogin: {
-            login: string;
-            password: string;
-        };
+        /** EmailLogin */
         EmailLogin: {
             email: string;
             password: string;
         };
-        Money: {
-            /** Format: int64 */
-            minor: number;
-            currency: string;
-        };
         /** @enum {string} */
-        AccountStatus: "active" | "blocked" | "suspended";
-        SubscriberProfile: {
-            account_number: string;
-            full_name: string;
-            email?: string;
-            phone?: string;
-        };
-        AccountSummary: {
-            status: components["schemas"]["AccountStatus"];
-            balance: components["schemas"]["Money"];
-            credit_limit: components["schemas"]["Money"];
-        };
-        TariffSummary: {
-            /** Format: uuid */
-            id: string;
-            name: string;
-            monthly_price: components["schemas"]["Money"];
-            /** Format: int32 */
-            speed_mbps: number;
-        };
-        Dashboard: {
-            subscriber: components["schemas"]["SubscriberProfile"];
-            account: components["schemas"]["AccountSummary"];
-            tariff?: components["schemas"]["TariffSummary"];
-            /** Format: int64 */
-            open_tickets: number;
-        };
-        /** @enum {string} */
-        TicketCategory: "connectivity" | "speed" | "payments" | "tariff" | "addons" | "equipment" | "complaint" | "account_security" | "other";
-        /** @enum {string} */
-        TicketStatus: "new" | "open" | "waiting_on_customer" | "resolved" | "closed";
-        TicketSummary: {
-            /** Format: uuid */
-            id: string;
-            /** Format: int64 */
-            number: number;
-            subject: string;
-            category: components["schemas"]["TicketCategory"];
-            status: components["schemas"]["TicketStatus"];
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-        };
-        TicketList: {
-            items: components["schemas"]["TicketSummary"][];
-        };
-        /** @enum {string} */
-        AuthorKind: "subscriber" | "staff";
-        TicketMessage: {
+        Locale: "ru" | "en";
+        /** Message */
+        Message: {
             /** Format: uuid */
             id: string;
             author_kind: components["schemas"]["AuthorKind"];
@@ -354,51 +313,58 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
-        TicketDetail: {
-            /** Format: uuid */
-            id: string;
+        /**
+         * Money
+         * @description An amount in integer minor units (kopecks, cents) of an ISO 4217 currency.
+         */
+        Money: {
             /** Format: int64 */
-            number: number;
-            subject: string;
-            category: components["schemas"]["TicketCategory"];
-            status: components["schemas"]["TicketStatus"];
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-            messages: components["schemas"]["TicketMessage"][];
+            minor: number;
+            currency: string;
         };
+        /** NewMessage */
+        NewMessage: {
+            body: string;
+        };
+        /** NewTicket */
         NewTicket: {
             category: components["schemas"]["TicketCategory"];
             subject: string;
             description: string;
         };
-        NewMessage: {
-            body: string;
+        /** @enum {string} */
+        PrincipalKind: "subscriber" | "staff" | "operator";
+        /**
+         * Problem
+         * @description An RFC 9457 problem document.
+         */
+        Problem: {
+            /** @description A URI naming the problem type: `urn:kabinet:problem:<code>`. */
+            type: string;
+            title: string;
+            /** Format: uint16 */
+            status: number;
+            detail?: string;
+            /** @description Stable, machine-readable: clients branch on this, never on `title` or `detail`. */
+            code: string;
         };
-        ConsoleTicketSummary: {
-            /** Format: uuid */
-            id: string;
-            /** Format: int64 */
-            number: number;
-            subject: string;
-            category: components["schemas"]["TicketCategory"];
-            status: components["schemas"]["TicketStatus"];
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-            subscriber_name: string;
-            account_number: string;
-        };
-        ConsoleTicketPage: {
-            items: components["schemas"]["ConsoleTicketSummary"][];
+        /** QueuePage */
+        QueuePage: {
+            items: components["schemas"]["QueueTicket"][];
+            /** @description Pass as `after` for the next page; absent on the last page. */
             next_cursor?: string;
         };
-        ConsoleTicketDetail: {
+        /**
+         * QueueTicket
+         * @description A ticket in the agent queue: the ticket plus whose it is.
+         */
+        QueueTicket: {
             /** Format: uuid */
             id: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Per-ISP ticket number, shown to people.
+             */
             number: number;
             subject: string;
             category: components["schemas"]["TicketCategory"];
@@ -409,33 +375,129 @@ export interface components {
             updated_at: string;
             subscriber_name: string;
             account_number: string;
-            messages: components["schemas"]["TicketMessage"][];
+        };
+        /** QueueTicketThread */
+        QueueTicketThread: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @description Per-ISP ticket number, shown to people.
+             */
+            number: number;
+            subject: string;
+            category: components["schemas"]["TicketCategory"];
+            status: components["schemas"]["TicketStatus"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            subscriber_name: string;
+            account_number: string;
+            messages: components["schemas"]["Message"][];
+        };
+        /**
+         * SessionInfo
+         * @description The signed-in principal and the CSRF token to send as `X-CSRF-Token`.
+         */
+        SessionInfo: {
+            kind: components["schemas"]["PrincipalKind"];
+            display_name: string;
+            csrf_token: string;
+            /** @description Staff roles (empty for others). */
+            roles: string[];
+            /** @description Staff permissions, `object.action` (empty for others). */
+            permissions: string[];
+        };
+        /** Site */
+        Site: {
+            kind: components["schemas"]["SiteKind"];
+            /** @description Present on a tenant site. */
+            branding?: components["schemas"]["Branding"] & unknown;
         };
         /** @enum {string} */
-        TenantStatus: "active" | "suspended";
-        TenantSummary: {
+        SiteKind: "tenant" | "platform";
+        /** SubscriberLogin */
+        SubscriberLogin: {
+            /** @description Account number, e-mail or phone. */
+            login: string;
+            password: string;
+        };
+        /** SubscriberProfile */
+        SubscriberProfile: {
+            account_number: string;
+            full_name: string;
+            email?: string;
+            phone?: string;
+        };
+        /** Tariff */
+        Tariff: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            monthly_price: components["schemas"]["Money"];
+            /** Format: int32 */
+            speed_mbps: number;
+        };
+        /** TenantList */
+        TenantList: {
+            items: components["schemas"]["TenantRow"][];
+        };
+        /** TenantRow */
+        TenantRow: {
             slug: string;
             name: string;
-            status: components["schemas"]["TenantStatus"];
+            status: components["schemas"]["TenantState"];
+            saas_plan: string;
             hosts: string[];
-            /** Format: int64 */
-            subscribers: number;
         };
-        TenantList: {
-            items: components["schemas"]["TenantSummary"][];
+        /** @enum {string} */
+        TenantState: "active" | "suspended";
+        /** Ticket */
+        Ticket: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @description Per-ISP ticket number, shown to people.
+             */
+            number: number;
+            subject: string;
+            category: components["schemas"]["TicketCategory"];
+            status: components["schemas"]["TicketStatus"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @enum {string} */
+        TicketCategory: "connectivity" | "speed" | "payments" | "tariff" | "addons" | "equipment" | "complaint" | "account_security" | "other";
+        /** TicketList */
+        TicketList: {
+            items: components["schemas"]["Ticket"][];
+        };
+        /** @enum {string} */
+        TicketStatus: "new" | "open" | "waiting_on_customer" | "resolved" | "closed";
+        /** TicketThread */
+        TicketThread: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @description Per-ISP ticket number, shown to people.
+             */
+            number: number;
+            subject: string;
+            category: components["schemas"]["TicketCategory"];
+            status: components["schemas"]["TicketStatus"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            messages: components["schemas"]["Message"][];
         };
     };
-    responses: {
-        /** @description RFC 9457 problem details */
-        Problem: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-    };
+    responses: never;
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -443,7 +505,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    get_site: {
+    getSite: {
         parameters: {
             query?: never;
             header?: never;
@@ -452,18 +514,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Site */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Site"];
+                    "application/json; charset=utf-8": components["schemas"]["Site"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    get_session: {
+    getSession: {
         parameters: {
             query?: never;
             header?: never;
@@ -472,19 +542,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Session */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionInfo"];
+                    "application/json; charset=utf-8": components["schemas"]["SessionInfo"];
                 };
             };
-            401: components["responses"]["Problem"];
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    subscriber_login: {
+    loginSubscriber: {
         parameters: {
             query?: never;
             header?: never;
@@ -493,24 +570,32 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SubscriberLogin"];
+                "application/json; charset=utf-8": components["schemas"]["SubscriberLogin"];
             };
         };
         responses: {
-            /** @description Session */
+            /** @description Signed in; the session cookie is set. */
             200: {
+                headers: {
+                    "SET-COOKIE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SessionInfo"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionInfo"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            401: components["responses"]["Problem"];
-            429: components["responses"]["Problem"];
         };
     };
-    staff_login: {
+    loginStaff: {
         parameters: {
             query?: never;
             header?: never;
@@ -519,24 +604,32 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["EmailLogin"];
+                "application/json; charset=utf-8": components["schemas"]["EmailLogin"];
             };
         };
         responses: {
-            /** @description Session */
+            /** @description Signed in; the session cookie is set. */
             200: {
+                headers: {
+                    "SET-COOKIE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SessionInfo"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionInfo"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            401: components["responses"]["Problem"];
-            429: components["responses"]["Problem"];
         };
     };
-    operator_login: {
+    loginOperator: {
         parameters: {
             query?: never;
             header?: never;
@@ -545,21 +638,29 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["EmailLogin"];
+                "application/json; charset=utf-8": components["schemas"]["EmailLogin"];
             };
         };
         responses: {
-            /** @description Session */
+            /** @description Signed in; the session cookie is set. */
             200: {
+                headers: {
+                    "SET-COOKIE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SessionInfo"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionInfo"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            401: components["responses"]["Problem"];
-            429: components["responses"]["Problem"];
         };
     };
     logout: {
@@ -571,16 +672,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Signed out */
+            /** @description Signed out; the session cookie is cleared. */
             204: {
                 headers: {
+                    "SET-COOKIE": string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    logout_everywhere: {
+    logoutEverywhere: {
         parameters: {
             query?: never;
             header?: never;
@@ -589,17 +700,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Signed out everywhere */
+            /** @description Signed out; the session cookie is cleared. */
             204: {
                 headers: {
+                    "SET-COOKIE": string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            401: components["responses"]["Problem"];
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    get_my_dashboard: {
+    getDashboard: {
         parameters: {
             query?: never;
             header?: never;
@@ -608,19 +728,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Dashboard */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Dashboard"];
+                    "application/json; charset=utf-8": components["schemas"]["Dashboard"];
                 };
             };
-            401: components["responses"]["Problem"];
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    list_my_tickets: {
+    listMyTickets: {
         parameters: {
             query?: never;
             header?: never;
@@ -629,19 +756,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Tickets */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TicketList"];
+                    "application/json; charset=utf-8": components["schemas"]["TicketList"];
                 };
             };
-            401: components["responses"]["Problem"];
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    create_my_ticket: {
+    createTicket: {
         parameters: {
             query?: never;
             header?: never;
@@ -650,25 +784,30 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["NewTicket"];
+                "application/json; charset=utf-8": components["schemas"]["NewTicket"];
             };
         };
         responses: {
-            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TicketDetail"];
+                    "application/json; charset=utf-8": components["schemas"]["TicketThread"];
                 };
             };
-            400: components["responses"]["Problem"];
-            401: components["responses"]["Problem"];
-            422: components["responses"]["Problem"];
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    get_my_ticket: {
+    getMyTicket: {
         parameters: {
             query?: never;
             header?: never;
@@ -679,20 +818,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Ticket */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TicketDetail"];
+                    "application/json; charset=utf-8": components["schemas"]["TicketThread"];
                 };
             };
-            401: components["responses"]["Problem"];
-            404: components["responses"]["Problem"];
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    post_my_ticket_message: {
+    addMyTicketMessage: {
         parameters: {
             query?: never;
             header?: never;
@@ -703,29 +848,37 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["NewMessage"];
+                "application/json; charset=utf-8": components["schemas"]["NewMessage"];
             };
         };
         responses: {
-            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TicketMessage"];
+                    "application/json; charset=utf-8": components["schemas"]["Message"];
                 };
             };
-            401: components["responses"]["Problem"];
-            404: components["responses"]["Problem"];
-            422: components["responses"]["Problem"];
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    list_console_tickets: {
+    listQueue: {
         parameters: {
             query?: {
+                /** @description Only tickets in this status. */
                 status?: components["schemas"]["TicketStatus"];
+                /** @description Page size (1–200, default 50). */
                 limit?: number;
+                /** @description `next_cursor` of the previous page. */
                 after?: string;
             };
             header?: never;
@@ -734,20 +887,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Queue page */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ConsoleTicketPage"];
+                    "application/json; charset=utf-8": components["schemas"]["QueuePage"];
                 };
             };
-            401: components["responses"]["Problem"];
-            403: components["responses"]["Problem"];
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    get_console_ticket: {
+    getQueueTicket: {
         parameters: {
             query?: never;
             header?: never;
@@ -758,21 +917,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Ticket */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ConsoleTicketDetail"];
+                    "application/json; charset=utf-8": components["schemas"]["QueueTicketThread"];
                 };
             };
-            401: components["responses"]["Problem"];
-            403: components["responses"]["Problem"];
-            404: components["responses"]["Problem"];
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    post_console_ticket_reply: {
+    replyToTicket: {
         parameters: {
             query?: never;
             header?: never;
@@ -783,26 +947,30 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["NewMessage"];
+                "application/json; charset=utf-8": components["schemas"]["NewMessage"];
             };
         };
         responses: {
-            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TicketMessage"];
+                    "application/json; charset=utf-8": components["schemas"]["Message"];
                 };
             };
-            401: components["responses"]["Problem"];
-            403: components["responses"]["Problem"];
-            404: components["responses"]["Problem"];
-            422: components["responses"]["Problem"];
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    list_tenants: {
+    listTenants: {
         parameters: {
             query?: never;
             header?: never;
@@ -811,17 +979,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Tenants */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TenantList"];
+                    "application/json; charset=utf-8": components["schemas"]["TenantList"];
                 };
             };
-            401: components["responses"]["Problem"];
-            403: components["responses"]["Problem"];
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
 }

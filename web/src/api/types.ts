@@ -12,27 +12,27 @@ type SuccessBody<Operation> = Operation extends { responses: infer R }
 /** The JSON body of a path's success answer, whatever media type string the spec uses. */
 type ApiData<P extends keyof paths, M extends keyof paths[P]> = SuccessBody<paths[P][M]>;
 
-export type Site = ApiData<"/api/v1/site", "get">;
+export type Site = ApiData<"/site", "get">;
 export type Branding = NonNullable<Site["branding"]>;
 export type Locale = Branding["default_locale"];
-export type SessionInfo = ApiData<"/api/v1/session", "get">;
+export type SessionInfo = ApiData<"/session", "get">;
 export type PrincipalKind = SessionInfo["kind"];
 
 export type Money = Dashboard["account"]["balance"];
-export type Dashboard = ApiData<"/api/v1/me/dashboard", "get">;
+export type Dashboard = ApiData<"/me/dashboard", "get">;
 export type AccountStatus = Dashboard["account"]["status"];
 
-export type TicketSummary = ApiData<"/api/v1/me/tickets", "get">["items"][number];
-export type TicketDetail = ApiData<"/api/v1/me/tickets/{id}", "get">;
+export type TicketSummary = ApiData<"/me/tickets", "get">["items"][number];
+export type TicketDetail = ApiData<"/me/tickets/{id}", "get">;
 export type TicketMessage = TicketDetail["messages"][number];
 export type TicketStatus = TicketSummary["status"];
 export type TicketCategory = TicketSummary["category"];
 
-export type ConsoleTicketPage = ApiData<"/api/v1/console/tickets", "get">;
+export type ConsoleTicketPage = ApiData<"/console/tickets", "get">;
 export type ConsoleTicketSummary = ConsoleTicketPage["items"][number];
-export type ConsoleTicketDetail = ApiData<"/api/v1/console/tickets/{id}", "get">;
+export type ConsoleTicketDetail = ApiData<"/console/tickets/{id}", "get">;
 
-export type TenantSummary = ApiData<"/api/v1/platform/tenants", "get">["items"][number];
+export type TenantSummary = ApiData<"/platform/tenants", "get">["items"][number];
 export type TenantStatus = TenantSummary["status"];
 
 // Enumerations the UI must list in full (selects, filters). Keyed records make the compiler

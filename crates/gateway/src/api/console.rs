@@ -62,7 +62,12 @@ impl ConsoleApi {
 
     /// One ticket with its whole conversation.
     #[oai(path = "/tickets/:id", method = "get", operation_id = "getQueueTicket")]
-    async fn ticket(&self, state: Data<&AppState>, auth: StaffAuth, id: Path<Uuid>) -> Result<Json<QueueTicketThread>, ApiError> {
+    async fn ticket(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<QueueTicketThread>, ApiError> {
         let staff = auth.0;
         staff.require(Permission::TicketsRead).await?;
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
@@ -72,7 +77,11 @@ impl ConsoleApi {
     }
 
     /// Replies to the subscriber; the ticket then waits on the customer.
-    #[oai(path = "/tickets/:id/replies", method = "post", operation_id = "replyToTicket")]
+    #[oai(
+        path = "/tickets/:id/replies",
+        method = "post",
+        operation_id = "replyToTicket"
+    )]
     async fn reply(
         &self,
         state: Data<&AppState>,

@@ -49,8 +49,16 @@ impl From<&kabinet_tenancy::Tenant> for Branding {
         Self {
             slug: t.slug.to_string(),
             name: t.display_name.clone(),
-            primary_color: t.branding.primary_color.clone().unwrap_or_else(|| "#1f6feb".into()),
-            accent_color: t.branding.accent_color.clone().unwrap_or_else(|| "#f97316".into()),
+            primary_color: t
+                .branding
+                .primary_color
+                .clone()
+                .unwrap_or_else(|| "#1f6feb".into()),
+            accent_color: t
+                .branding
+                .accent_color
+                .clone()
+                .unwrap_or_else(|| "#f97316".into()),
             logo_url: t.branding.logo_url.clone(),
             support_email: t.branding.support_email.clone(),
             support_phone: t.branding.support_phone.clone(),

@@ -8,10 +8,20 @@ mod platform;
 mod portal;
 mod session;
 
-pub type Apis = (session::SessionApi, portal::PortalApi, console::ConsoleApi, platform::PlatformApi);
+pub type Apis = (
+    session::SessionApi,
+    portal::PortalApi,
+    console::ConsoleApi,
+    platform::PlatformApi,
+);
 
 pub fn apis() -> Apis {
-    (session::SessionApi, portal::PortalApi, console::ConsoleApi, platform::PlatformApi)
+    (
+        session::SessionApi,
+        portal::PortalApi,
+        console::ConsoleApi,
+        platform::PlatformApi,
+    )
 }
 
 #[derive(poem_openapi::Tags)]

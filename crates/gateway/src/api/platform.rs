@@ -35,7 +35,11 @@ pub struct TenantList {
 impl PlatformApi {
     /// Every ISP on the platform with its hosts.
     #[oai(path = "/tenants", method = "get", operation_id = "listTenants")]
-    async fn tenants(&self, state: Data<&AppState>, auth: OperatorAuth) -> Result<Json<TenantList>, ApiError> {
+    async fn tenants(
+        &self,
+        state: Data<&AppState>,
+        auth: OperatorAuth,
+    ) -> Result<Json<TenantList>, ApiError> {
         let _operator = auth.0;
         let mut tx = state.db.platform_tx().await?;
         let tenants = list_tenants(&mut tx).await?;

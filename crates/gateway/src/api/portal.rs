@@ -1,6 +1,9 @@
 use kabinet_cabinet::dashboard;
 use kabinet_core::TicketId;
-use kabinet_ticketing::{NewTicket as DomainNewTicket, add_subscriber_message, create_ticket, get_for_subscriber, list_for_subscriber};
+use kabinet_ticketing::{
+    NewTicket as DomainNewTicket, add_subscriber_message, create_ticket, get_for_subscriber,
+    list_for_subscriber,
+};
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -8,7 +11,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
 use super::Tag;
-use super::dto::{Message, Money, NewMessage, NewTicket, TicketList, TicketThread, Ticket};
+use super::dto::{Message, Money, NewMessage, NewTicket, Ticket, TicketList, TicketThread};
 use crate::AppState;
 use crate::auth::SubscriberAuth;
 use crate::problem::ApiError;
@@ -73,7 +76,11 @@ enum MessageAdded {
 impl PortalApi {
     /// Balance, status, tariff and open tickets of the signed-in subscriber.
     #[oai(path = "/dashboard", method = "get", operation_id = "getDashboard")]
-    async fn dashboard(&self, state: Data<&AppState>, auth: SubscriberAuth) -> Result<Json<Dashboard>, ApiError> {
+    async fn dashboard(
+        &self,
+        state: Data<&AppState>,
+        auth: SubscriberAuth,
+    ) -> Result<Json<Dashboard>, ApiError> {
         let me = auth.0;
         let mut tx = state.db.tenant_tx(me.tenant.id).await?;
         let d = dashboard(&mut tx, me.id).await?;
@@ -106,7 +113,11 @@ impl PortalApi {
 
     /// The subscriber's tickets, most recently active first.
     #[oai(path = "/tickets", method = "get", operation_id = "listMyTickets")]
-    async fn tickets(&self, state: Data<&AppState>, auth: SubscriberAuth) -> Result<Json<TicketList>, ApiError> {
+    async fn tickets(
+        &self,
+        state: Data<&AppState>,
+        auth: SubscriberAuth,
+    ) -> Result<Json<TicketList>, ApiError> {
         let me = auth.0;
         let mut tx = state.db.tenant_tx(me.tenant.id).await?;
         let tickets = list_for_subscriber(&mut tx, me.id).await?;
@@ -118,7 +129,12 @@ impl PortalApi {
 
     /// Opens a ticket; the description becomes its first message.
     #[oai(path = "/tickets", method = "post", operation_id = "createTicket")]
-    async fn create(&self, state: Data<&AppState>, auth: SubscriberAuth, body: Json<NewTicket>) -> Result<TicketCreated, ApiError> {
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: SubscriberAuth,
+        body: Json<NewTicket>,
+    ) -> Result<TicketCreated, ApiError> {
         let me = auth.0;
         let mut tx = state.db.tenant_tx(me.tenant.id).await?;
         let ticket = create_ticket(
@@ -137,7 +153,12 @@ impl PortalApi {
 
     /// One of the subscriber's tickets with its whole conversation.
     #[oai(path = "/tickets/:id", method = "get", operation_id = "getMyTicket")]
-    async fn ticket(&self, state: Data<&AppState>, auth: SubscriberAuth, id: Path<Uuid>) -> Result<Json<TicketThread>, ApiError> {
+    async fn ticket(
+        &self,
+        state: Data<&AppState>,
+        auth: SubscriberAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<TicketThread>, ApiError> {
         let me = auth.0;
         let mut tx = state.db.tenant_tx(me.tenant.id).await?;
         let ticket = get_for_subscriber(&mut tx, me.id, TicketId(id.0)).await?;
@@ -146,7 +167,11 @@ impl PortalApi {
     }
 
     /// Adds the subscriber's message to their ticket.
-    #[oai(path = "/tickets/:id/messages", method = "post", operation_id = "addMyTicketMessage")]
+    #[oai(
+        path = "/tickets/:id/messages",
+        method = "post",
+        operation_id = "addMyTicketMessage"
+    )]
     async fn add_message(
         &self,
         state: Data<&AppState>,

@@ -35,7 +35,9 @@ enum SignedOut {
 async fn session_info(state: &AppState, principal: &Principal) -> Result<SessionInfo, ApiError> {
     let (kind, roles, permissions) = match principal {
         Principal::Subscriber { .. } => (PrincipalKind::Subscriber, vec![], vec![]),
-        Principal::Staff { tenant, id, roles, .. } => {
+        Principal::Staff {
+            tenant, id, roles, ..
+        } => {
             let permissions = state.authorizer.permissions(*tenant, *id).await?;
             (
                 PrincipalKind::Staff,
@@ -55,9 +57,14 @@ async fn session_info(state: &AppState, principal: &Principal) -> Result<Session
 }
 
 async fn signed_in(state: &AppState, session: NewSession) -> Result<SignedIn, ApiError> {
-    let max_age = (session.expires_at - chrono::Utc::now()).num_seconds().max(0);
+    let max_age = (session.expires_at - chrono::Utc::now())
+        .num_seconds()
+        .max(0);
     let cookie = session_cookie(state, &session.token, max_age);
-    Ok(SignedIn::Ok(Json(session_info(state, &session.principal).await?), cookie))
+    Ok(SignedIn::Ok(
+        Json(session_info(state, &session.principal).await?),
+        cookie,
+    ))
 }
 
 #[OpenApi(tag = "Tag::Session")]
@@ -79,12 +86,20 @@ impl SessionApi {
 
     /// The signed-in principal and its CSRF token.
     #[oai(path = "/session", method = "get", operation_id = "getSession")]
-    async fn session(&self, state: Data<&AppState>, auth: AnyAuth) -> Result<Json<SessionInfo>, ApiError> {
+    async fn session(
+        &self,
+        state: Data<&AppState>,
+        auth: AnyAuth,
+    ) -> Result<Json<SessionInfo>, ApiError> {
         Ok(Json(session_info(&state, &auth.0.principal).await?))
     }
 
     /// Signs a subscriber in by account number, e-mail or phone.
-    #[oai(path = "/auth/subscriber/login", method = "post", operation_id = "loginSubscriber")]
+    #[oai(
+        path = "/auth/subscriber/login",
+        method = "post",
+        operation_id = "loginSubscriber"
+    )]
     async fn login_subscriber(
         &self,
         req: &Request,
@@ -108,7 +123,11 @@ impl SessionApi {
     }
 
     /// Signs an ISP staff member in.
-    #[oai(path = "/auth/staff/login", method = "post", operation_id = "loginStaff")]
+    #[oai(
+        path = "/auth/staff/login",
+        method = "post",
+        operation_id = "loginStaff"
+    )]
     async fn login_staff(
         &self,
         req: &Request,
@@ -132,7 +151,11 @@ impl SessionApi {
     }
 
     /// Signs a platform operator in (operator site only).
-    #[oai(path = "/auth/operator/login", method = "post", operation_id = "loginOperator")]
+    #[oai(
+        path = "/auth/operator/login",
+        method = "post",
+        operation_id = "loginOperator"
+    )]
     async fn login_operator(
         &self,
         req: &Request,
@@ -162,7 +185,8 @@ impl SessionApi {
         match (&auth.0.tenant, &auth.0.principal) {
             (Some(tenant), p) => {
                 let session_id = match p {
-                    Principal::Subscriber { session_id, .. } | Principal::Staff { session_id, .. } => *session_id,
+                    Principal::Subscriber { session_id, .. }
+                    | Principal::Staff { session_id, .. } => *session_id,
                     Principal::Operator { .. } => return Err(ApiError::unauthenticated()),
                 };
                 let mut tx = state.db.tenant_tx(tenant.id).await?;
@@ -180,8 +204,16 @@ impl SessionApi {
     }
 
     /// Ends every session of the signed-in principal, on every device.
-    #[oai(path = "/auth/logout-everywhere", method = "post", operation_id = "logoutEverywhere")]
-    async fn logout_everywhere(&self, state: Data<&AppState>, auth: AnyAuth) -> Result<SignedOut, ApiError> {
+    #[oai(
+        path = "/auth/logout-everywhere",
+        method = "post",
+        operation_id = "logoutEverywhere"
+    )]
+    async fn logout_everywhere(
+        &self,
+        state: Data<&AppState>,
+        auth: AnyAuth,
+    ) -> Result<SignedOut, ApiError> {
         match (&auth.0.tenant, &auth.0.principal) {
             (Some(tenant), principal) => {
                 let mut tx = state.db.tenant_tx(tenant.id).await?;

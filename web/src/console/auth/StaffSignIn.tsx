@@ -8,7 +8,7 @@ export function StaffSignIn() {
   const { t } = useTranslation();
   usePageTitle(t("auth.staffTitle"));
   const signIn = useSignIn((body: { email: string; password: string }) =>
-    data(api.POST("/api/v1/auth/staff/login", { body })),
+    data(api.POST("/auth/staff/login", { body })),
   );
   return (
     <CredentialsForm

@@ -1,6 +1,7 @@
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 import { ApiError } from "../../api/client";
+import { useSession } from "../../shared/session/session";
 import { usePageTitle } from "../../shared/site/site";
 import { ReplyForm } from "../../shared/tickets/ReplyForm";
 import { TicketHeader } from "../../shared/tickets/TicketHeader";
@@ -9,14 +10,18 @@ import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
 import { useConsoleTicket, useReplyToTicket } from "./tickets";
 
+const REPLY_PERMISSION = "tickets.reply";
+
 export function TicketViewPage() {
   const { id = "" } = useParams();
   const { t } = useTranslation();
   const ticket = useConsoleTicket(id);
   const reply = useReplyToTicket(id);
   usePageTitle(ticket.data?.subject);
-  // Read-only roles may open tickets but not answer; the API says so with 403.
-  const forbidden = reply.error instanceof ApiError && reply.error.status === 403;
+  // Read-only roles may open tickets but not answer: the session lists the permissions, and
+  // should they change meanwhile, the API still says so with 403.
+  const mayReply = useSession().data?.permissions.includes(REPLY_PERMISSION) ?? false;
+  const forbidden = !mayReply || (reply.error instanceof ApiError && reply.error.status === 403);
 
   return (
     <div className="stack narrow">
@@ -56,14 +61,15 @@ export function TicketViewPage() {
               {t("console.ticket.replyForbidden")}
             </p>
           )}
-          <ReplyForm
-            pending={reply.isPending}
-            error={forbidden ? null : reply.error}
-            disabled={forbidden}
-            onSubmit={(body, done) => {
-              reply.mutate(body, { onSuccess: done });
-            }}
-          />
+          {!forbidden && (
+            <ReplyForm
+              pending={reply.isPending}
+              error={reply.error}
+              onSubmit={(body, done) => {
+                reply.mutate(body, { onSuccess: done });
+              }}
+            />
+          )}
         </article>
       )}
     </div>

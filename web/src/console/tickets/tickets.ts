@@ -11,7 +11,7 @@ export function useTicketQueue(status: TicketStatus | undefined) {
   return useInfiniteQuery({
     queryKey: [...queueKey, "queue", status ?? "all"],
     queryFn: ({ pageParam }) =>
-      data(api.GET("/api/v1/console/tickets", { params: { query: { status, limit: PAGE_SIZE, after: pageParam } } })),
+      data(api.GET("/console/tickets", { params: { query: { status, limit: PAGE_SIZE, after: pageParam } } })),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (page) => page.next_cursor ?? undefined,
   });
@@ -20,7 +20,7 @@ export function useTicketQueue(status: TicketStatus | undefined) {
 export function useConsoleTicket(id: string) {
   return useQuery({
     queryKey: ticketKey(id),
-    queryFn: () => data(api.GET("/api/v1/console/tickets/{id}", { params: { path: { id } } })),
+    queryFn: () => data(api.GET("/console/tickets/{id}", { params: { path: { id } } })),
   });
 }
 
@@ -28,7 +28,7 @@ export function useReplyToTicket(id: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (body: string) =>
-      data(api.POST("/api/v1/console/tickets/{id}/replies", { params: { path: { id } }, body: { body } })),
+      data(api.POST("/console/tickets/{id}/replies", { params: { path: { id } }, body: { body } })),
     onSuccess: () => {
       // A reply may move the ticket between statuses, so the queue is stale too.
       void client.invalidateQueries({ queryKey: queueKey });

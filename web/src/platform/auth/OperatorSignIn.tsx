@@ -8,7 +8,7 @@ export function OperatorSignIn() {
   const { t } = useTranslation();
   usePageTitle(t("auth.operatorTitle"));
   const signIn = useSignIn((body: { email: string; password: string }) =>
-    data(api.POST("/api/v1/auth/operator/login", { body })),
+    data(api.POST("/auth/operator/login", { body })),
   );
   return (
     <CredentialsForm

@@ -2,7 +2,6 @@ import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { api, data } from "../../api/client";
 import type { TenantStatus } from "../../api/types";
-import { useFormat } from "../../shared/i18n/format";
 import { usePageTitle } from "../../shared/site/site";
 import { Badge, type BadgeTone } from "../../shared/ui/Badge";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
@@ -12,11 +11,10 @@ const STATUS_TONE: Record<TenantStatus, BadgeTone> = { active: "success", suspen
 
 export function TenantsPage() {
   const { t } = useTranslation();
-  const format = useFormat();
   usePageTitle(t("platform.tenants.title"));
   const tenants = useQuery({
     queryKey: ["platform", "tenants"],
-    queryFn: () => data(api.GET("/api/v1/platform/tenants")),
+    queryFn: () => data(api.GET("/platform/tenants")),
   });
 
   return (
@@ -45,9 +43,7 @@ export function TenantsPage() {
                 <th scope="col">{t("platform.tenants.slug")}</th>
                 <th scope="col">{t("platform.tenants.status")}</th>
                 <th scope="col">{t("platform.tenants.hosts")}</th>
-                <th scope="col" className="numeric">
-                  {t("platform.tenants.subscribers")}
-                </th>
+                <th scope="col">{t("platform.tenants.plan")}</th>
               </tr>
             </thead>
             <tbody>
@@ -67,9 +63,7 @@ export function TenantsPage() {
                       ))}
                     </ul>
                   </td>
-                  <td className="numeric" data-label={t("platform.tenants.subscribers")}>
-                    {format.number(tenant.subscribers)}
-                  </td>
+                  <td data-label={t("platform.tenants.plan")}>{tenant.saas_plan}</td>
                 </tr>
               ))}
             </tbody>

@@ -8,7 +8,7 @@ export function SubscriberSignIn() {
   const { t } = useTranslation();
   usePageTitle(t("auth.subscriberTitle"));
   const signIn = useSignIn((body: { login: string; password: string }) =>
-    data(api.POST("/api/v1/auth/subscriber/login", { body })),
+    data(api.POST("/auth/subscriber/login", { body })),
   );
   return (
     <CredentialsForm

@@ -24,7 +24,7 @@ export function DashboardPage() {
   usePageTitle(t("portal.dashboard.title"));
   const dashboard = useQuery({
     queryKey: dashboardKey,
-    queryFn: () => data(api.GET("/api/v1/me/dashboard")),
+    queryFn: () => data(api.GET("/me/dashboard")),
   });
 
   if (dashboard.isPending) return <Loading />;

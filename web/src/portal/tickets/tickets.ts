@@ -9,14 +9,14 @@ const ticketKey = (id: string) => [...ticketsKey, id] as const;
 export function useMyTickets() {
   return useQuery({
     queryKey: ticketsKey,
-    queryFn: () => data(api.GET("/api/v1/me/tickets")),
+    queryFn: () => data(api.GET("/me/tickets")),
   });
 }
 
 export function useMyTicket(id: string) {
   return useQuery({
     queryKey: ticketKey(id),
-    queryFn: () => data(api.GET("/api/v1/me/tickets/{id}", { params: { path: { id } } })),
+    queryFn: () => data(api.GET("/me/tickets/{id}", { params: { path: { id } } })),
   });
 }
 
@@ -24,7 +24,7 @@ export function useOpenTicket() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (body: { category: TicketCategory; subject: string; description: string }) =>
-      data(api.POST("/api/v1/me/tickets", { body })),
+      data(api.POST("/me/tickets", { body })),
     onSuccess: (ticket) => {
       client.setQueryData(ticketKey(ticket.id), ticket);
       // The list and the dashboard's open-ticket count are now stale.
@@ -37,7 +37,7 @@ export function useReplyToMyTicket(id: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (body: string) =>
-      data(api.POST("/api/v1/me/tickets/{id}/messages", { params: { path: { id } }, body: { body } })),
+      data(api.POST("/me/tickets/{id}/messages", { params: { path: { id } }, body: { body } })),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ticketsKey });
     },

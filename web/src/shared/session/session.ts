@@ -6,7 +6,7 @@ export const sessionKey = ["session"] as const;
 
 async function fetchSession(): Promise<SessionInfo | null> {
   try {
-    const session = await data(api.GET("/api/v1/session"));
+    const session = await data(api.GET("/session"));
     setCsrfToken(session.csrf_token);
     return session;
   } catch (error) {
@@ -48,7 +48,7 @@ export function useSignIn<Credentials>(login: (credentials: Credentials) => Prom
 export function useSignOut() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: () => data(api.POST("/api/v1/auth/logout")),
+    mutationFn: () => data(api.POST("/auth/logout")),
     // Even if the server call fails the visitor asked to leave: forget the session locally.
     onSettled: () => {
       forgetPrincipalData(client);

@@ -7,7 +7,7 @@ import { adoptDefaultLocale } from "../i18n";
 export const siteQuery = {
   queryKey: ["site"] as const,
   queryFn: async () => {
-    const site = await data(api.GET("/api/v1/site"));
+    const site = await data(api.GET("/site"));
     // Before the first screen renders, so the page does not flash in the wrong language.
     adoptDefaultLocale(site.branding?.default_locale);
     return site;

@@ -1,0 +1,174 @@
+//! One ISP can never see or touch another's rows. Generated from the schema: every tenant-owned
+//! table is checked, and a new table fails here until the seed below gives it rows.
+
+use kabinet_core::TenantId;
+use kabinet_db::sqlx;
+use kabinet_tests::{PASSWORD, TestApp, json, json_body};
+use reqwest::StatusCode;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::schema::tenant_tables;
+
+/// Drives both demo ISPs through the product so every tenant table holds rows of each.
+async fn seed_both_tenants(app: &TestApp) {
+    for (host, account, staff) in [
+        ("demo.localhost", "100001", "owner@demo.example"),
+        ("northnet.localhost", "200001", "owner@northnet.example"),
+    ] {
+        let mut subscriber = app.client(host);
+        json_body(
+            subscriber.login_subscriber(account, PASSWORD).await,
+            StatusCode::OK,
+        )
+        .await;
+        let ticket = json_body(
+            subscriber
+                .post(
+                    "/api/v1/me/tickets",
+                    &json!({"category": "connectivity", "subject": "No link", "description": "Down since 9"}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let mut agent = app.client(host);
+        json_body(agent.login_staff(staff, PASSWORD).await, StatusCode::OK).await;
+        let id = ticket["id"].as_str().expect("id");
+        json_body(
+            agent
+                .post(
+                    &format!("/api/v1/console/tickets/{id}/replies"),
+                    &json!({"body": "Looking"}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+}
+
+async fn tenant_id(app: &TestApp, slug: &str) -> TenantId {
+    let mut admin = app.db.admin().await.expect("admin");
+    TenantId(
+        sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1")
+            .bind(slug)
+            .fetch_one(&mut admin)
+            .await
+            .expect("tenant"),
+    )
+}
+
+fn is_refusal(err: &sqlx::Error) -> bool {
+    // 42501: insufficient privilege / new row violates row-level security policy.
+    matches!(err, sqlx::Error::Database(e) if e.code().as_deref() == Some("42501"))
+}
+
+#[tokio::test]
+async fn rows_of_one_isp_are_invisible_and_untouchable_from_another() {
+    let app = TestApp::spawn().await.expect("app");
+    seed_both_tenants(&app).await;
+    let a = tenant_id(&app, "demo").await;
+    let b = tenant_id(&app, "northnet").await;
+    let mut admin = app.db.admin().await.expect("admin");
+    let tables = tenant_tables(&mut admin).await;
+    assert!(tables.contains(&"tickets".to_owned()));
+
+    for table in &tables {
+        let sample: Option<Value> = sqlx::query_scalar(&format!(
+            "SELECT row_to_json(t) FROM {table} t WHERE tenant_id = $1 LIMIT 1"
+        ))
+        .bind(a.as_uuid())
+        .fetch_optional(&mut admin)
+        .await
+        .expect("sample");
+        let sample = sample.unwrap_or_else(|| {
+            panic!("{table} has no rows for the demo ISP: extend seed_both_tenants so isolation covers it")
+        });
+
+        // Scoped to A, A's rows are there (the policy is not simply "deny all").
+        let mut tx = app.db.db.tenant_tx(a).await.expect("tx");
+        let own: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(tx.conn())
+            .await
+            .expect("count");
+        assert!(own > 0, "{table}: the demo ISP cannot see its own rows");
+        let foreign: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM {table} WHERE tenant_id <> $1"
+        ))
+        .bind(a.as_uuid())
+        .fetch_one(tx.conn())
+        .await
+        .expect("count");
+        assert_eq!(foreign, 0, "{table}: the demo ISP sees other ISPs' rows");
+        drop(tx);
+
+        // Scoped to B: A's rows cannot be read, updated or deleted.
+        let mut tx = app.db.db.tenant_tx(b).await.expect("tx");
+        let seen: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM {table} WHERE tenant_id = $1"
+        ))
+        .bind(a.as_uuid())
+        .fetch_one(tx.conn())
+        .await
+        .expect("count");
+        assert_eq!(seen, 0, "{table}: northnet reads demo's rows");
+        match sqlx::query(&format!(
+            "UPDATE {table} SET tenant_id = tenant_id WHERE tenant_id = $1"
+        ))
+        .bind(a.as_uuid())
+        .execute(tx.conn())
+        .await
+        {
+            Ok(done) => assert_eq!(
+                done.rows_affected(),
+                0,
+                "{table}: northnet updates demo's rows"
+            ),
+            Err(e) => assert!(is_refusal(&e), "{table}: unexpected error {e}"),
+        }
+        drop(tx);
+        let mut tx = app.db.db.tenant_tx(b).await.expect("tx");
+        match sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
+            .bind(a.as_uuid())
+            .execute(tx.conn())
+            .await
+        {
+            Ok(done) => assert_eq!(
+                done.rows_affected(),
+                0,
+                "{table}: northnet deletes demo's rows"
+            ),
+            Err(e) => assert!(is_refusal(&e), "{table}: unexpected error {e}"),
+        }
+        drop(tx);
+
+        // Scoped to B: a row carrying A's tenant id cannot be inserted.
+        let mut forged = sample.clone();
+        if let Some(id) = forged.get_mut("id") {
+            *id = json!(Uuid::now_v7());
+        }
+        let mut tx = app.db.db.tenant_tx(b).await.expect("tx");
+        let err = sqlx::query(&format!(
+            "INSERT INTO {table} SELECT * FROM jsonb_populate_record(NULL::{table}, $1)"
+        ))
+        .bind(&forged)
+        .execute(tx.conn())
+        .await
+        .expect_err(&format!("{table}: northnet inserted a row for demo"));
+        assert!(
+            is_refusal(&err),
+            "{table}: refused for the wrong reason: {err}"
+        );
+        drop(tx);
+
+        // With no tenant at all (a platform transaction), tenant rows do not exist.
+        let mut tx = app.db.db.platform_tx().await.expect("tx");
+        let unscoped: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(tx.conn())
+            .await
+            .expect("count");
+        assert_eq!(unscoped, 0, "{table}: visible without a tenant");
+    }
+    assert_ne!(a, b);
+}
