@@ -56,6 +56,7 @@ echo "schemathesis: $("$ST" --version), seed $SEED, $MAX_EXAMPLES examples per o
 # From here on: loopback only, never through a proxy.
 unset http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY
 export NO_PROXY='*' no_proxy='*'
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ beside hooks.py
 
 helper() { "$PY" "$HERE/kabinet_st.py" "$@"; }
 

@@ -67,7 +67,7 @@ export function TicketQueuePage() {
           <table className="data-table queue" data-testid="ticket-queue">
             <thead>
               <tr>
-                <th scope="col">№</th>
+                <th scope="col">{t("console.queue.number")}</th>
                 <th scope="col">{t("ticket.subject")}</th>
                 <th scope="col">{t("console.queue.subscriber")}</th>
                 <th scope="col">{t("ticket.category")}</th>
@@ -78,7 +78,9 @@ export function TicketQueuePage() {
             <tbody>
               {tickets.map((ticket) => (
                 <tr key={ticket.id} data-testid="console-ticket-row" data-ticket-id={ticket.id}>
-                  <td className="queue__number">{ticket.number}</td>
+                  <td className="queue__number" data-prefix={t("console.queue.number")}>
+                    {ticket.number}
+                  </td>
                   <td className="data-table__primary">
                     <Link to={`/console/tickets/${ticket.id}`} data-testid="console-ticket-link">
                       {ticket.subject}

@@ -41,17 +41,18 @@ export function TicketViewPage() {
         <article className="card ticket" data-testid="ticket" data-ticket-id={ticket.data.id}>
           <TicketHeader
             ticket={ticket.data}
+            audience="staff"
             extra={
-              <>
-                <div>
-                  <dt>{t("console.ticket.subscriber")}</dt>
-                  <dd data-testid="ticket-subscriber-name">{ticket.data.subscriber_name}</dd>
-                </div>
-                <div>
-                  <dt>{t("console.ticket.account")}</dt>
-                  <dd data-testid="ticket-account-number">{ticket.data.account_number}</dd>
-                </div>
-              </>
+              <div>
+                <dt>{t("console.ticket.subscriber")}</dt>
+                <dd>
+                  <span data-testid="ticket-subscriber-name">{ticket.data.subscriber_name}</span>
+                  <span className="muted">
+                    {" · "}
+                    <span data-testid="ticket-account-number">{ticket.data.account_number}</span>
+                  </span>
+                </dd>
+              </div>
             }
           />
           <h2 className="visually-hidden">{t("ticket.thread")}</h2>

@@ -9,6 +9,12 @@ import { Loading } from "../../shared/ui/Loading";
 
 const STATUS_TONE: Record<TenantStatus, BadgeTone> = { active: "success", suspended: "warning" };
 
+/** A tenant host on the scheme and port this console is served on (`:8080` in development). */
+function siteUrl(host: string): string {
+  const { protocol, port } = window.location;
+  return `${protocol}//${host}${port ? `:${port}` : ""}/`;
+}
+
 export function TenantsPage() {
   const { t } = useTranslation();
   usePageTitle(t("platform.tenants.title"));
@@ -59,11 +65,17 @@ export function TenantsPage() {
                   <td data-label={t("platform.tenants.hosts")}>
                     <ul className="plain-list">
                       {tenant.hosts.map((host) => (
-                        <li key={host}>{host}</li>
+                        <li key={host}>
+                          <a href={siteUrl(host)} target="_blank" rel="noreferrer">
+                            {host}
+                          </a>
+                        </li>
                       ))}
                     </ul>
                   </td>
-                  <td data-label={t("platform.tenants.plan")}>{tenant.saas_plan}</td>
+                  <td data-label={t("platform.tenants.plan")} className="tenant-plan">
+                    {tenant.saas_plan}
+                  </td>
                 </tr>
               ))}
             </tbody>

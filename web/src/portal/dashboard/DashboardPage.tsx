@@ -1,4 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
+import type { TFunction } from "i18next";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { api, data } from "../../api/client";
@@ -17,6 +18,12 @@ const STATUS_TONE: Record<AccountStatus, BadgeTone> = {
   blocked: "danger",
   suspended: "warning",
 };
+
+function speedLabel(t: TFunction, speed: { gigabit: boolean; value: string }): string {
+  return speed.gigabit
+    ? t("portal.dashboard.speedGbit", { speed: speed.value })
+    : t("portal.dashboard.speed", { speed: speed.value });
+}
 
 export function DashboardPage() {
   const { t } = useTranslation();
@@ -75,7 +82,7 @@ export function DashboardPage() {
                 {tariff.name}
               </p>
               <p className="muted">
-                {t("portal.dashboard.speed", { speed: format.number(tariff.speed_mbps) })}
+                {speedLabel(t, format.speed(tariff.speed_mbps))}
                 {" · "}
                 {t("portal.dashboard.monthly", { price: format.money(tariff.monthly_price) })}
               </p>

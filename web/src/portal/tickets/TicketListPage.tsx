@@ -54,7 +54,7 @@ export function TicketListPage() {
                   <time dateTime={ticket.updated_at}>{format.dateTime(ticket.updated_at)}</time>
                 </span>
                 <span className="ticket-row__status">
-                  <TicketStatusBadge status={ticket.status} />
+                  <TicketStatusBadge status={ticket.status} audience="subscriber" />
                 </span>
               </Link>
             </li>

@@ -31,7 +31,7 @@ export function TicketPage() {
       )}
       {ticket.data && (
         <article className="card ticket" data-testid="ticket" data-ticket-id={ticket.data.id}>
-          <TicketHeader ticket={ticket.data} />
+          <TicketHeader ticket={ticket.data} audience="subscriber" />
           <h2 className="visually-hidden">{t("ticket.thread")}</h2>
           <TicketThread messages={ticket.data.messages} viewer="subscriber" />
           <ReplyForm

@@ -66,6 +66,7 @@ export const en = {
       tariff: "Tariff",
       noTariff: "No tariff connected",
       speed: "{{speed}} Mbit/s",
+      speedGbit: "{{speed}} Gbit/s",
       monthly: "{{price}} per month",
       openTickets: "Open tickets",
       viewTickets: "View tickets",
@@ -111,6 +112,7 @@ export const en = {
       account_security: "Account security",
       other: "Other",
     },
+    awaitingYourReply: "Awaiting your reply",
     statuses: {
       new: "New",
       open: "Open",
@@ -132,6 +134,7 @@ export const en = {
       subscriber: "Subscriber",
       backToQueue: "Queue",
       shown: "{{count}} shown",
+      number: "No.",
     },
     ticket: {
       subscriber: "Subscriber",

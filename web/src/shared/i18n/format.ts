@@ -40,5 +40,10 @@ export function useFormat() {
     money: (money: Money) => formatMoney(money, locale),
     dateTime: (iso: string) => formatDateTime(iso, locale),
     number: (value: number) => new Intl.NumberFormat(locale).format(value),
+    /** 100 → "100", 1000 → "1", 2500 → "2.5" with the unit the caller picks via `gigabit`. */
+    speed: (mbps: number) =>
+      mbps >= 1000 && mbps % 100 === 0
+        ? { gigabit: true, value: new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(mbps / 1000) }
+        : { gigabit: false, value: new Intl.NumberFormat(locale).format(mbps) },
   };
 }

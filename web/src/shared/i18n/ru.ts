@@ -68,6 +68,7 @@ export const ru: Messages = {
       tariff: "Тариф",
       noTariff: "Тариф не подключён",
       speed: "{{speed}} Мбит/с",
+      speedGbit: "{{speed}} Гбит/с",
       monthly: "{{price}} в месяц",
       openTickets: "Открытые обращения",
       viewTickets: "Все обращения",
@@ -113,6 +114,7 @@ export const ru: Messages = {
       account_security: "Безопасность аккаунта",
       other: "Другое",
     },
+    awaitingYourReply: "Ждёт вашего ответа",
     statuses: {
       new: "Новое",
       open: "В работе",
@@ -134,6 +136,7 @@ export const ru: Messages = {
       subscriber: "Абонент",
       backToQueue: "Очередь",
       shown: "Показано: {{count}}",
+      number: "№",
     },
     ticket: {
       subscriber: "Абонент",

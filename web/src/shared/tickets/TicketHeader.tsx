@@ -5,7 +5,15 @@ import { useFormat } from "../i18n/format";
 import { TicketStatusBadge } from "./TicketStatusBadge";
 
 /** Number, subject, status and the facts about a ticket; `extra` adds area-specific facts. */
-export function TicketHeader({ ticket, extra }: { ticket: TicketSummary; extra?: ReactNode }) {
+export function TicketHeader({
+  ticket,
+  audience,
+  extra,
+}: {
+  ticket: TicketSummary;
+  audience: "subscriber" | "staff";
+  extra?: ReactNode;
+}) {
   const { t } = useTranslation();
   const format = useFormat();
   return (
@@ -18,7 +26,7 @@ export function TicketHeader({ ticket, extra }: { ticket: TicketSummary; extra?:
         <div>
           <dt>{t("ticket.status")}</dt>
           <dd>
-            <TicketStatusBadge status={ticket.status} />
+            <TicketStatusBadge status={ticket.status} audience={audience} />
           </dd>
         </div>
         <div>

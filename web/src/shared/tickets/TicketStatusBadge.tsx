@@ -10,11 +10,22 @@ const TONE: Record<TicketStatus, BadgeTone> = {
   closed: "neutral",
 };
 
-export function TicketStatusBadge({ status }: { status: TicketStatus }) {
+/** `audience="subscriber"` words the status for the customer ("awaiting your reply"). */
+export function TicketStatusBadge({
+  status,
+  audience = "staff",
+}: {
+  status: TicketStatus;
+  audience?: "subscriber" | "staff";
+}) {
   const { t } = useTranslation();
+  const label =
+    audience === "subscriber" && status === "waiting_on_customer"
+      ? t("ticket.awaitingYourReply")
+      : t(`ticket.statuses.${status}`);
   return (
     <Badge tone={TONE[status]} testId="ticket-status">
-      {t(`ticket.statuses.${status}`)}
+      {label}
     </Badge>
   );
 }

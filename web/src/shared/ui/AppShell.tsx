@@ -77,17 +77,19 @@ export function AppShell({
       <main className="shell__main" id="main">
         {children}
       </main>
-      <footer className="shell__footer">
-        {branding && (branding.support_phone ?? branding.support_email) && (
-          <p>
-            <span>{t("support.contacts")}: </span>
-            {branding.support_phone && <a href={`tel:${branding.support_phone}`}>{branding.support_phone}</a>}
-            {branding.support_phone && branding.support_email && " · "}
-            {branding.support_email && <a href={`mailto:${branding.support_email}`}>{branding.support_email}</a>}
-          </p>
-        )}
-        {branding && <p className="shell__powered">{t("common.poweredBy")}</p>}
-      </footer>
+      {branding && (
+        <footer className="shell__footer">
+          {(branding.support_phone ?? branding.support_email) && (
+            <p>
+              <span>{t("support.contacts")}: </span>
+              {branding.support_phone && <a href={`tel:${branding.support_phone}`}>{branding.support_phone}</a>}
+              {branding.support_phone && branding.support_email && " · "}
+              {branding.support_email && <a href={`mailto:${branding.support_email}`}>{branding.support_email}</a>}
+            </p>
+          )}
+          <p className="shell__powered">{t("common.poweredBy")}</p>
+        </footer>
+      )}
     </div>
   );
 }

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Every test Kabinet has, in the order that fails fastest:
+#   1. formatting and lints (cargo fmt, clippy -D warnings, web lint + typecheck)
+#   2. Rust unit and integration tests (real PostgreSQL: a disposable local cluster)
+#   3. the web build, then the real binary serving the demo ISPs on a private port, and against it
+#      4. Schemathesis (OpenAPI fuzzing, as subscriber and as staff)
+#      5. the browser flow in headless Chromium, on two ISPs' hosts
+# Installs what is missing from Debian and npm first. Exit status: non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "dependencies"
+deploy/debian/install-deps.sh --test
+npm --prefix web ci --no-audit --no-fund --loglevel=error
+
+step "format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+npm --prefix web run lint
+npm --prefix web run typecheck
+
+step "rust tests (unit + integration on PostgreSQL)"
+cargo test --workspace --locked
+
+step "web build"
+npm --prefix web run build
+
+# The served app for the black-box suites: its own data dir and ports, so a developer's
+# `kabinet serve` on 8080 is never touched.
+port=${KABINET_E2E_PORT:-18080}
+data_dir="$root/target/kabinet-e2e"
+log="$root/target/kabinet-e2e.log"
+rm -rf "$data_dir"
+step "starting kabinet on 127.0.0.1:$port (log: $log)"
+cargo build -p kabinet --locked
+env -u DATABASE_URL KABINET_DATA_DIR="$data_dir" KABINET_PG_PORT=${KABINET_E2E_PG_PORT:-54331} \
+  KABINET_LOG_FORMAT=json target/debug/kabinet serve --listen "127.0.0.1:$port" >"$log" 2>&1 &
+server=$!
+stop_server() {
+  if kill -0 "$server" 2>/dev/null; then
+    kill -TERM "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
+}
+trap stop_server EXIT
+for _ in $(seq 1 120); do
+  if curl -fsS -H "Host: demo.localhost:$port" "http://127.0.0.1:$port/api/v1/site" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$server" 2>/dev/null; then echo "kabinet exited:"; tail -50 "$log"; exit 1; fi
+  sleep 0.5
+done
+curl -fsS -H "Host: demo.localhost:$port" "http://127.0.0.1:$port/api/v1/site" >/dev/null
+
+step "schemathesis"
+tests/schemathesis/run.sh "$port"
+
+step "browser flow (headless Chromium)"
+KABINET_URL_TEMPLATE="http://{slug}.localhost:$port" npm --prefix web run test:e2e
+
+stop_server
+trap - EXIT
+if grep -q '"level":"ERROR"' "$log"; then
+  echo "the server logged errors during the black-box suites:"; grep '"level":"ERROR"' "$log" | head -20
+  exit 1
+fi
+step "all tests passed"
