@@ -49,6 +49,14 @@ async fn malformed_and_mistyped_bodies_are_400_problems() {
         "malformed_body",
     )
     .await;
+    // A number or a boolean is not a string, whatever lenient parsers think.
+    let numbers = json!({"category": "other", "subject": 5, "description": true});
+    assert_problem(
+        sub.post("/api/v1/me/tickets", &numbers).await,
+        StatusCode::BAD_REQUEST,
+        "malformed_body",
+    )
+    .await;
     let too_long = json!({"category": "other", "subject": "x".repeat(201), "description": "y"});
     assert_problem(
         sub.post("/api/v1/me/tickets", &too_long).await,
@@ -198,4 +206,28 @@ async fn a_request_without_a_session_is_401_on_every_protected_route() {
         .await
         .expect("request");
     assert_problem(garbage, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+}
+
+#[tokio::test]
+async fn control_characters_in_sign_in_names_are_refused_cleanly() {
+    let app = TestApp::spawn().await.expect("app");
+    let mut client = app.client("demo.localhost");
+    assert_problem(
+        client.login_subscriber("a\u{0}b", "x").await,
+        StatusCode::BAD_REQUEST,
+        "malformed_body",
+    )
+    .await;
+    assert_problem(
+        client.login_staff("a\u{0}b@x", "x").await,
+        StatusCode::BAD_REQUEST,
+        "malformed_body",
+    )
+    .await;
+    // The real account is not locked by that noise.
+    json_body(
+        client.login_subscriber("100001", PASSWORD).await,
+        StatusCode::OK,
+    )
+    .await;
 }

@@ -22,31 +22,54 @@ watchdog.unref();
 
 let passed = 0;
 let skipped = 0;
-const failed = [];
+let cancelled = 0;
+/** reason → where it happened (`suite › test`); one shared cause is reported once. */
+const failures = new Map();
+const fail = (where, reason) => failures.set(reason, [...(failures.get(reason) ?? []), where]);
+const path = [];
 
-const stream = run({ files: [file], concurrency: 1, timeout: total });
+const firstLine = (error) => {
+  const cause = error?.cause ?? error;
+  return String(cause?.message ?? cause ?? "unknown error").split("\n")[0];
+};
+
+// Each test has its own limit (STEP_TIMEOUT in the spec); the watchdog above bounds the whole run.
+const stream = run({ files: [file], concurrency: 1 });
+
+stream.on("test:start", (event) => {
+  path.length = event.nesting;
+  path.push(event.name);
+});
 stream.on("test:pass", (event) => {
   if (event.details.type === "suite") return;
   if (event.skip !== undefined && event.skip !== false) skipped++;
   else passed++;
 });
 stream.on("test:fail", (event) => {
-  if (event.details.type === "suite") return;
-  failed.push(event.name);
-});
-function summarize() {
-  if (failed.length > 0) {
-    console.log(
-      `\nE2E FAILED: ${failed.length} failed, ${passed} passed, ${skipped} skipped in ${seconds()} s against ${target}`,
-    );
-    for (const name of failed) console.log(`  ✗ ${name}`);
-    process.exitCode = 1;
-  } else if (passed === 0) {
-    console.log(`\nE2E FAILED: no test ran (${skipped} skipped) against ${target}`);
-    process.exitCode = 1;
-  } else {
-    console.log(`\nE2E PASSED: ${passed} passed, ${skipped} skipped in ${seconds()} s against ${target}`);
+  const error = event.details.error;
+  const where = [...path.slice(0, event.nesting), event.name].join(" › ");
+  if (error?.failureType === "cancelledByParent") {
+    cancelled++;
+    return;
   }
+  if (event.details.type === "suite") {
+    // A suite fails on its own only through a hook (before/after); its tests are then cancelled.
+    if (error?.failureType === "hookFailed") fail(`${where} (hook)`, firstLine(error));
+    return;
+  }
+  fail(where, firstLine(error));
+});
+
+function summarize() {
+  const failed = [...failures.values()].reduce((n, wheres) => n + wheres.length, 0);
+  const counts = `${passed} passed, ${failed} failed, ${cancelled} cancelled, ${skipped} skipped`;
+  const ok = failed === 0 && cancelled === 0 && passed > 0;
+  console.log(`\nE2E ${ok ? "PASSED" : "FAILED"}: ${counts} in ${seconds()} s against ${target}`);
+  for (const [reason, wheres] of failures) {
+    const more = wheres.length > 1 ? ` (and ${wheres.length - 1} more)` : "";
+    console.log(`  ✗ ${wheres[0]}${more}: ${reason}`);
+  }
+  if (!ok) process.exitCode = 1;
 }
 
 // The summary goes last, after the reporter's own totals.

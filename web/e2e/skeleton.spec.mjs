@@ -14,7 +14,7 @@
 //      CHROMIUM_PATH (default /usr/bin/chromium).
 // Chromium resolves *.localhost to loopback by itself, so no /etc/hosts entries are needed.
 import assert from "node:assert/strict";
-import { access, mkdir } from "node:fs/promises";
+import { access, mkdir, readdir, rm } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
 
@@ -44,7 +44,11 @@ let browser;
 const openContexts = new Set();
 
 before(async () => {
+  // Only this run's screenshots, so a stale one never passes for the current state.
   await mkdir(SCREENSHOTS, { recursive: true });
+  for (const name of await readdir(SCREENSHOTS)) {
+    if (name.endsWith(".png")) await rm(`${SCREENSHOTS}${name}`);
+  }
   await access(CHROMIUM).catch(() => {
     throw new Error(`no Chromium at ${CHROMIUM}; set CHROMIUM_PATH`);
   });
@@ -203,6 +207,7 @@ for (const isp of ISPS) {
       const notice = page.getByTestId("error-notice");
       await notice.waitFor();
       assert.equal(await notice.getAttribute("data-code"), "invalid_credentials");
+      await page.screenshot({ path: `${SCREENSHOTS}${isp.slug}-signin-error-desktop.png` });
     });
 
     f.step("subscriber signs in and sees balance, tariff and the ISP's name", async () => {
@@ -270,6 +275,9 @@ for (const isp of ISPS) {
       );
       await screenshots(`${isp.slug}-tickets`, urlFor(isp.slug, "/tickets"), s.session, (p) =>
         p.getByTestId("ticket-row").filter({ hasText: s.subject }).waitFor(),
+      );
+      await screenshots(`${isp.slug}-new-ticket`, urlFor(isp.slug, "/tickets/new"), s.session, (p) =>
+        p.getByTestId("new-ticket-subject").waitFor(),
       );
       await screenshots(`${isp.slug}-ticket`, s.ticketUrl, s.session, reply);
       await screenshots(`${isp.slug}-console-queue`, urlFor(isp.slug, "/console/tickets"), s.staffSession, (p) =>

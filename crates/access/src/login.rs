@@ -10,6 +10,16 @@ use crate::sessions::{NewSession, Principal, SessionOwner, SessionPolicy};
 use crate::throttle::{self, Buckets, ThrottlePolicy};
 use crate::{AccessError, ClientInfo, Role, password::verify_password};
 
+/// Sign-in names never contain control characters; such input is refused before any lookup
+/// (PostgreSQL cannot even compare text containing NUL).
+fn plausible_login(login: &str) -> Result<(), AccessError> {
+    if login.is_empty() || login.len() > 254 || login.chars().any(char::is_control) {
+        Err(AccessError::InvalidCredentials)
+    } else {
+        Ok(())
+    }
+}
+
 fn buckets(scope: &str, login: &str, client: &ClientInfo) -> Buckets {
     Buckets {
         account: format!("{scope}:account:{}", login.trim().to_lowercase()),
@@ -43,6 +53,7 @@ pub async fn login_subscriber(
     session_policy: SessionPolicy,
     throttle_policy: ThrottlePolicy,
 ) -> Result<NewSession, AccessError> {
+    plausible_login(login)?;
     let buckets = buckets(&format!("t:{tenant}:subscriber"), login, client);
     throttle::ensure_not_locked(db, &buckets).await?;
 
@@ -103,6 +114,7 @@ pub async fn login_staff(
     session_policy: SessionPolicy,
     throttle_policy: ThrottlePolicy,
 ) -> Result<NewSession, AccessError> {
+    plausible_login(email)?;
     let buckets = buckets(&format!("t:{tenant}:staff"), email, client);
     throttle::ensure_not_locked(db, &buckets).await?;
 
@@ -163,6 +175,7 @@ pub async fn login_operator(
     session_policy: SessionPolicy,
     throttle_policy: ThrottlePolicy,
 ) -> Result<NewSession, AccessError> {
+    plausible_login(email)?;
     let buckets = buckets("platform:operator", email, client);
     throttle::ensure_not_locked(db, &buckets).await?;
 

@@ -50,6 +50,20 @@ impl EmbeddedCluster {
             .map_err(|e| err(format!("locking {}: {e}", lock_path.display())))?;
 
         let run_as = server_user()?;
+        let data_dir = match run_as {
+            Some((uid, gid)) if !traversable_by(&data_dir, uid, gid) => {
+                let fallback = fallback_dir(&data_dir);
+                tracing::warn!(
+                    wanted = %data_dir.display(),
+                    using = %fallback.display(),
+                    "the PostgreSQL server user cannot reach the project folder; using a folder it can"
+                );
+                fs::create_dir_all(fallback.parent().unwrap_or(Path::new("/tmp")))
+                    .map_err(|e| err(format!("creating {}: {e}", fallback.display())))?;
+                fallback
+            }
+            _ => data_dir,
+        };
         let mut cluster = Self {
             data_dir,
             bin_dir,
@@ -226,6 +240,34 @@ fn server_user() -> Result<Option<(u32, u32)>, DbError> {
     Err(err(
         "running as root and no `postgres` or `nobody` user to run the server as",
     ))
+}
+
+/// Whether every ancestor of `path` lets (uid, gid) pass through.
+fn traversable_by(path: &Path, uid: u32, gid: u32) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    path.ancestors().skip(1).all(|dir| match fs::metadata(dir) {
+        Ok(m) => {
+            let mode = m.mode();
+            if m.uid() == uid {
+                mode & 0o100 != 0
+            } else if m.gid() == gid {
+                mode & 0o010 != 0
+            } else {
+                mode & 0o001 != 0
+            }
+        }
+        Err(_) => true,
+    })
+}
+
+/// A per-project folder under the system temp dir, stable for the same project path.
+fn fallback_dir(wanted: &Path) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    wanted.hash(&mut hasher);
+    std::env::temp_dir()
+        .join(format!("kabinet-pg-{:016x}", hasher.finish()))
+        .join("data")
 }
 
 fn current_euid() -> u32 {

@@ -6,6 +6,7 @@
 //! cookie and checks CSRF, the handler checks its one permission, and calls one domain function.
 //! Every error leaves as RFC 9457 problem+json, mapped in `problem.rs` and nowhere else.
 
+mod allow;
 mod api;
 mod auth;
 mod body_limit;

@@ -295,19 +295,27 @@ fn is_problem(resp: &Response) -> bool {
 
 /// Outermost error boundary: whatever fails inside becomes problem+json, never a bare 500.
 pub async fn problem_responses<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
-    match next.call(req).await {
-        Ok(resp) => Ok(resp.into_response()),
+    let path = req.uri().path().to_owned();
+    let mut resp = match next.call(req).await {
+        Ok(resp) => resp.into_response(),
         Err(err) => {
             let fallback = problem_for_poem_error(&err);
             let resp = err.into_response();
             // Errors raised by our own checkers and handlers already are problems.
             if is_problem(&resp) {
-                Ok(resp)
+                resp
             } else {
-                Ok(fallback.into_response())
+                fallback.into_response()
             }
         }
+    };
+    if resp.status() == StatusCode::METHOD_NOT_ALLOWED
+        && let Some(allow) = crate::allow::allowed_methods(&path)
+        && let Ok(value) = poem::http::HeaderValue::from_str(allow)
+    {
+        resp.headers_mut().insert(header::ALLOW, value);
     }
+    Ok(resp)
 }
 
 /// A panic in a handler: a bug. Logged (the panic hook printed the backtrace), answered as a 500.

@@ -5,6 +5,8 @@ use kabinet_ticketing::{Author, Category, Status, TicketDetail, TicketMessage, T
 use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
+use super::text::Text;
+
 /// An amount in integer minor units (kopecks, cents) of an ISO 4217 currency.
 #[derive(Debug, Object)]
 pub struct Money {
@@ -111,17 +113,17 @@ pub struct SessionInfo {
 pub struct SubscriberLogin {
     /// Account number, e-mail or phone.
     #[oai(validator(min_length = 1, max_length = 254))]
-    pub login: String,
+    pub login: Text,
     #[oai(validator(min_length = 1, max_length = 1024))]
-    pub password: String,
+    pub password: Text,
 }
 
 #[derive(Debug, Object)]
 pub struct EmailLogin {
     #[oai(validator(min_length = 3, max_length = 254))]
-    pub email: String,
+    pub email: Text,
     #[oai(validator(min_length = 1, max_length = 1024))]
-    pub password: String,
+    pub password: Text,
 }
 
 #[derive(Debug, Enum, Clone, Copy)]
@@ -208,15 +210,15 @@ impl From<Status> for TicketStatus {
 pub struct NewTicket {
     pub category: TicketCategory,
     #[oai(validator(min_length = 1, max_length = 200))]
-    pub subject: String,
+    pub subject: Text,
     #[oai(validator(min_length = 1, max_length = 20000))]
-    pub description: String,
+    pub description: Text,
 }
 
 #[derive(Debug, Object)]
 pub struct NewMessage {
     #[oai(validator(min_length = 1, max_length = 20000))]
-    pub body: String,
+    pub body: Text,
 }
 
 #[derive(Debug, Object)]

@@ -7,6 +7,7 @@ mod dto;
 mod platform;
 mod portal;
 mod session;
+mod text;
 
 pub type Apis = (
     session::SessionApi,

@@ -142,8 +142,8 @@ impl PortalApi {
             &DomainNewTicket {
                 subscriber: me.id,
                 category: body.category.into(),
-                subject: body.0.subject,
-                description: body.0.description,
+                subject: body.0.subject.0,
+                description: body.0.description.0,
             },
         )
         .await?;

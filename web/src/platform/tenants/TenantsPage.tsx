@@ -73,8 +73,8 @@ export function TenantsPage() {
                       ))}
                     </ul>
                   </td>
-                  <td data-label={t("platform.tenants.plan")} className="tenant-plan">
-                    {tenant.saas_plan}
+                  <td data-label={t("platform.tenants.plan")}>
+                    <span className="tenant-plan">{tenant.saas_plan}</span>
                   </td>
                 </tr>
               ))}
