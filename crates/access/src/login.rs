@@ -3,7 +3,6 @@
 
 use kabinet_core::{StaffId, SubscriberId, TenantId};
 use kabinet_db::{Database, sqlx};
-use sqlx::Row;
 use uuid::Uuid;
 
 use crate::sessions::{NewSession, Principal, SessionOwner, SessionPolicy};
@@ -43,6 +42,63 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
     Some(format!("+{digits}"))
 }
 
+/// An account found for a sign-in name: enough to check the password and open a session.
+#[derive(sqlx::FromRow)]
+struct Candidate {
+    id: Uuid,
+    display_name: String,
+    password_hash: Option<String>,
+    #[sqlx(default)]
+    roles: Vec<String>,
+}
+
+/// One sign-in attempt, from the throttle check to the recorded outcome.
+struct Attempt<'a> {
+    db: &'a Database,
+    buckets: Buckets,
+    throttle: ThrottlePolicy,
+}
+
+impl<'a> Attempt<'a> {
+    async fn start(
+        db: &'a Database,
+        scope: &str,
+        login: &str,
+        client: &ClientInfo,
+        throttle: ThrottlePolicy,
+    ) -> Result<Self, AccessError> {
+        plausible_login(login)?;
+        let buckets = buckets(scope, login, client);
+        throttle::ensure_not_locked(db, &buckets).await?;
+        Ok(Self {
+            db,
+            buckets,
+            throttle,
+        })
+    }
+
+    /// Checks the password against the account found — or against a dummy hash when none was,
+    /// so both failures take the same time — and counts a failure.
+    async fn verify(
+        &self,
+        found: Option<Candidate>,
+        password: &str,
+    ) -> Result<Candidate, AccessError> {
+        let stored = found.as_ref().and_then(|c| c.password_hash.as_deref());
+        if verify_password(password, stored).await?
+            && let Some(candidate) = found
+        {
+            return Ok(candidate);
+        }
+        throttle::record_failure(self.db, &self.buckets, self.throttle).await?;
+        Err(AccessError::InvalidCredentials)
+    }
+
+    async fn succeeded(self) -> Result<(), AccessError> {
+        throttle::record_success(self.db, &self.buckets).await
+    }
+}
+
 /// Signs a subscriber in by account number, e-mail or phone.
 pub async fn login_subscriber(
     db: &Database,
@@ -53,14 +109,18 @@ pub async fn login_subscriber(
     session_policy: SessionPolicy,
     throttle_policy: ThrottlePolicy,
 ) -> Result<NewSession, AccessError> {
-    plausible_login(login)?;
-    let buckets = buckets(&format!("t:{tenant}:subscriber"), login, client);
-    throttle::ensure_not_locked(db, &buckets).await?;
-
+    let attempt = Attempt::start(
+        db,
+        &format!("t:{tenant}:subscriber"),
+        login,
+        client,
+        throttle_policy,
+    )
+    .await?;
     let login = login.trim();
     let mut tx = db.tenant_tx(tenant).await?;
-    let row = sqlx::query(
-        "SELECT id, full_name, password_hash FROM subscribers \
+    let found: Option<Candidate> = sqlx::query_as(
+        "SELECT id, full_name AS display_name, password_hash FROM subscribers \
          WHERE tenant_id = $1 AND (account_number = $2 OR email = lower($2) OR phone = $3) \
          ORDER BY (account_number = $2) DESC LIMIT 1",
     )
@@ -69,19 +129,8 @@ pub async fn login_subscriber(
     .bind(normalize_phone(login))
     .fetch_optional(tx.conn())
     .await?;
-    let stored: Option<String> = row
-        .as_ref()
-        .map(|r| r.try_get("password_hash"))
-        .transpose()?
-        .flatten();
-    let ok = verify_password(password, stored.as_deref()).await?;
-    let Some(row) = row.filter(|_| ok) else {
-        tx.commit().await?;
-        throttle::record_failure(db, &buckets, throttle_policy).await?;
-        return Err(AccessError::InvalidCredentials);
-    };
-    let id = SubscriberId(row.try_get("id")?);
-    let display_name: String = row.try_get("full_name")?;
+    let account = attempt.verify(found, password).await?;
+    let id = SubscriberId(account.id);
     let (token, csrf_token, session_id, expires_at) = crate::sessions::issue_tenant_session(
         &mut tx,
         SessionOwner::Subscriber(id),
@@ -90,14 +139,14 @@ pub async fn login_subscriber(
     )
     .await?;
     tx.commit().await?;
-    throttle::record_success(db, &buckets).await?;
+    attempt.succeeded().await?;
     Ok(NewSession {
         token,
         expires_at,
         principal: Principal::Subscriber {
             tenant,
             id,
-            display_name,
+            display_name: account.display_name,
             session_id,
             csrf_token,
         },
@@ -114,12 +163,16 @@ pub async fn login_staff(
     session_policy: SessionPolicy,
     throttle_policy: ThrottlePolicy,
 ) -> Result<NewSession, AccessError> {
-    plausible_login(email)?;
-    let buckets = buckets(&format!("t:{tenant}:staff"), email, client);
-    throttle::ensure_not_locked(db, &buckets).await?;
-
+    let attempt = Attempt::start(
+        db,
+        &format!("t:{tenant}:staff"),
+        email,
+        client,
+        throttle_policy,
+    )
+    .await?;
     let mut tx = db.tenant_tx(tenant).await?;
-    let row = sqlx::query(
+    let found: Option<Candidate> = sqlx::query_as(
         "SELECT s.id, s.display_name, s.password_hash, \
                 COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM staff_roles r \
                           WHERE r.tenant_id = s.tenant_id AND r.staff_id = s.id), '{}') AS roles \
@@ -129,20 +182,8 @@ pub async fn login_staff(
     .bind(email.trim())
     .fetch_optional(tx.conn())
     .await?;
-    let stored: Option<String> = row
-        .as_ref()
-        .map(|r| r.try_get("password_hash"))
-        .transpose()?
-        .flatten();
-    let ok = verify_password(password, stored.as_deref()).await?;
-    let Some(row) = row.filter(|_| ok) else {
-        tx.commit().await?;
-        throttle::record_failure(db, &buckets, throttle_policy).await?;
-        return Err(AccessError::InvalidCredentials);
-    };
-    let id = StaffId(row.try_get("id")?);
-    let display_name: String = row.try_get("display_name")?;
-    let roles: Vec<String> = row.try_get("roles")?;
+    let account = attempt.verify(found, password).await?;
+    let id = StaffId(account.id);
     let (token, csrf_token, session_id, expires_at) = crate::sessions::issue_tenant_session(
         &mut tx,
         SessionOwner::Staff(id),
@@ -151,15 +192,19 @@ pub async fn login_staff(
     )
     .await?;
     tx.commit().await?;
-    throttle::record_success(db, &buckets).await?;
+    attempt.succeeded().await?;
     Ok(NewSession {
         token,
         expires_at,
         principal: Principal::Staff {
             tenant,
             id,
-            display_name,
-            roles: roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            display_name: account.display_name,
+            roles: account
+                .roles
+                .iter()
+                .filter_map(|r| Role::parse(r))
+                .collect(),
             session_id,
             csrf_token,
         },
@@ -175,40 +220,25 @@ pub async fn login_operator(
     session_policy: SessionPolicy,
     throttle_policy: ThrottlePolicy,
 ) -> Result<NewSession, AccessError> {
-    plausible_login(email)?;
-    let buckets = buckets("platform:operator", email, client);
-    throttle::ensure_not_locked(db, &buckets).await?;
-
+    let attempt = Attempt::start(db, "platform:operator", email, client, throttle_policy).await?;
     let mut tx = db.platform_tx().await?;
-    let row = sqlx::query(
+    let found: Option<Candidate> = sqlx::query_as(
         "SELECT id, display_name, password_hash FROM operators WHERE email = lower($1) AND active",
     )
     .bind(email.trim())
     .fetch_optional(tx.conn())
     .await?;
-    let stored: Option<String> = row
-        .as_ref()
-        .map(|r| r.try_get("password_hash"))
-        .transpose()?
-        .flatten();
-    let ok = verify_password(password, stored.as_deref()).await?;
-    let Some(row) = row.filter(|_| ok) else {
-        tx.commit().await?;
-        throttle::record_failure(db, &buckets, throttle_policy).await?;
-        return Err(AccessError::InvalidCredentials);
-    };
-    let id: Uuid = row.try_get("id")?;
-    let display_name: String = row.try_get("display_name")?;
+    let account = attempt.verify(found, password).await?;
     let (token, csrf_token, session_id, expires_at) =
-        crate::sessions::issue_operator_session(&mut tx, id, session_policy).await?;
+        crate::sessions::issue_operator_session(&mut tx, account.id, session_policy).await?;
     tx.commit().await?;
-    throttle::record_success(db, &buckets).await?;
+    attempt.succeeded().await?;
     Ok(NewSession {
         token,
         expires_at,
         principal: Principal::Operator {
-            id,
-            display_name,
+            id: account.id,
+            display_name: account.display_name,
             session_id,
             csrf_token,
         },
