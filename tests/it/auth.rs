@@ -1,18 +1,8 @@
 //! Sign-in, sessions, CSRF, throttling and roles, through the gateway.
 
 use kabinet_db::sqlx;
-use kabinet_tests::{Client, PASSWORD, TestApp, assert_problem, json, json_body};
+use kabinet_tests::{PASSWORD, TestApp, assert_problem, json, json_body};
 use reqwest::StatusCode;
-
-async fn subscriber(app: &TestApp, host: &str, login: &str) -> Client {
-    let mut client = app.client(host);
-    json_body(
-        client.login_subscriber(login, PASSWORD).await,
-        StatusCode::OK,
-    )
-    .await;
-    client
-}
 
 #[tokio::test]
 async fn a_subscriber_signs_in_by_account_number_email_or_phone() {
@@ -96,7 +86,7 @@ async fn a_session_from_one_isp_is_rejected_on_another() {
 #[tokio::test]
 async fn state_changing_requests_need_the_session_csrf_token_and_a_same_origin() {
     let app = TestApp::spawn().await.expect("app");
-    let mut client = subscriber(&app, "demo.localhost", "100001").await;
+    let mut client = app.subscriber("demo.localhost", "100001").await;
     let ticket = json!({"category": "other", "subject": "CSRF", "description": "x"});
     let token = client.csrf.take().expect("token");
     assert_problem(
@@ -190,19 +180,14 @@ async fn repeated_failures_lock_the_account_even_against_the_right_password() {
 #[tokio::test]
 async fn subscribers_cannot_use_the_console_and_staff_cannot_use_the_portal() {
     let app = TestApp::spawn().await.expect("app");
-    let sub = subscriber(&app, "demo.localhost", "100001").await;
+    let sub = app.subscriber("demo.localhost", "100001").await;
     assert_problem(
         sub.get("/api/v1/console/tickets").await,
         StatusCode::UNAUTHORIZED,
         "unauthenticated",
     )
     .await;
-    let mut staff = app.client("demo.localhost");
-    json_body(
-        staff.login_staff("owner@demo.example", PASSWORD).await,
-        StatusCode::OK,
-    )
-    .await;
+    let staff = app.staff("demo.localhost", "owner@demo.example").await;
     assert_problem(
         staff.get("/api/v1/me/dashboard").await,
         StatusCode::UNAUTHORIZED,
@@ -251,25 +236,12 @@ async fn staff_session_lists_roles_and_permissions() {
 #[tokio::test]
 async fn a_read_only_staff_member_cannot_reply_and_an_agent_can_with_an_audit_entry() {
     let app = TestApp::spawn().await.expect("app");
-    let sub = subscriber(&app, "demo.localhost", "100001").await;
-    let ticket = json_body(
-        sub.post(
-            "/api/v1/me/tickets",
-            &json!({"category": "speed", "subject": "Slow", "description": "Evenings"}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let sub = app.subscriber("demo.localhost", "100001").await;
+    let ticket = sub.open_ticket("speed", "Slow", "Evenings").await;
     let id = ticket["id"].as_str().expect("id");
     let path = format!("/api/v1/console/tickets/{id}/replies");
 
-    let mut viewer = app.client("demo.localhost");
-    json_body(
-        viewer.login_staff("viewer@demo.example", PASSWORD).await,
-        StatusCode::OK,
-    )
-    .await;
+    let viewer = app.staff("demo.localhost", "viewer@demo.example").await;
     json_body(
         viewer.get(&format!("/api/v1/console/tickets/{id}")).await,
         StatusCode::OK,
@@ -282,12 +254,7 @@ async fn a_read_only_staff_member_cannot_reply_and_an_agent_can_with_an_audit_en
     )
     .await;
 
-    let mut agent = app.client("demo.localhost");
-    json_body(
-        agent.login_staff("agent@demo.example", PASSWORD).await,
-        StatusCode::OK,
-    )
-    .await;
+    let agent = app.staff("demo.localhost", "agent@demo.example").await;
     json_body(
         agent.post(&path, &json!({"body": "On it"})).await,
         StatusCode::CREATED,
@@ -322,9 +289,9 @@ async fn a_read_only_staff_member_cannot_reply_and_an_agent_can_with_an_audit_en
 #[tokio::test]
 async fn signing_out_ends_the_session_and_signing_out_everywhere_ends_them_all() {
     let app = TestApp::spawn().await.expect("app");
-    let phone = subscriber(&app, "demo.localhost", "100001").await;
-    let laptop = subscriber(&app, "demo.localhost", "100001").await;
-    let tablet = subscriber(&app, "demo.localhost", "100001").await;
+    let phone = app.subscriber("demo.localhost", "100001").await;
+    let laptop = app.subscriber("demo.localhost", "100001").await;
+    let tablet = app.subscriber("demo.localhost", "100001").await;
 
     let resp = phone.post("/api/v1/auth/logout", &json!({})).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
@@ -374,12 +341,7 @@ async fn the_operator_signs_in_on_the_platform_host_and_lists_tenants() {
         .collect();
     assert_eq!(slugs, vec!["demo", "northnet"]);
     // A tenant staff session is no operator session.
-    let mut staff = app.client("demo.localhost");
-    json_body(
-        staff.login_staff("owner@demo.example", PASSWORD).await,
-        StatusCode::OK,
-    )
-    .await;
+    let staff = app.staff("demo.localhost", "owner@demo.example").await;
     assert_problem(
         staff.get("/api/v1/platform/tenants").await,
         StatusCode::UNAUTHORIZED,
@@ -391,12 +353,7 @@ async fn the_operator_signs_in_on_the_platform_host_and_lists_tenants() {
 #[tokio::test]
 async fn deactivated_staff_lose_their_sessions_at_once() {
     let app = TestApp::spawn().await.expect("app");
-    let mut agent = app.client("demo.localhost");
-    json_body(
-        agent.login_staff("agent@demo.example", PASSWORD).await,
-        StatusCode::OK,
-    )
-    .await;
+    let agent = app.staff("demo.localhost", "agent@demo.example").await;
     json_body(agent.get("/api/v1/console/tickets").await, StatusCode::OK).await;
     let mut admin = app.db.admin().await.expect("admin");
     sqlx::query("UPDATE staff SET active = false WHERE email = 'agent@demo.example'")

@@ -6,12 +6,7 @@ use reqwest::StatusCode;
 #[tokio::test]
 async fn malformed_and_mistyped_bodies_are_400_problems() {
     let app = TestApp::spawn().await.expect("app");
-    let mut sub = app.client("demo.localhost");
-    json_body(
-        sub.login_subscriber("100001", PASSWORD).await,
-        StatusCode::OK,
-    )
-    .await;
+    let sub = app.subscriber("demo.localhost", "100001").await;
     let token = sub.csrf.clone().expect("csrf");
     let post = |body: &'static str, content_type: &'static str| {
         sub.raw()
@@ -91,12 +86,7 @@ async fn malformed_and_mistyped_bodies_are_400_problems() {
 #[tokio::test]
 async fn oversized_bodies_are_refused_with_413() {
     let app = TestApp::spawn().await.expect("app");
-    let mut sub = app.client("demo.localhost");
-    json_body(
-        sub.login_subscriber("100001", PASSWORD).await,
-        StatusCode::OK,
-    )
-    .await;
+    let sub = app.subscriber("demo.localhost", "100001").await;
     let huge =
         json!({"category": "other", "subject": "big", "description": "x".repeat(2 * 1024 * 1024)});
     assert_problem(
@@ -130,12 +120,7 @@ fn futures_stream(
 #[tokio::test]
 async fn unknown_routes_ids_parameters_and_methods_are_4xx_problems() {
     let app = TestApp::spawn().await.expect("app");
-    let mut staff = app.client("demo.localhost");
-    json_body(
-        staff.login_staff("owner@demo.example", PASSWORD).await,
-        StatusCode::OK,
-    )
-    .await;
+    let staff = app.staff("demo.localhost", "owner@demo.example").await;
     assert_problem(
         staff.get("/api/v1/nothing-here").await,
         StatusCode::NOT_FOUND,

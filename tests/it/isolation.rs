@@ -22,16 +22,9 @@ async fn seed_both_tenants(app: &TestApp) {
             StatusCode::OK,
         )
         .await;
-        let ticket = json_body(
-            subscriber
-                .post(
-                    "/api/v1/me/tickets",
-                    &json!({"category": "connectivity", "subject": "No link", "description": "Down since 9"}),
-                )
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        let ticket = subscriber
+            .open_ticket("connectivity", "No link", "Down since 9")
+            .await;
         let mut agent = app.client(host);
         json_body(agent.login_staff(staff, PASSWORD).await, StatusCode::OK).await;
         let id = ticket["id"].as_str().expect("id");

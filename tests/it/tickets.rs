@@ -6,21 +6,10 @@ use reqwest::StatusCode;
 #[tokio::test]
 async fn a_subscriber_opens_a_ticket_staff_reply_and_the_subscriber_sees_the_reply() {
     let app = TestApp::spawn().await.expect("app");
-    let mut sub = app.client("demo.localhost");
-    json_body(
-        sub.login_subscriber("100001", PASSWORD).await,
-        StatusCode::OK,
-    )
-    .await;
-    let created = json_body(
-        sub.post(
-            "/api/v1/me/tickets",
-            &json!({"category": "connectivity", "subject": "  Нет интернета  ", "description": "С утра не работает"}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let sub = app.subscriber("demo.localhost", "100001").await;
+    let created = sub
+        .open_ticket("connectivity", "  Нет интернета  ", "С утра не работает")
+        .await;
     assert_eq!(created["subject"], "Нет интернета");
     assert_eq!(created["status"], "new");
     assert_eq!(created["number"], 1);
@@ -28,12 +17,7 @@ async fn a_subscriber_opens_a_ticket_staff_reply_and_the_subscriber_sees_the_rep
     let dashboard = json_body(sub.get("/api/v1/me/dashboard").await, StatusCode::OK).await;
     assert_eq!(dashboard["open_tickets"], 1);
 
-    let mut staff = app.client("demo.localhost");
-    json_body(
-        staff.login_staff("owner@demo.example", PASSWORD).await,
-        StatusCode::OK,
-    )
-    .await;
+    let staff = app.staff("demo.localhost", "owner@demo.example").await;
     let queue = json_body(staff.get("/api/v1/console/tickets").await, StatusCode::OK).await;
     assert_eq!(queue["items"][0]["id"], id.as_str());
     assert_eq!(queue["items"][0]["subscriber_name"], "Иван Петров");
@@ -82,21 +66,8 @@ async fn a_subscriber_opens_a_ticket_staff_reply_and_the_subscriber_sees_the_rep
 #[tokio::test]
 async fn another_isps_ticket_is_simply_not_found() {
     let app = TestApp::spawn().await.expect("app");
-    let mut demo = app.client("demo.localhost");
-    json_body(
-        demo.login_subscriber("100001", PASSWORD).await,
-        StatusCode::OK,
-    )
-    .await;
-    let ticket = json_body(
-        demo.post(
-            "/api/v1/me/tickets",
-            &json!({"category": "other", "subject": "Demo only", "description": "x"}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let demo = app.subscriber("demo.localhost", "100001").await;
+    let ticket = demo.open_ticket("other", "Demo only", "x").await;
     let id = ticket["id"].as_str().expect("id");
 
     let mut north_staff = app.client("northnet.localhost");
@@ -146,12 +117,7 @@ async fn another_isps_ticket_is_simply_not_found() {
     .await;
 
     // Another subscriber of the same ISP cannot read it either.
-    let mut other = app.client("demo.localhost");
-    json_body(
-        other.login_subscriber("100002", PASSWORD).await,
-        StatusCode::OK,
-    )
-    .await;
+    let other = app.subscriber("demo.localhost", "100002").await;
     assert_problem(
         other.get(&format!("/api/v1/me/tickets/{id}")).await,
         StatusCode::NOT_FOUND,
@@ -167,29 +133,11 @@ async fn another_isps_ticket_is_simply_not_found() {
 #[tokio::test]
 async fn the_queue_pages_by_keyset_without_gaps_or_repeats() {
     let app = TestApp::spawn().await.expect("app");
-    let mut sub = app.client("demo.localhost");
-    json_body(
-        sub.login_subscriber("100001", PASSWORD).await,
-        StatusCode::OK,
-    )
-    .await;
+    let sub = app.subscriber("demo.localhost", "100001").await;
     for i in 0..7 {
-        json_body(
-            sub.post(
-                "/api/v1/me/tickets",
-                &json!({"category": "other", "subject": format!("T{i}"), "description": "x"}),
-            )
-            .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        sub.open_ticket("other", &format!("T{i}"), "x").await;
     }
-    let mut staff = app.client("demo.localhost");
-    json_body(
-        staff.login_staff("agent@demo.example", PASSWORD).await,
-        StatusCode::OK,
-    )
-    .await;
+    let staff = app.staff("demo.localhost", "agent@demo.example").await;
     let mut seen = Vec::new();
     let mut path = "/api/v1/console/tickets?limit=3".to_owned();
     loop {

@@ -165,6 +165,24 @@ impl TestApp {
     pub fn client(&self, host: &str) -> Client {
         Client::new(self.addr, host)
     }
+
+    /// A client signed in as a subscriber (by account number, e-mail or phone).
+    pub async fn subscriber(&self, host: &str, login: &str) -> Client {
+        let mut client = self.client(host);
+        json_body(
+            client.login_subscriber(login, PASSWORD).await,
+            StatusCode::OK,
+        )
+        .await;
+        client
+    }
+
+    /// A client signed in as a staff member.
+    pub async fn staff(&self, host: &str, email: &str) -> Client {
+        let mut client = self.client(host);
+        json_body(client.login_staff(email, PASSWORD).await, StatusCode::OK).await;
+        client
+    }
 }
 
 /// A cookie-keeping HTTP client bound to one host, resolved to the test app.
@@ -204,6 +222,16 @@ impl Client {
             req = req.header("x-csrf-token", token);
         }
         req.send().await.expect("request")
+    }
+
+    /// Opens a ticket as the signed-in subscriber; returns the created ticket.
+    pub async fn open_ticket(&self, category: &str, subject: &str, description: &str) -> Value {
+        let body = json!({"category": category, "subject": subject, "description": description});
+        json_body(
+            self.post("/api/v1/me/tickets", &body).await,
+            StatusCode::CREATED,
+        )
+        .await
     }
 
     /// Raw access for unusual requests (bad bodies, missing headers).
