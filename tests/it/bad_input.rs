@@ -216,3 +216,20 @@ async fn control_characters_in_sign_in_names_are_refused_cleanly() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn control_characters_are_refused_in_subjects_but_line_breaks_kept_in_messages() {
+    let app = TestApp::spawn().await.expect("app");
+    let sub = app.subscriber("demo.localhost", "100001").await;
+    let bell = json!({"category": "other", "subject": "ring\u{7}", "description": "x"});
+    assert_problem(
+        sub.post("/api/v1/me/tickets", &bell).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+    )
+    .await;
+    let ticket = sub
+        .open_ticket("other", "Two lines", "first\nsecond\tindented")
+        .await;
+    assert_eq!(ticket["messages"][0]["body"], "first\nsecond\tindented");
+}

@@ -177,3 +177,64 @@ async fn suspending_a_tenant_reaches_every_node_and_shows_a_clear_page() {
     )
     .await;
 }
+
+/// The web app: hashed assets cached for good and never replaced by HTML; the SPA revalidated.
+#[tokio::test]
+async fn the_web_app_is_served_with_cache_rules_and_head_support() {
+    let dist = std::env::temp_dir().join(format!("kabinet-dist-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(dist.join("assets")).expect("mkdir");
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>app</title>").expect("write");
+    std::fs::write(dist.join("assets/app-1234.js"), "console.log(1)").expect("write");
+    let db = kabinet_tests::TestDb::new().await.expect("db");
+    db.apply_demo_tenants().await.expect("tenants");
+    let config = kabinet_gateway::GatewayConfig {
+        web_dir: dist,
+        ..Default::default()
+    };
+    let app = TestApp::serve(db, config).await.expect("app");
+    let client = app.client("demo.localhost");
+
+    let deep_link = client.get("/console/tickets/123").await;
+    assert_eq!(deep_link.status(), StatusCode::OK);
+    assert_eq!(deep_link.headers()["cache-control"], "no-cache");
+    assert!(
+        deep_link
+            .text()
+            .await
+            .expect("html")
+            .contains("<title>app</title>")
+    );
+
+    let asset = client.get("/assets/app-1234.js").await;
+    assert_eq!(asset.status(), StatusCode::OK);
+    assert_eq!(
+        asset.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+
+    assert_eq!(
+        client.get("/assets/gone-9999.js").await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let head = client
+        .raw()
+        .head(client.url("/"))
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(head.status(), StatusCode::OK);
+    assert!(head.text().await.expect("body").is_empty());
+
+    let post = client
+        .raw()
+        .post(client.url("/"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        post.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("GET, HEAD")
+    );
+    assert_problem(post, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+}

@@ -23,9 +23,17 @@ watchdog.unref();
 let passed = 0;
 let skipped = 0;
 let cancelled = 0;
-/** reason → where it happened (`suite › test`); one shared cause is reported once. */
+/**
+ * What failed where (`suite › test`). A hook that fails in every suite (the backend is down)
+ * is one cause: such failures are grouped by reason; test failures are listed one by one.
+ */
 const failures = new Map();
-const fail = (where, reason) => failures.set(reason, [...(failures.get(reason) ?? []), where]);
+const fail = (where, reason, group) => {
+  const key = group ? `hook:${reason}` : `test:${where}:${reason}`;
+  const entry = failures.get(key) ?? { reason, wheres: [] };
+  entry.wheres.push(where);
+  failures.set(key, entry);
+};
 const path = [];
 
 const firstLine = (error) => {
@@ -54,18 +62,18 @@ stream.on("test:fail", (event) => {
   }
   if (event.details.type === "suite") {
     // A suite fails on its own only through a hook (before/after); its tests are then cancelled.
-    if (error?.failureType === "hookFailed") fail(`${where} (hook)`, firstLine(error));
+    if (error?.failureType === "hookFailed") fail(`${where} (hook)`, firstLine(error), true);
     return;
   }
-  fail(where, firstLine(error));
+  fail(where, firstLine(error), false);
 });
 
 function summarize() {
-  const failed = [...failures.values()].reduce((n, wheres) => n + wheres.length, 0);
+  const failed = [...failures.values()].reduce((n, entry) => n + entry.wheres.length, 0);
   const counts = `${passed} passed, ${failed} failed, ${cancelled} cancelled, ${skipped} skipped`;
   const ok = failed === 0 && cancelled === 0 && passed > 0;
   console.log(`\nE2E ${ok ? "PASSED" : "FAILED"}: ${counts} in ${seconds()} s against ${target}`);
-  for (const [reason, wheres] of failures) {
+  for (const { reason, wheres } of failures.values()) {
     const more = wheres.length > 1 ? ` (and ${wheres.length - 1} more)` : "";
     console.log(`  ✗ ${wheres[0]}${more}: ${reason}`);
   }

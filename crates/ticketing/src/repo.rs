@@ -47,10 +47,14 @@ fn clean_text(field: &'static str, raw: &str, max: usize) -> Result<String, Tick
             reason: format!("must be at most {max} characters"),
         });
     }
-    if text.contains('\0') {
+    // Line breaks and tabs belong in a message; other control characters are noise (or an
+    // attempt to mess with terminals and exports), and a subject is a single line.
+    let allowed =
+        |c: char| !c.is_control() || (max > SUBJECT_MAX && matches!(c, '\n' | '\r' | '\t'));
+    if !text.chars().all(allowed) {
         return Err(TicketingError::Invalid {
             field,
-            reason: "must not contain NUL characters".into(),
+            reason: "must not contain control characters".into(),
         });
     }
     Ok(text.to_owned())
