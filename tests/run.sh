@@ -61,6 +61,10 @@ KABINET_URL_TEMPLATE="http://{slug}.localhost:$port" npm --prefix web run test:e
 
 stop_server
 trap - EXIT
+# The integration tests' disposable cluster is left running between `cargo test` runs for speed;
+# the full run stops it.
+KABINET_DATA_DIR="$root/target/kabinet-test-pg" KABINET_PG_PORT=${KABINET_TEST_PG_PORT:-54330} \
+  target/debug/kabinet db stop
 if grep -q '"level":"ERROR"' "$log"; then
   echo "the server logged errors during the black-box suites:"; grep '"level":"ERROR"' "$log" | head -20
   exit 1

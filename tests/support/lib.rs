@@ -37,7 +37,7 @@ fn admin_base_url() -> anyhow::Result<String> {
     let url = match std::env::var("KABINET_TEST_ADMIN_URL") {
         Ok(url) if !url.is_empty() => url,
         _ => {
-            let dir = repo_root().join("target/kabinet-test-pg/data");
+            let dir = repo_root().join("target/kabinet-test-pg/pg");
             let port = std::env::var("KABINET_TEST_PG_PORT")
                 .ok()
                 .and_then(|p| p.parse().ok())

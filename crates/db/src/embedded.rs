@@ -50,20 +50,7 @@ impl EmbeddedCluster {
             .map_err(|e| err(format!("locking {}: {e}", lock_path.display())))?;
 
         let run_as = server_user()?;
-        let data_dir = match run_as {
-            Some((uid, gid)) if !traversable_by(&data_dir, uid, gid) => {
-                let fallback = fallback_dir(&data_dir);
-                tracing::warn!(
-                    wanted = %data_dir.display(),
-                    using = %fallback.display(),
-                    "the PostgreSQL server user cannot reach the project folder; using a folder it can"
-                );
-                fs::create_dir_all(fallback.parent().unwrap_or(Path::new("/tmp")))
-                    .map_err(|e| err(format!("creating {}: {e}", fallback.display())))?;
-                fallback
-            }
-            _ => data_dir,
-        };
+        let data_dir = reachable_data_dir(data_dir, run_as)?;
         let mut cluster = Self {
             data_dir,
             bin_dir,
@@ -80,6 +67,18 @@ impl EmbeddedCluster {
         }
         drop(lock);
         Ok(cluster)
+    }
+
+    /// The cluster in `data_dir`, without starting it (to stop one left running).
+    pub fn existing(data_dir: &Path, port: u16) -> Result<Self, DbError> {
+        let run_as = server_user()?;
+        Ok(Self {
+            data_dir: reachable_data_dir(absolute(data_dir)?, run_as)?,
+            bin_dir: find_server_binaries()?,
+            port,
+            run_as,
+            started_here: false,
+        })
     }
 
     /// A superuser URL for administration (roles, databases, migrations).
@@ -240,6 +239,25 @@ fn server_user() -> Result<Option<(u32, u32)>, DbError> {
     Err(err(
         "running as root and no `postgres` or `nobody` user to run the server as",
     ))
+}
+
+/// `data_dir`, or a stand-in under the temp dir when the server user (as root: `postgres`)
+/// could not reach it (a checkout under a private home directory).
+fn reachable_data_dir(data_dir: PathBuf, run_as: Option<(u32, u32)>) -> Result<PathBuf, DbError> {
+    match run_as {
+        Some((uid, gid)) if !traversable_by(&data_dir, uid, gid) => {
+            let fallback = fallback_dir(&data_dir);
+            tracing::warn!(
+                wanted = %data_dir.display(),
+                using = %fallback.display(),
+                "the PostgreSQL server user cannot reach the project folder; using a folder it can"
+            );
+            fs::create_dir_all(fallback.parent().unwrap_or(Path::new("/tmp")))
+                .map_err(|e| err(format!("creating {}: {e}", fallback.display())))?;
+            Ok(fallback)
+        }
+        _ => Ok(data_dir),
+    }
 }
 
 /// Whether every ancestor of `path` lets (uid, gid) pass through.
