@@ -30,13 +30,16 @@ npm --prefix web run build
 
 # The served app for the black-box suites: its own data dir and ports, so a developer's
 # `kabinet serve` on 8080 is never touched.
-port=${KABINET_E2E_PORT:-18080}
+# Ports derived from the checkout's path, so two checkouts on one machine never collide.
+offset=$(( $(printf %s "$root" | cksum | cut -d' ' -f1) % 1000 ))
+port=${KABINET_E2E_PORT:-$((18000 + offset))}
+e2e_pg_port=${KABINET_E2E_PG_PORT:-$((56000 + offset))}
 data_dir="$root/target/kabinet-e2e"
 log="$root/target/kabinet-e2e.log"
 rm -rf "$data_dir"
 step "starting kabinet on 127.0.0.1:$port (log: $log)"
 cargo build -p kabinet --locked
-env -u DATABASE_URL KABINET_DATA_DIR="$data_dir" KABINET_PG_PORT=${KABINET_E2E_PG_PORT:-54331} \
+env -u DATABASE_URL KABINET_DATA_DIR="$data_dir" KABINET_PG_PORT=$e2e_pg_port \
   KABINET_LOG_FORMAT=json target/debug/kabinet serve --listen "127.0.0.1:$port" >"$log" 2>&1 &
 server=$!
 stop_server() {
@@ -59,12 +62,15 @@ tests/schemathesis/run.sh "$port"
 step "browser flow (headless Chromium)"
 KABINET_URL_TEMPLATE="http://{slug}.localhost:$port" npm --prefix web run test:e2e
 
+step "billing invariants after the suites"
+env -u DATABASE_URL KABINET_DATA_DIR="$data_dir" KABINET_PG_PORT=$e2e_pg_port KABINET_LOG_FORMAT=json \
+  target/debug/kabinet billing verify
+
 stop_server
 trap - EXIT
 # The integration tests' disposable cluster is left running between `cargo test` runs for speed;
 # the full run stops it.
-KABINET_DATA_DIR="$root/target/kabinet-test-pg" KABINET_PG_PORT=${KABINET_TEST_PG_PORT:-54330} \
-  target/debug/kabinet db stop
+KABINET_DATA_DIR="$root/target/kabinet-test-pg" target/debug/kabinet db stop
 if grep -q '"level":"ERROR"' "$log"; then
   echo "the server logged errors during the black-box suites:"; grep '"level":"ERROR"' "$log" | head -20
   exit 1

@@ -2,8 +2,8 @@
 
 mod auth;
 mod bad_input;
+mod billing;
 mod isolation;
-mod ledger;
 mod manifests;
 mod schema;
 mod sites;

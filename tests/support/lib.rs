@@ -41,13 +41,22 @@ fn admin_base_url() -> anyhow::Result<String> {
             let port = std::env::var("KABINET_TEST_PG_PORT")
                 .ok()
                 .and_then(|p| p.parse().ok())
-                .unwrap_or(54330);
+                .unwrap_or_else(checkout_port);
             let cluster = EmbeddedCluster::start(&dir, port, Durability::Disposable)
                 .context("starting the test PostgreSQL cluster")?;
             cluster.admin_url("postgres")
         }
     };
     Ok(URL.get_or_init(|| url).clone())
+}
+
+/// A port for this checkout's test cluster, stable per checkout path, so two checkouts on one
+/// machine (a developer's and CI's) never fight over one port: 55000–55999.
+fn checkout_port() -> u16 {
+    let sum = repo_root().to_string_lossy().bytes().fold(0u32, |acc, b| {
+        acc.wrapping_mul(31).wrapping_add(u32::from(b))
+    });
+    55_000 + (sum % 1000) as u16
 }
 
 /// A fresh database with every migration applied.

@@ -222,3 +222,25 @@ pub async fn subscriber_profile(
         },
     ))
 }
+
+/// A subscriber of the tenant by account number (the ISP's own key for a customer).
+pub async fn find_subscriber_by_account(
+    tx: &mut TenantTx,
+    account_number: &str,
+) -> Result<Option<SubscriberProfile>, AccessError> {
+    let tenant = tx.tenant();
+    let row: Option<(Uuid, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT id, full_name, email, phone FROM subscribers WHERE tenant_id = $1 AND account_number = $2",
+    )
+    .bind(tenant.as_uuid())
+    .bind(account_number)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|(id, full_name, email, phone)| SubscriberProfile {
+        id: SubscriberId(id),
+        account_number: account_number.to_owned(),
+        full_name,
+        email,
+        phone,
+    }))
+}

@@ -1,14 +1,25 @@
-//! Billing: tariffs, one prepaid account per subscriber, and the append-only ledger whose sum
-//! is the balance.
+//! Billing: tariffs, one prepaid account per subscriber, and the double-entry ledger.
 //!
-//! Owns `tariffs`, `accounts` and `ledger_entries`. Every money movement is a ledger entry
-//! with an idempotency key unique per tenant, so a retried request never moves money twice.
-//! (The billing issue grows this into double entry, recurring charges and payments.)
+//! Owns `tariffs`, `accounts`, `ledger_transactions` and `ledger_entries`. Every money movement
+//! is one transaction whose entries sum to zero (the database refuses anything else), recorded
+//! once per idempotency key. The subscriber's balance is the sum of their entries; the account
+//! status follows it at once (blocked below the credit limit, unblocked when paid back).
+//! Charge runs are single set-based statements per tenant, safe to repeat and to run on many
+//! nodes at once.
 
+mod accounts;
+mod catalogue;
+mod charges;
+mod error;
+mod ledger;
 mod model;
-mod repo;
 
-pub use model::{AccountStatus, AccountSummary, EntryKind, NewEntry, TariffSpec, TariffView};
-pub use repo::{
-    BillingError, account_summary, ensure_account, list_tariffs, post_entry, upsert_tariff,
+pub use accounts::{StatusChange, account_summary, ensure_account, refresh_status};
+pub use catalogue::{list_tariffs, upsert_tariff};
+pub use charges::run_monthly_charges;
+pub use error::BillingError;
+pub use ledger::{history, post, record_payment, verify};
+pub use model::{
+    AccountStatus, AccountSummary, BillingMonth, ChargeRun, HistoryItem, LedgerAccount, Line,
+    NewTransaction, PaymentMethod, Posted, TariffSpec, TariffView, TransactionKind, Violation,
 };

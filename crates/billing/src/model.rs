@@ -1,10 +1,13 @@
-use kabinet_core::{Money, SubscriberId};
+use std::fmt;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use kabinet_core::{Money, StaffId, SubscriberId};
 use uuid::Uuid;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AccountStatus {
     Active,
-    /// Blocked for debt: the balance fell below the credit limit.
+    /// Blocked for debt: the balance fell below the negative of the credit limit.
     Blocked,
     /// Voluntarily suspended by the subscriber.
     Suspended,
@@ -29,23 +32,118 @@ impl AccountStatus {
     }
 }
 
+/// What a ledger transaction is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EntryKind {
+pub enum TransactionKind {
     OpeningBalance,
     Payment,
     Charge,
-    Adjustment,
+    Refund,
+    Correction,
+    Reversal,
 }
 
-impl EntryKind {
+impl TransactionKind {
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::OpeningBalance => "opening_balance",
             Self::Payment => "payment",
             Self::Charge => "charge",
-            Self::Adjustment => "adjustment",
+            Self::Refund => "refund",
+            Self::Correction => "correction",
+            Self::Reversal => "reversal",
         }
     }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            Self::OpeningBalance,
+            Self::Payment,
+            Self::Charge,
+            Self::Refund,
+            Self::Correction,
+            Self::Reversal,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == raw)
+    }
+}
+
+/// How money reached the ISP; each method has its own clearing account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaymentMethod {
+    Cash,
+    BankTransfer,
+    Card,
+}
+
+impl PaymentMethod {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Cash => "cash",
+            Self::BankTransfer => "bank_transfer",
+            Self::Card => "card",
+        }
+    }
+}
+
+/// Where a ledger entry's money sits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LedgerAccount {
+    /// The subscriber's prepaid balance.
+    Subscriber(SubscriberId),
+    /// Income from a kind of service (`tariff`, later `addon`, `equipment`).
+    Revenue(&'static str),
+    /// Money received through a payment method, on its way to the bank.
+    Clearing(PaymentMethod),
+    /// Opening balances and corrections: the other side of movements with no real counterparty.
+    Adjustments,
+}
+
+impl LedgerAccount {
+    pub fn code(&self) -> String {
+        match self {
+            Self::Subscriber(_) => "subscriber".into(),
+            Self::Revenue(service) => format!("revenue:{service}"),
+            Self::Clearing(method) => format!("clearing:{}", method.as_str()),
+            Self::Adjustments => "adjustments".into(),
+        }
+    }
+
+    pub fn subscriber(&self) -> Option<SubscriberId> {
+        match self {
+            Self::Subscriber(s) => Some(*s),
+            _ => None,
+        }
+    }
+}
+
+/// One side of a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Line {
+    pub account: LedgerAccount,
+    pub amount: Money,
+}
+
+/// A money movement to record. Its lines must sum to zero in one currency.
+#[derive(Clone, Debug)]
+pub struct NewTransaction {
+    pub kind: TransactionKind,
+    pub description: String,
+    /// Unique per tenant: the same key twice is the same movement, recorded once.
+    pub idempotency_key: String,
+    pub subscriber: Option<SubscriberId>,
+    pub staff: Option<StaffId>,
+    pub reference: Option<String>,
+    pub lines: Vec<Line>,
+}
+
+/// The outcome of recording a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Posted {
+    pub id: Uuid,
+    /// False when the idempotency key had been used: nothing new was recorded.
+    pub created: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -65,16 +163,6 @@ pub struct TariffView {
     pub speed_mbps: i32,
 }
 
-#[derive(Clone, Debug)]
-pub struct NewEntry {
-    pub subscriber: SubscriberId,
-    pub amount: Money,
-    pub kind: EntryKind,
-    pub description: String,
-    /// Unique per tenant: the same key twice is the same movement, applied once.
-    pub idempotency_key: String,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccountSummary {
     pub status: AccountStatus,
@@ -82,4 +170,89 @@ pub struct AccountSummary {
     pub balance: Money,
     pub credit_limit: Money,
     pub tariff: Option<TariffView>,
+}
+
+/// One line of a subscriber's history (детализация): a movement and what it did to the balance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryItem {
+    pub transaction: Uuid,
+    pub kind: TransactionKind,
+    pub description: String,
+    pub reference: Option<String>,
+    /// Positive: the balance went up.
+    pub amount: Money,
+    pub at: DateTime<Utc>,
+}
+
+/// A calendar month, the period of monthly charges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct BillingMonth {
+    pub year: i32,
+    pub month: u32,
+}
+
+impl BillingMonth {
+    pub fn of(date: NaiveDate) -> Self {
+        Self {
+            year: date.year(),
+            month: date.month(),
+        }
+    }
+
+    /// `2026-11`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (y, m) = raw.split_once('-')?;
+        let month: u32 = m.parse().ok()?;
+        let year: i32 = y.parse().ok()?;
+        (y.len() == 4 && m.len() == 2 && (1..=12).contains(&month)).then_some(Self { year, month })
+    }
+}
+
+impl fmt::Display for BillingMonth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// What a charge run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChargeRun {
+    /// Accounts charged by this run (not those already charged for the period).
+    pub charged: u64,
+    /// Accounts whose status changed afterwards (blocked for debt).
+    pub blocked: u64,
+}
+
+/// A broken billing invariant, found by [`crate::verify`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub what: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn billing_months_parse_and_print() {
+        assert_eq!(
+            BillingMonth::parse("2026-11")
+                .map(|m| m.to_string())
+                .as_deref(),
+            Some("2026-11")
+        );
+        for bad in ["2026-13", "2026-1", "26-11", "2026/11", ""] {
+            assert_eq!(BillingMonth::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn ledger_account_codes_match_the_schema() {
+        assert_eq!(LedgerAccount::Revenue("tariff").code(), "revenue:tariff");
+        assert_eq!(
+            LedgerAccount::Clearing(PaymentMethod::BankTransfer).code(),
+            "clearing:bank_transfer"
+        );
+        assert_eq!(LedgerAccount::Adjustments.code(), "adjustments");
+    }
 }

@@ -62,8 +62,15 @@ impl EmbeddedCluster {
             cluster.init(durability)?;
         }
         if !cluster.is_running() {
-            cluster.pg_ctl(&["start", "-w", "-t", "60", "-l"], true)?;
+            // The port is given on every start, so the caller's choice wins over the one
+            // written at initdb time.
+            let port_option = format!("-p {port}");
+            cluster.pg_ctl(&["start", "-w", "-t", "60", "-o", &port_option, "-l"], true)?;
             cluster.started_here = true;
+        }
+        // Attached to a server someone else started: it listens where it listens.
+        if let Some(actual) = cluster.running_port() {
+            cluster.port = actual;
         }
         drop(lock);
         Ok(cluster)
@@ -96,6 +103,17 @@ impl EmbeddedCluster {
             self.pg_ctl(&["stop", "-w", "-m", "fast"], false)?;
         }
         Ok(())
+    }
+
+    /// The port of the running server, from `postmaster.pid` (its fourth line).
+    fn running_port(&self) -> Option<u16> {
+        fs::read_to_string(self.data_dir.join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .nth(3)?
+            .trim()
+            .parse()
+            .ok()
     }
 
     fn is_running(&self) -> bool {

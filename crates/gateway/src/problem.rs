@@ -195,6 +195,8 @@ impl From<BillingError> for ApiError {
             BillingError::CurrencyMismatch { .. } => {
                 Self::unprocessable("currency_mismatch", e.to_string())
             }
+            BillingError::NotPositive => Self::unprocessable("not_positive", e.to_string()),
+            BillingError::Unbalanced => Self::internal("billing", &e),
             BillingError::IdempotencyConflict(_) => Self::new(
                 StatusCode::CONFLICT,
                 "idempotency_conflict",

@@ -1,6 +1,7 @@
 //! The `kabinet` binary: wires configuration, telemetry, the database and the gateway together.
 //! Thin by design — everything it calls lives in the crates it names.
 
+mod billing;
 mod config;
 
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use kabinet_gateway::{AppState, build_app};
 use poem::Server;
 use poem::listener::TcpListener;
 
+use crate::billing::BillingCommand;
 use crate::config::Settings;
 
 #[derive(Parser)]
@@ -47,6 +49,11 @@ enum Command {
     Db {
         #[command(subcommand)]
         command: DbCommand,
+    },
+    /// Billing operations over every tenant.
+    Billing {
+        #[command(subcommand)]
+        command: BillingCommand,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -124,6 +131,14 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             apply_tenants(&db, &dir, &settings.gateway.platform_domain).await?;
             db.close().await;
             Ok(())
+        }
+        Command::Billing { command } => {
+            let (target, _cluster) = settings.database().await?;
+            kabinet_db::migrate(&target.owner_url).await?;
+            let db = kabinet_db::Database::connect(&target.app_url, 4).await?;
+            let result = billing::run(&db, command).await;
+            db.close().await;
+            result
         }
         Command::Serve { listen, tenants } => serve(settings, listen, tenants).await,
     }

@@ -6,7 +6,8 @@ use kabinet_access::directory::{
     StaffSpec, SubscriberSpec, upsert_operator, upsert_staff, upsert_subscriber,
 };
 use kabinet_billing::{
-    AccountStatus, EntryKind, NewEntry, TariffSpec, ensure_account, post_entry, upsert_tariff,
+    AccountStatus, LedgerAccount, Line, NewTransaction, TariffSpec, TransactionKind,
+    ensure_account, post, refresh_status, upsert_tariff,
 };
 use kabinet_core::{Money, TenantId};
 use kabinet_db::{Database, sqlx};
@@ -240,16 +241,27 @@ pub async fn apply(
         .await
         .map_err(|e| ctx(&e))?;
         if s.balance.0 != 0 {
-            let key = format!("manifest:opening-balance:{}", s.account_number);
-            let entry = NewEntry {
-                subscriber: id,
-                amount: Money::new(s.balance.0, m.currency),
-                kind: EntryKind::OpeningBalance,
+            let amount = Money::new(s.balance.0, m.currency);
+            let opening = NewTransaction {
+                kind: TransactionKind::OpeningBalance,
                 description: "Opening balance".into(),
-                idempotency_key: key,
+                idempotency_key: format!("manifest:opening-balance:{}", s.account_number),
+                subscriber: Some(id),
+                staff: None,
+                reference: None,
+                lines: vec![
+                    Line {
+                        account: LedgerAccount::Subscriber(id),
+                        amount,
+                    },
+                    Line {
+                        account: LedgerAccount::Adjustments,
+                        amount: Money::new(-amount.minor, amount.currency),
+                    },
+                ],
             };
-            match post_entry(&mut tx, &entry).await {
-                Ok((_, created)) => changed |= created,
+            match post(&mut tx, &opening).await {
+                Ok(posted) => changed |= posted.created,
                 Err(kabinet_billing::BillingError::IdempotencyConflict(_)) => {
                     report.warnings.push(format!(
                         "subscriber {}: the opening balance was already recorded with another amount; \
@@ -260,6 +272,11 @@ pub async fn apply(
                 Err(e) => return Err(ctx(&e)),
             }
         }
+        // A new account's status follows its opening balance (blocked below the credit limit).
+        changed |= !refresh_status(&mut tx, Some(&[id]))
+            .await
+            .map_err(|e| ctx(&e))?
+            .is_empty();
         if changed {
             report.changes.push(format!(
                 "subscriber {} created or updated",

@@ -341,3 +341,60 @@ impl From<TicketDetail> for QueueTicketThread {
         }
     }
 }
+
+#[derive(Debug, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum MovementKind {
+    OpeningBalance,
+    Payment,
+    Charge,
+    Refund,
+    Correction,
+    Reversal,
+}
+
+impl From<kabinet_billing::TransactionKind> for MovementKind {
+    fn from(k: kabinet_billing::TransactionKind) -> Self {
+        use kabinet_billing::TransactionKind as K;
+        match k {
+            K::OpeningBalance => Self::OpeningBalance,
+            K::Payment => Self::Payment,
+            K::Charge => Self::Charge,
+            K::Refund => Self::Refund,
+            K::Correction => Self::Correction,
+            K::Reversal => Self::Reversal,
+        }
+    }
+}
+
+/// One movement of a subscriber's balance.
+#[derive(Debug, Object)]
+pub struct Movement {
+    pub id: Uuid,
+    pub kind: MovementKind,
+    pub description: String,
+    /// Receipt number or bank reference, for payments.
+    #[oai(skip_serializing_if_is_none)]
+    pub reference: Option<String>,
+    /// What it did to the balance: positive for payments, negative for charges.
+    pub amount: Money,
+    pub at: DateTime<Utc>,
+}
+
+impl From<kabinet_billing::HistoryItem> for Movement {
+    fn from(h: kabinet_billing::HistoryItem) -> Self {
+        Self {
+            id: h.transaction,
+            kind: h.kind.into(),
+            description: h.description,
+            reference: h.reference,
+            amount: h.amount.into(),
+            at: h.at,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct MovementList {
+    pub items: Vec<Movement>,
+}

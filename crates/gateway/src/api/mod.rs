@@ -2,6 +2,7 @@
 //! security scheme parameter), authorize (one `require` per staff route), call one domain
 //! function inside a tenant transaction, map the result to wire types (`dto.rs`).
 
+mod billing;
 mod console;
 mod dto;
 mod platform;
@@ -13,6 +14,7 @@ pub type Apis = (
     session::SessionApi,
     portal::PortalApi,
     console::ConsoleApi,
+    billing::BillingApi,
     platform::PlatformApi,
 );
 
@@ -21,6 +23,7 @@ pub fn apis() -> Apis {
         session::SessionApi,
         portal::PortalApi,
         console::ConsoleApi,
+        billing::BillingApi,
         platform::PlatformApi,
     )
 }

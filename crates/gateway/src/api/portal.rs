@@ -11,7 +11,9 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
 use super::Tag;
-use super::dto::{Message, Money, NewMessage, NewTicket, Ticket, TicketList, TicketThread};
+use super::dto::{
+    Message, Money, MovementList, NewMessage, NewTicket, Ticket, TicketList, TicketThread,
+};
 use crate::AppState;
 use crate::auth::SubscriberAuth;
 use crate::problem::ApiError;
@@ -108,6 +110,22 @@ impl PortalApi {
                 speed_mbps: t.speed_mbps,
             }),
             open_tickets: d.open_tickets,
+        }))
+    }
+
+    /// Every movement of the subscriber's balance, newest first (payments, charges, corrections).
+    #[oai(path = "/ledger", method = "get", operation_id = "listMyMovements")]
+    async fn ledger(
+        &self,
+        state: Data<&AppState>,
+        auth: SubscriberAuth,
+    ) -> Result<Json<MovementList>, ApiError> {
+        let me = auth.0;
+        let mut tx = state.db.tenant_tx(me.tenant.id).await?;
+        let items = kabinet_billing::history(&mut tx, me.id, 500).await?;
+        tx.commit().await?;
+        Ok(Json(MovementList {
+            items: items.into_iter().map(Into::into).collect(),
         }))
     }
 

@@ -1,0 +1,494 @@
+//! Billing: the double-entry ledger, idempotency, charge runs, blocking and payments.
+
+use std::collections::HashSet;
+
+use kabinet_access::directory::{SubscriberSpec, upsert_subscriber};
+use kabinet_billing::{
+    AccountStatus, BillingError, BillingMonth, LedgerAccount, Line, NewTransaction, PaymentMethod,
+    TransactionKind, account_summary, ensure_account, record_payment, refresh_status,
+    run_monthly_charges, verify,
+};
+use kabinet_core::{Currency, Money, SubscriberId, TenantId};
+use kabinet_db::sqlx;
+use kabinet_tests::{TestApp, TestDb, assert_problem, json, json_body};
+use proptest::prelude::*;
+use reqwest::StatusCode;
+
+fn rub() -> Currency {
+    Currency::parse("RUB").expect("RUB")
+}
+
+async fn demo(db: &TestDb) -> TenantId {
+    let mut admin = db.admin().await.expect("admin");
+    TenantId(
+        sqlx::query_scalar("SELECT id FROM tenants WHERE slug = 'demo'")
+            .fetch_one(&mut admin)
+            .await
+            .expect("demo"),
+    )
+}
+
+/// A fresh subscriber of the demo ISP on the 550.00 tariff, with no money.
+async fn new_subscriber(
+    db: &TestDb,
+    tenant: TenantId,
+    account: &str,
+    credit_limit: i64,
+) -> SubscriberId {
+    let mut tx = db.db.tenant_tx(tenant).await.expect("tx");
+    let spec = SubscriberSpec {
+        account_number: account.into(),
+        full_name: format!("Subscriber {account}"),
+        email: None,
+        phone: None,
+        address: None,
+        initial_password: None,
+    };
+    let (id, _) = upsert_subscriber(&mut tx, &spec).await.expect("subscriber");
+    ensure_account(
+        &mut tx,
+        id,
+        Some("home-100"),
+        Money::new(credit_limit, rub()),
+        AccountStatus::Active,
+    )
+    .await
+    .expect("account");
+    tx.commit().await.expect("commit");
+    id
+}
+
+async fn pay(
+    db: &TestDb,
+    tenant: TenantId,
+    who: SubscriberId,
+    minor: i64,
+    reference: &str,
+) -> Result<bool, BillingError> {
+    let mut tx = db.db.tenant_tx(tenant).await?;
+    let posted = record_payment(
+        &mut tx,
+        who,
+        Money::new(minor, rub()),
+        PaymentMethod::Cash,
+        reference,
+        None,
+        &format!("test:{reference}"),
+    )
+    .await?;
+    refresh_status(&mut tx, Some(&[who])).await?;
+    tx.commit().await?;
+    Ok(posted.created)
+}
+
+async fn summary(
+    db: &TestDb,
+    tenant: TenantId,
+    who: SubscriberId,
+) -> kabinet_billing::AccountSummary {
+    let mut tx = db.db.tenant_tx(tenant).await.expect("tx");
+    account_summary(&mut tx, who).await.expect("summary")
+}
+
+async fn assert_invariants(db: &TestDb, tenant: TenantId) {
+    let mut tx = db.db.tenant_tx(tenant).await.expect("tx");
+    let violations = verify(&mut tx).await.expect("verify");
+    assert!(
+        violations.is_empty(),
+        "billing invariants broken: {violations:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_same_payment_reference_moves_money_once_and_a_different_amount_is_a_conflict() {
+    let db = TestDb::new().await.expect("db");
+    db.apply_demo_tenants().await.expect("tenants");
+    let tenant = demo(&db).await;
+    let who = new_subscriber(&db, tenant, "300001", 0).await;
+    assert!(pay(&db, tenant, who, 50_000, "R-1").await.expect("pay"));
+    assert!(!pay(&db, tenant, who, 50_000, "R-1").await.expect("replay"));
+    assert!(matches!(
+        pay(&db, tenant, who, 1, "R-1").await,
+        Err(BillingError::IdempotencyConflict(_))
+    ));
+    assert_eq!(
+        summary(&db, tenant, who).await.balance,
+        Money::new(50_000, rub())
+    );
+    assert_invariants(&db, tenant).await;
+}
+
+#[tokio::test]
+async fn the_database_refuses_a_transaction_that_does_not_balance() {
+    let db = TestDb::new().await.expect("db");
+    db.apply_demo_tenants().await.expect("tenants");
+    let tenant = demo(&db).await;
+    let who = new_subscriber(&db, tenant, "300002", 0).await;
+    let mut tx = db.db.tenant_tx(tenant).await.expect("tx");
+    // Through the domain: refused before SQL.
+    let lopsided = NewTransaction {
+        kind: TransactionKind::Correction,
+        description: "free money".into(),
+        idempotency_key: "lopsided".into(),
+        subscriber: Some(who),
+        staff: None,
+        reference: None,
+        lines: vec![
+            Line {
+                account: LedgerAccount::Subscriber(who),
+                amount: Money::new(100, rub()),
+            },
+            Line {
+                account: LedgerAccount::Adjustments,
+                amount: Money::new(-99, rub()),
+            },
+        ],
+    };
+    assert!(matches!(
+        kabinet_billing::post(&mut tx, &lopsided).await,
+        Err(BillingError::Unbalanced)
+    ));
+    // Straight SQL as the app role: the trigger refuses it too.
+    let t = uuid::Uuid::now_v7();
+    sqlx::query("INSERT INTO ledger_transactions (tenant_id, id, kind, description, idempotency_key) VALUES ($1, $2, 'correction', 'x', 'raw')")
+        .bind(tenant.as_uuid())
+        .bind(t)
+        .execute(tx.conn())
+        .await
+        .expect("transaction row");
+    let err = sqlx::query(
+        "INSERT INTO ledger_entries (tenant_id, transaction_id, line, ledger_account, subscriber_id, amount_minor, currency) \
+         VALUES ($1, $2, 1, 'subscriber', $3, 100, 'RUB')",
+    )
+    .bind(tenant.as_uuid())
+    .bind(t)
+    .bind(who.as_uuid())
+    .execute(tx.conn())
+    .await
+    .expect_err("unbalanced entry");
+    assert_eq!(
+        kabinet_db::constraint_name(&err),
+        Some("ledger_transaction_balanced"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn the_app_role_cannot_rewrite_history_or_set_a_balance() {
+    let db = TestDb::new().await.expect("db");
+    db.apply_demo_tenants().await.expect("tenants");
+    let tenant = demo(&db).await;
+    for statement in [
+        "UPDATE ledger_entries SET amount_minor = 1",
+        "DELETE FROM ledger_entries",
+        "UPDATE ledger_transactions SET description = 'x'",
+        "DELETE FROM ledger_transactions",
+        "UPDATE accounts SET balance_minor = 1000000",
+        "UPDATE audit_log SET action = 'x'",
+        "DELETE FROM audit_log",
+    ] {
+        let mut tx = db.db.tenant_tx(tenant).await.expect("tx");
+        let err = sqlx::query(statement)
+            .execute(tx.conn())
+            .await
+            .expect_err(statement);
+        assert!(
+            matches!(&err, sqlx::Error::Database(e) if e.code().as_deref() == Some("42501")),
+            "{statement}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_charge_run_charges_each_active_account_once_per_month_and_blocks_debtors() {
+    let db = TestDb::new().await.expect("db");
+    db.apply_demo_tenants().await.expect("tenants");
+    let tenant = demo(&db).await;
+    let rich = new_subscriber(&db, tenant, "300010", 0).await;
+    let poor = new_subscriber(&db, tenant, "300011", 0).await;
+    let trusted = new_subscriber(&db, tenant, "300012", 100_000).await;
+    pay(&db, tenant, rich, 100_000, "rich").await.expect("pay");
+    pay(&db, tenant, poor, 10_000, "poor").await.expect("pay");
+    let november = BillingMonth::parse("2026-11").expect("month");
+
+    let mut tx = db.db.tenant_tx(tenant).await.expect("tx");
+    let first = run_monthly_charges(&mut tx, november).await.expect("run");
+    tx.commit().await.expect("commit");
+    // demo's two manifest subscribers: 100001 active (charged), 100002 blocked (not charged).
+    assert_eq!(first.charged, 4);
+    let mut tx = db.db.tenant_tx(tenant).await.expect("tx");
+    let again = run_monthly_charges(&mut tx, november).await.expect("rerun");
+    tx.commit().await.expect("commit");
+    assert_eq!(again.charged, 0, "a rerun must not charge again");
+
+    assert_eq!(
+        summary(&db, tenant, rich).await.balance.minor,
+        100_000 - 55_000
+    );
+    let poor_now = summary(&db, tenant, poor).await;
+    assert_eq!(poor_now.balance.minor, 10_000 - 55_000);
+    assert_eq!(poor_now.status, AccountStatus::Blocked);
+    let trusted_now = summary(&db, tenant, trusted).await;
+    assert_eq!(trusted_now.balance.minor, -55_000);
+    assert_eq!(
+        trusted_now.status,
+        AccountStatus::Active,
+        "within its credit limit"
+    );
+
+    // Paying the debt lifts the block at once, not at the next run.
+    pay(&db, tenant, poor, 45_000, "poor-2").await.expect("pay");
+    assert_eq!(
+        summary(&db, tenant, poor).await.status,
+        AccountStatus::Active
+    );
+    assert_invariants(&db, tenant).await;
+}
+
+#[tokio::test]
+async fn a_charge_run_killed_part_way_leaves_nothing_and_concurrent_runs_charge_once() {
+    let db = TestDb::new().await.expect("db");
+    db.apply_demo_tenants().await.expect("tenants");
+    let tenant = demo(&db).await;
+    for i in 0..20 {
+        new_subscriber(&db, tenant, &format!("3001{i:02}"), 1_000_000).await;
+    }
+    let month = BillingMonth::parse("2026-12").expect("month");
+    // A run that dies before commit (process killed, connection lost): nothing is left.
+    {
+        let mut tx = db.db.tenant_tx(tenant).await.expect("tx");
+        run_monthly_charges(&mut tx, month).await.expect("run");
+        drop(tx);
+    }
+    let mut admin = db.admin().await.expect("admin");
+    let charges: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM ledger_transactions WHERE kind = 'charge'")
+            .fetch_one(&mut admin)
+            .await
+            .expect("count");
+    assert_eq!(charges, 0);
+
+    // Four nodes run the same month at once.
+    let runs = (0..4).map(|_| {
+        let db = db.db.clone();
+        tokio::spawn(async move {
+            let mut tx = db.tenant_tx(tenant).await.expect("tx");
+            let run = run_monthly_charges(&mut tx, month).await.expect("run");
+            tx.commit().await.expect("commit");
+            run.charged
+        })
+    });
+    let mut total = 0;
+    for run in runs {
+        total += run.await.expect("join");
+    }
+    assert_eq!(total, 21, "20 new accounts and 100001, once each");
+    let per_account: Vec<i64> = sqlx::query_scalar(
+        "SELECT count(*) FROM ledger_transactions WHERE kind = 'charge' GROUP BY subscriber_id",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .expect("counts");
+    assert!(per_account.iter().all(|c| *c == 1), "{per_account:?}");
+    assert_invariants(&db, tenant).await;
+}
+
+#[tokio::test]
+async fn parallel_payments_and_retries_lose_nothing_and_duplicate_nothing() {
+    let db = TestDb::new().await.expect("db");
+    db.apply_demo_tenants().await.expect("tenants");
+    let tenant = demo(&db).await;
+    let who = new_subscriber(&db, tenant, "300200", 0).await;
+    // 30 distinct payments, each sent three times concurrently (client retries).
+    let tasks: Vec<_> = (0..90)
+        .map(|i| {
+            let db = db.db.clone();
+            tokio::spawn(async move {
+                let reference = format!("P-{}", i % 30);
+                let mut tx = db.tenant_tx(tenant).await.expect("tx");
+                let result = record_payment(
+                    &mut tx,
+                    who,
+                    Money::new(1_000 + (i % 30), rub()),
+                    PaymentMethod::Card,
+                    &reference,
+                    None,
+                    &reference,
+                )
+                .await;
+                match result {
+                    Ok(_) => tx.commit().await.expect("commit"),
+                    Err(e) => panic!("payment failed: {e}"),
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("join");
+    }
+    let expected: i64 = (0..30).map(|i| 1_000 + i).sum();
+    assert_eq!(summary(&db, tenant, who).await.balance.minor, expected);
+    assert_invariants(&db, tenant).await;
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Pay { minor: i64, reference: u8 },
+    Charge { month: u32 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (1i64..200_000, 0u8..6).prop_map(|(minor, reference)| Op::Pay { minor, reference }),
+        (1u32..=6).prop_map(|month| Op::Charge { month }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// After any sequence of payments (with replays) and charge runs (with reruns), the balance
+    /// is exactly what a simple model says, the status follows it, and every invariant holds.
+    #[test]
+    fn ledger_invariants_hold_after_every_step(ops in proptest::collection::vec(op(), 1..12), limit in prop_oneof![Just(0i64), Just(30_000i64)]) {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(async {
+            let db = TestDb::new().await.expect("db");
+            db.apply_demo_tenants().await.expect("tenants");
+            let tenant = demo(&db).await;
+            let who = new_subscriber(&db, tenant, "399999", limit).await;
+            let (mut balance, mut status) = (0i64, AccountStatus::Active);
+            let mut paid: HashSet<u8> = HashSet::new();
+            let mut amounts: std::collections::HashMap<u8, i64> = std::collections::HashMap::new();
+            let mut charged: HashSet<u32> = HashSet::new();
+            for op in &ops {
+                match op {
+                    Op::Pay { minor, reference } => {
+                        let first = *amounts.entry(*reference).or_insert(*minor);
+                        let result = pay(&db, tenant, who, *minor, &format!("ref-{reference}")).await;
+                        if first == *minor {
+                            let created = result.expect("payment");
+                            prop_assert_eq!(created, paid.insert(*reference));
+                            if created { balance += minor; }
+                        } else {
+                            prop_assert!(matches!(result, Err(BillingError::IdempotencyConflict(_))));
+                        }
+                    }
+                    Op::Charge { month } => {
+                        let mut tx = db.db.tenant_tx(tenant).await.expect("tx");
+                        run_monthly_charges(&mut tx, BillingMonth { year: 2027, month: *month }).await.expect("run");
+                        tx.commit().await.expect("commit");
+                        if status == AccountStatus::Active && charged.insert(*month) {
+                            balance -= 55_000;
+                        }
+                    }
+                }
+                status = if balance < -limit { AccountStatus::Blocked } else { AccountStatus::Active };
+                let now = summary(&db, tenant, who).await;
+                prop_assert_eq!(now.balance.minor, balance, "after {:?}", op);
+                prop_assert_eq!(now.status, status, "after {:?}", op);
+                let mut tx = db.db.tenant_tx(tenant).await.expect("tx");
+                let violations = verify(&mut tx).await.expect("verify");
+                prop_assert!(violations.is_empty(), "{:?}", violations);
+            }
+            Ok(())
+        })?;
+    }
+}
+
+#[tokio::test]
+async fn staff_record_a_cash_payment_that_lifts_a_block_once_per_receipt() {
+    let app = TestApp::spawn().await.expect("app");
+    let blocked = app.subscriber("demo.localhost", "100002").await;
+    let dashboard = json_body(blocked.get("/api/v1/me/dashboard").await, StatusCode::OK).await;
+    assert_eq!(dashboard["account"]["status"], "blocked");
+    assert_eq!(dashboard["account"]["balance"]["minor"], -12_000);
+
+    let payment = json!({"amount_minor": 50_000, "method": "cash", "reference": "КО-0042"});
+    let viewer = app.staff("demo.localhost", "viewer@demo.example").await;
+    assert_problem(
+        viewer
+            .post("/api/v1/console/subscribers/100002/payments", &payment)
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+
+    let owner = app.staff("demo.localhost", "owner@demo.example").await;
+    let recorded = json_body(
+        owner
+            .post("/api/v1/console/subscribers/100002/payments", &payment)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(recorded["created"], true);
+    assert_eq!(recorded["account_status"], "active");
+    assert_eq!(
+        recorded["balance"],
+        json!({"minor": 38_000, "currency": "RUB"})
+    );
+    let again = json_body(
+        owner
+            .post("/api/v1/console/subscribers/100002/payments", &payment)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(again["created"], false);
+    assert_eq!(again["balance"]["minor"], 38_000);
+    assert_problem(
+        owner
+            .post("/api/v1/console/subscribers/999999/payments", &payment)
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        owner
+            .post(
+                "/api/v1/console/subscribers/100002/payments",
+                &json!({"amount_minor": 0, "method": "cash", "reference": "x"}),
+            )
+            .await,
+        StatusCode::BAD_REQUEST,
+        "malformed_body",
+    )
+    .await;
+
+    let dashboard = json_body(blocked.get("/api/v1/me/dashboard").await, StatusCode::OK).await;
+    assert_eq!(dashboard["account"]["status"], "active");
+    let ledger = json_body(blocked.get("/api/v1/me/ledger").await, StatusCode::OK).await;
+    let items = ledger["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "{ledger}");
+    assert_eq!(items[0]["kind"], "payment");
+    assert_eq!(items[0]["reference"], "КО-0042");
+    assert_eq!(items[0]["amount"]["minor"], 50_000);
+    assert_eq!(items[1]["kind"], "opening_balance");
+    let staff_view = json_body(
+        owner.get("/api/v1/console/subscribers/100002/ledger").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(staff_view["items"], ledger["items"]);
+
+    let mut admin = app.db.admin().await.expect("admin");
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'payment.record'")
+            .fetch_one(&mut admin)
+            .await
+            .expect("audit");
+    assert_eq!(audited, 1);
+    // Another ISP's staff cannot see or pay this subscriber.
+    let north = app
+        .staff("northnet.localhost", "owner@northnet.example")
+        .await;
+    assert_problem(
+        north.get("/api/v1/console/subscribers/100002/ledger").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+}
