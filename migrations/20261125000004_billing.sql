@@ -44,7 +44,7 @@ CREATE INDEX accounts_status_idx ON accounts (tenant_id, status);
 CREATE TABLE ledger_transactions (
     tenant_id       uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     id              uuid NOT NULL,
-    kind            text NOT NULL CHECK (kind IN ('opening_balance', 'payment', 'charge', 'refund', 'correction', 'reversal')),
+    kind            text NOT NULL CHECK (kind IN ('opening_balance', 'payment', 'charge', 'refund', 'correction', 'reversal', 'promised_credit', 'promised_repayment')),
     description     text NOT NULL CHECK (length(description) BETWEEN 1 AND 500),
     -- INVARIANT: unique per tenant; the same key twice is the same movement.
     idempotency_key text NOT NULL CHECK (length(idempotency_key) BETWEEN 1 AND 200),

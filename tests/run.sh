@@ -39,7 +39,9 @@ log="$root/target/kabinet-e2e.log"
 rm -rf "$data_dir"
 step "starting kabinet on 127.0.0.1:$port (log: $log)"
 cargo build -p kabinet --locked
-env -u DATABASE_URL KABINET_DATA_DIR="$data_dir" KABINET_PG_PORT=$e2e_pg_port \
+# The billing scheduler runs once at start (charging the month) and then hourly, so no charge
+# lands in the middle of a browser flow.
+env -u DATABASE_URL KABINET_DATA_DIR="$data_dir" KABINET_PG_PORT=$e2e_pg_port KABINET_BILLING_TICK_SECS=3600 \
   KABINET_LOG_FORMAT=json target/debug/kabinet serve --listen "127.0.0.1:$port" >"$log" 2>&1 &
 server=$!
 stop_server() {

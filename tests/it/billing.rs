@@ -4,9 +4,10 @@ use std::collections::HashSet;
 
 use kabinet_access::directory::{SubscriberSpec, upsert_subscriber};
 use kabinet_billing::{
-    AccountStatus, BillingError, BillingMonth, LedgerAccount, Line, NewTransaction, PaymentMethod,
-    TransactionKind, account_summary, ensure_account, record_payment, refresh_status,
-    run_monthly_charges, verify,
+    AccountStatus, BillingError, BillingMonth, IncomingPayment, LedgerAccount, Line,
+    NewTransaction, PaymentMethod, TransactionKind, account_summary, ensure_account, open_promise,
+    receive_payment, record_payment, refresh_status, resume, run_monthly_charges, run_scheduled,
+    suspend, take_promised_payment, verify,
 };
 use kabinet_core::{Currency, Money, SubscriberId, TenantId};
 use kabinet_db::sqlx;
@@ -491,4 +492,326 @@ async fn staff_record_a_cash_payment_that_lifts_a_block_once_per_receipt() {
         "not_found",
     )
     .await;
+}
+
+async fn at(db: &TestDb, tenant: TenantId) -> kabinet_db::TenantTx {
+    db.db.tenant_tx(tenant).await.expect("tx")
+}
+
+#[tokio::test]
+async fn a_promised_payment_lifts_a_block_and_is_repaid_from_the_next_payment() {
+    let db = TestDb::new().await.expect("db");
+    db.apply_demo_tenants().await.expect("tenants");
+    let tenant = demo(&db).await;
+    let who = new_subscriber(&db, tenant, "310001", 0).await;
+    let now = chrono::Utc::now();
+    // 100.00 paid, then November's 550.00 tariff: blocked at -450.00.
+    pay(&db, tenant, who, 10_000, "first").await.expect("pay");
+    let mut tx = at(&db, tenant).await;
+    run_monthly_charges(&mut tx, BillingMonth::of(now.date_naive()))
+        .await
+        .expect("charge");
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        summary(&db, tenant, who).await.status,
+        AccountStatus::Blocked
+    );
+
+    // Over the ISP's 500.00 maximum: refused.
+    let mut tx = at(&db, tenant).await;
+    let too_much = take_promised_payment(&mut tx, who, Money::new(50_001, rub()), now).await;
+    assert!(
+        matches!(too_much, Err(BillingError::PromiseTooLarge { .. })),
+        "{too_much:?}"
+    );
+    drop(tx);
+
+    let mut tx = at(&db, tenant).await;
+    let promise = take_promised_payment(&mut tx, who, Money::new(50_000, rub()), now)
+        .await
+        .expect("promise");
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        promise.due_at - promise.granted_at,
+        chrono::Duration::days(3)
+    );
+    let lifted = summary(&db, tenant, who).await;
+    assert_eq!(
+        (lifted.balance.minor, lifted.status),
+        (5_000, AccountStatus::Active)
+    );
+
+    let mut tx = at(&db, tenant).await;
+    let again = take_promised_payment(&mut tx, who, Money::new(100, rub()), now).await;
+    assert!(matches!(again, Err(BillingError::PromiseOpen)), "{again:?}");
+    drop(tx);
+
+    // The next payment repays the promise: 50.00 + 600.00 - 500.00.
+    let mut tx = at(&db, tenant).await;
+    let payment = IncomingPayment {
+        subscriber: who,
+        amount: Money::new(60_000, rub()),
+        method: PaymentMethod::BankTransfer,
+        reference: "bank-77",
+        staff: None,
+        idempotency_key: "bank-77",
+    };
+    receive_payment(&mut tx, &payment, now)
+        .await
+        .expect("payment");
+    receive_payment(&mut tx, &payment, now)
+        .await
+        .expect("replayed payment");
+    tx.commit().await.expect("commit");
+    let repaid = summary(&db, tenant, who).await;
+    assert_eq!(
+        (repaid.balance.minor, repaid.status),
+        (15_000, AccountStatus::Active)
+    );
+    let mut tx = at(&db, tenant).await;
+    assert_eq!(open_promise(&mut tx, who).await.expect("open"), None);
+    // One promised payment a month at demo.
+    let limited = take_promised_payment(&mut tx, who, Money::new(100, rub()), now).await;
+    assert!(
+        matches!(limited, Err(BillingError::PromiseLimitReached { limit: 1 })),
+        "{limited:?}"
+    );
+    drop(tx);
+    assert_invariants(&db, tenant).await;
+}
+
+#[tokio::test]
+async fn an_unpaid_promise_ends_when_due_and_the_block_returns() {
+    let db = TestDb::new().await.expect("db");
+    db.apply_demo_tenants().await.expect("tenants");
+    let tenant = demo(&db).await;
+    let who = new_subscriber(&db, tenant, "310002", 0).await;
+    let mut admin = db.admin().await.expect("admin");
+    // Start from a debt of 100.00, blocked.
+    let now = chrono::Utc::now();
+    let mut tx = at(&db, tenant).await;
+    kabinet_billing::post(
+        &mut tx,
+        &NewTransaction {
+            kind: TransactionKind::Correction,
+            description: "debt".into(),
+            idempotency_key: "debt-310002".into(),
+            subscriber: Some(who),
+            staff: None,
+            reference: None,
+            lines: vec![
+                Line {
+                    account: LedgerAccount::Subscriber(who),
+                    amount: Money::new(-10_000, rub()),
+                },
+                Line {
+                    account: LedgerAccount::Adjustments,
+                    amount: Money::new(10_000, rub()),
+                },
+            ],
+        },
+    )
+    .await
+    .expect("debt");
+    refresh_status(&mut tx, Some(&[who])).await.expect("status");
+    take_promised_payment(&mut tx, who, Money::new(30_000, rub()), now)
+        .await
+        .expect("promise");
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        summary(&db, tenant, who).await.status,
+        AccountStatus::Active
+    );
+
+    // Two days on: nothing due yet. Four days on: the credit is taken back, the block returns.
+    for (days, expired) in [(2, 0), (4, 1), (5, 0)] {
+        let mut tx = at(&db, tenant).await;
+        let report = run_scheduled(&mut tx, now + chrono::Duration::days(days))
+            .await
+            .expect("tick");
+        tx.commit().await.expect("commit");
+        assert_eq!(report.promises_expired, expired, "day {days}");
+    }
+    // -100.00 debt + 300.00 credit - 550.00 tariff (charged on day 2, while the promise kept the
+    // account active) - 300.00 credit taken back.
+    let after = summary(&db, tenant, who).await;
+    assert_eq!(
+        (after.balance.minor, after.status),
+        (-65_000, AccountStatus::Blocked)
+    );
+    let settlement: String = sqlx::query_scalar("SELECT settlement FROM promised_payments")
+        .fetch_one(&mut admin)
+        .await
+        .expect("promise");
+    assert_eq!(settlement, "expired");
+    assert_invariants(&db, tenant).await;
+}
+
+#[tokio::test]
+async fn a_voluntary_suspension_pauses_charges_and_resumes_on_time_or_early() {
+    let db = TestDb::new().await.expect("db");
+    db.apply_demo_tenants().await.expect("tenants");
+    let tenant = demo(&db).await;
+    let early = new_subscriber(&db, tenant, "320001", 0).await;
+    let late = new_subscriber(&db, tenant, "320002", 0).await;
+    pay(&db, tenant, early, 100_000, "e").await.expect("pay");
+    pay(&db, tenant, late, 100_000, "l").await.expect("pay");
+    let now = chrono::Utc::now();
+
+    let mut tx = at(&db, tenant).await;
+    let short = suspend(&mut tx, early, 3, now).await;
+    assert!(
+        matches!(
+            short,
+            Err(BillingError::SuspensionLength { min: 7, max: 90 })
+        ),
+        "{short:?}"
+    );
+    drop(tx);
+    let mut tx = at(&db, tenant).await;
+    suspend(&mut tx, early, 10, now).await.expect("suspend");
+    let paused = suspend(&mut tx, late, 30, now).await.expect("suspend");
+    assert_eq!(
+        paused.ends_at - paused.starts_at,
+        chrono::Duration::days(30)
+    );
+    assert!(matches!(
+        suspend(&mut tx, late, 30, now).await,
+        Err(BillingError::NotActive)
+    ));
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        summary(&db, tenant, late).await.status,
+        AccountStatus::Suspended
+    );
+
+    // No charges while suspended.
+    let month = BillingMonth::of(now.date_naive());
+    let mut tx = at(&db, tenant).await;
+    run_monthly_charges(&mut tx, month).await.expect("charge");
+    tx.commit().await.expect("commit");
+    assert_eq!(summary(&db, tenant, late).await.balance.minor, 100_000);
+
+    // Early resume by the subscriber; the other resumes when its time is up.
+    let mut tx = at(&db, tenant).await;
+    resume(&mut tx, Some(early), now).await.expect("resume");
+    assert!(matches!(
+        resume(&mut tx, Some(early), now).await,
+        Err(BillingError::NotSuspended)
+    ));
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        summary(&db, tenant, early).await.status,
+        AccountStatus::Active
+    );
+    let mut tx = at(&db, tenant).await;
+    let report = run_scheduled(&mut tx, now + chrono::Duration::days(31))
+        .await
+        .expect("tick");
+    tx.commit().await.expect("commit");
+    assert_eq!(report.suspensions_ended, 1);
+    assert_eq!(
+        summary(&db, tenant, late).await.status,
+        AccountStatus::Active
+    );
+    let mut tx = at(&db, tenant).await;
+    let second = run_scheduled(&mut tx, now + chrono::Duration::days(31))
+        .await
+        .expect("tick");
+    tx.commit().await.expect("commit");
+    assert_eq!(second.suspensions_ended, 0, "the scheduler repeats nothing");
+    assert_invariants(&db, tenant).await;
+}
+
+#[tokio::test]
+async fn subscribers_take_a_promise_and_pause_service_through_the_api() {
+    let app = TestApp::spawn().await.expect("app");
+    let blocked = app.subscriber("demo.localhost", "100002").await;
+    let options = json_body(
+        blocked.get("/api/v1/me/account-options").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        options["promised_payment_max"],
+        json!({"minor": 50_000, "currency": "RUB"})
+    );
+    assert_eq!(options["suspension_min_days"], 7);
+    let promise = json_body(
+        blocked
+            .post(
+                "/api/v1/me/promised-payment",
+                &json!({"amount_minor": 20_000}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(promise["amount"]["minor"], 20_000);
+    assert_problem(
+        blocked
+            .post("/api/v1/me/promised-payment", &json!({"amount_minor": 100}))
+            .await,
+        StatusCode::CONFLICT,
+        "promise_open",
+    )
+    .await;
+    let dashboard = json_body(blocked.get("/api/v1/me/dashboard").await, StatusCode::OK).await;
+    assert_eq!(dashboard["account"]["status"], "active");
+    assert_eq!(dashboard["account"]["balance"]["minor"], 8_000);
+
+    let active = app.subscriber("demo.localhost", "100001").await;
+    assert_problem(
+        active
+            .post("/api/v1/me/suspension", &json!({"days": 400}))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "malformed_body",
+    )
+    .await;
+    assert_problem(
+        active
+            .post("/api/v1/me/suspension", &json!({"days": 2}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "suspension_length",
+    )
+    .await;
+    json_body(
+        active
+            .post("/api/v1/me/suspension", &json!({"days": 14}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let options = json_body(
+        active.get("/api/v1/me/account-options").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(options["suspension"]["ends_at"].is_string());
+    assert_eq!(
+        json_body(active.get("/api/v1/me/dashboard").await, StatusCode::OK).await["account"]["status"],
+        "suspended"
+    );
+    let resp = active
+        .raw()
+        .delete(active.url("/api/v1/me/suspension"))
+        .header("x-csrf-token", active.csrf.clone().expect("csrf"))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        json_body(active.get("/api/v1/me/dashboard").await, StatusCode::OK).await["account"]["status"],
+        "active"
+    );
+    let resp = active
+        .raw()
+        .delete(active.url("/api/v1/me/suspension"))
+        .header("x-csrf-token", active.csrf.clone().expect("csrf"))
+        .send()
+        .await
+        .expect("delete");
+    assert_problem(resp, StatusCode::CONFLICT, "not_suspended").await;
 }

@@ -22,6 +22,23 @@ async fn seed_both_tenants(app: &TestApp) {
             StatusCode::OK,
         )
         .await;
+        json_body(
+            subscriber
+                .post(
+                    "/api/v1/me/promised-payment",
+                    &json!({"amount_minor": 1000}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        json_body(
+            subscriber
+                .post("/api/v1/me/suspension", &json!({"days": 14}))
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
         let ticket = subscriber
             .open_ticket("connectivity", "No link", "Down since 9")
             .await;

@@ -15,6 +15,20 @@ pub enum BillingError {
     Unbalanced,
     #[error("idempotency key {0:?} was already used for a different movement")]
     IdempotencyConflict(String),
+    #[error("this provider does not offer promised payments")]
+    PromisesOff,
+    #[error("a promised payment can be at most {max}")]
+    PromiseTooLarge { max: kabinet_core::Money },
+    #[error("a promised payment is already open; it is settled by your next payment")]
+    PromiseOpen,
+    #[error("the monthly limit of {limit} promised payment(s) is used up")]
+    PromiseLimitReached { limit: i32 },
+    #[error("the account must be active for this")]
+    NotActive,
+    #[error("a suspension lasts between {min} and {max} days")]
+    SuspensionLength { min: i32, max: i32 },
+    #[error("the account is not suspended")]
+    NotSuspended,
     #[error("corrupt billing data: {0}")]
     Corrupt(String),
     #[error(transparent)]
@@ -25,6 +39,8 @@ impl From<sqlx::Error> for BillingError {
     fn from(e: sqlx::Error) -> Self {
         match kabinet_db::constraint_name(&e) {
             Some("ledger_transaction_balanced") => Self::Unbalanced,
+            Some("promised_payments_open_key") => Self::PromiseOpen,
+            Some("suspensions_open_key") => Self::NotActive,
             _ => Self::Db(e.into()),
         }
     }

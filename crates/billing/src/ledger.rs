@@ -182,6 +182,44 @@ pub async fn record_payment(
     .await
 }
 
+/// A payment as it arrives, from staff or a payment provider.
+#[derive(Clone, Copy, Debug)]
+pub struct IncomingPayment<'a> {
+    pub subscriber: SubscriberId,
+    pub amount: Money,
+    pub method: PaymentMethod,
+    /// Receipt number, bank reference or provider id.
+    pub reference: &'a str,
+    pub staff: Option<StaffId>,
+    /// Unique per tenant: the same payment delivered twice is recorded once.
+    pub idempotency_key: &'a str,
+}
+
+/// A payment arrives: recorded once per key; an open promised payment is repaid from it; the
+/// account's status follows the new balance at once (a debt block lifts immediately).
+pub async fn receive_payment(
+    tx: &mut TenantTx,
+    payment: &IncomingPayment<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Posted, BillingError> {
+    let subscriber = payment.subscriber;
+    let posted = record_payment(
+        tx,
+        subscriber,
+        payment.amount,
+        payment.method,
+        payment.reference,
+        payment.staff,
+        payment.idempotency_key,
+    )
+    .await?;
+    if posted.created {
+        crate::promises::settle(tx, crate::promises::Settle::Paid(subscriber), now).await?;
+    }
+    crate::accounts::refresh_status(tx, Some(&[subscriber])).await?;
+    Ok(posted)
+}
+
 /// The subscriber's movements, newest first (charge details, payment history).
 pub async fn history(
     tx: &mut TenantTx,

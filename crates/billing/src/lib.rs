@@ -13,13 +13,21 @@ mod charges;
 mod error;
 mod ledger;
 mod model;
+mod promises;
+mod rules;
+mod scheduled;
+mod suspensions;
 
 pub use accounts::{StatusChange, account_summary, ensure_account, refresh_status};
 pub use catalogue::{list_tariffs, upsert_tariff};
 pub use charges::run_monthly_charges;
 pub use error::BillingError;
-pub use ledger::{history, post, record_payment, verify};
+pub use ledger::{IncomingPayment, history, post, receive_payment, record_payment, verify};
 pub use model::{
     AccountStatus, AccountSummary, BillingMonth, ChargeRun, HistoryItem, LedgerAccount, Line,
     NewTransaction, PaymentMethod, Posted, TariffSpec, TariffView, TransactionKind, Violation,
 };
+pub use promises::{Promise, open_promise, take_promised_payment};
+pub use rules::{BillingSettings, billing_settings, set_billing_settings};
+pub use scheduled::{TickReport, run_scheduled};
+pub use suspensions::{Suspension, current_suspension, resume, suspend};

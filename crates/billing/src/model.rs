@@ -41,6 +41,8 @@ pub enum TransactionKind {
     Refund,
     Correction,
     Reversal,
+    PromisedCredit,
+    PromisedRepayment,
 }
 
 impl TransactionKind {
@@ -52,6 +54,8 @@ impl TransactionKind {
             Self::Refund => "refund",
             Self::Correction => "correction",
             Self::Reversal => "reversal",
+            Self::PromisedCredit => "promised_credit",
+            Self::PromisedRepayment => "promised_repayment",
         }
     }
 
@@ -63,6 +67,8 @@ impl TransactionKind {
             Self::Refund,
             Self::Correction,
             Self::Reversal,
+            Self::PromisedCredit,
+            Self::PromisedRepayment,
         ]
         .into_iter()
         .find(|k| k.as_str() == raw)
@@ -98,6 +104,8 @@ pub enum LedgerAccount {
     Clearing(PaymentMethod),
     /// Opening balances and corrections: the other side of movements with no real counterparty.
     Adjustments,
+    /// Temporary credit extended to subscribers (promised payments).
+    PromisedCredit,
 }
 
 impl LedgerAccount {
@@ -107,6 +115,7 @@ impl LedgerAccount {
             Self::Revenue(service) => format!("revenue:{service}"),
             Self::Clearing(method) => format!("clearing:{}", method.as_str()),
             Self::Adjustments => "adjustments".into(),
+            Self::PromisedCredit => "promised_credit".into(),
         }
     }
 

@@ -196,6 +196,42 @@ impl From<BillingError> for ApiError {
                 Self::unprocessable("currency_mismatch", e.to_string())
             }
             BillingError::NotPositive => Self::unprocessable("not_positive", e.to_string()),
+            BillingError::PromisesOff => Self::new(
+                StatusCode::CONFLICT,
+                "promised_payment_unavailable",
+                "Promised payments are not offered",
+                Some(e.to_string()),
+            ),
+            BillingError::PromiseTooLarge { .. } => {
+                Self::unprocessable("promise_too_large", e.to_string())
+            }
+            BillingError::PromiseOpen => Self::new(
+                StatusCode::CONFLICT,
+                "promise_open",
+                "A promised payment is open",
+                Some(e.to_string()),
+            ),
+            BillingError::PromiseLimitReached { .. } => Self::new(
+                StatusCode::CONFLICT,
+                "promise_limit_reached",
+                "Monthly limit reached",
+                Some(e.to_string()),
+            ),
+            BillingError::NotActive => Self::new(
+                StatusCode::CONFLICT,
+                "account_not_active",
+                "The account is not active",
+                Some(e.to_string()),
+            ),
+            BillingError::SuspensionLength { .. } => {
+                Self::unprocessable("suspension_length", e.to_string())
+            }
+            BillingError::NotSuspended => Self::new(
+                StatusCode::CONFLICT,
+                "not_suspended",
+                "The account is not suspended",
+                Some(e.to_string()),
+            ),
             BillingError::Unbalanced => Self::internal("billing", &e),
             BillingError::IdempotencyConflict(_) => Self::new(
                 StatusCode::CONFLICT,

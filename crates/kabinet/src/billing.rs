@@ -3,8 +3,9 @@
 use anyhow::{Context, bail};
 use chrono::Utc;
 use clap::Subcommand;
-use kabinet_billing::{BillingMonth, run_monthly_charges, verify};
+use kabinet_billing::{BillingMonth, run_monthly_charges, run_scheduled, verify};
 use kabinet_db::Database;
+use kabinet_db::sqlx;
 
 #[derive(Subcommand)]
 pub enum BillingCommand {
@@ -60,6 +61,56 @@ pub async fn run(db: &Database, command: BillingCommand) -> anyhow::Result<()> {
                     tenant.slug, run.charged, run.blocked
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+/// The billing scheduler of `kabinet serve`: every `every`, each tenant's time-driven work
+/// (expired promised payments, finished suspensions, the month's charges).
+///
+/// Safe on any number of nodes: a node works a tenant only while holding that tenant's
+/// transaction-scoped advisory lock (others skip it this round), and every step is idempotent
+/// besides, so a node dying mid-way loses nothing and a rerun repeats nothing.
+pub fn spawn_scheduler(db: Database, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(e) = tick_all(&db).await {
+                tracing::warn!(error = %e, "billing scheduler round failed; retrying next round");
+            }
+        }
+    })
+}
+
+async fn tick_all(db: &Database) -> anyhow::Result<()> {
+    let mut platform = db.platform_tx().await?;
+    let tenants = kabinet_tenancy::list_tenants(&mut platform).await?;
+    platform.commit().await?;
+    for (tenant, _) in tenants {
+        let mut tx = db.tenant_tx(tenant.id).await?;
+        let mine: bool = sqlx::query_scalar(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended('kabinet.billing.' || $1, 0))",
+        )
+        .bind(tenant.id.to_string())
+        .fetch_one(tx.conn())
+        .await?;
+        if !mine {
+            continue;
+        }
+        let report = run_scheduled(&mut tx, Utc::now()).await?;
+        tx.commit().await?;
+        if !report.is_empty() {
+            tracing::info!(
+                tenant = %tenant.slug,
+                promises_expired = report.promises_expired,
+                suspensions_ended = report.suspensions_ended,
+                charged = report.charged,
+                blocked = report.blocked,
+                "billing round"
+            );
         }
     }
     Ok(())

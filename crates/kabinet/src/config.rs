@@ -22,6 +22,8 @@ pub struct Settings {
     /// `KABINET_PG_PORT`: the local cluster's port.
     pub pg_port: u16,
     pub max_connections: u32,
+    /// `KABINET_BILLING_TICK_SECS`: how often the billing scheduler runs (0: never).
+    pub billing_tick: Option<Duration>,
     pub log_format: LogFormat,
     pub gateway: GatewayConfig,
 }
@@ -75,6 +77,10 @@ impl Settings {
             data_dir: PathBuf::from(var("KABINET_DATA_DIR").unwrap_or_else(|| ".kabinet".into())),
             pg_port: parsed("KABINET_PG_PORT", 54329u16)?,
             max_connections: parsed("KABINET_DB_MAX_CONNECTIONS", 20u32)?,
+            billing_tick: match parsed("KABINET_BILLING_TICK_SECS", 60u64)? {
+                0 => None,
+                secs => Some(Duration::from_secs(secs)),
+            },
             log_format,
             gateway,
         })

@@ -180,7 +180,10 @@ async fn serve(settings: Settings, listen: String, tenants: Option<PathBuf>) -> 
     }
 
     let state = AppState::new(db.clone(), settings.gateway.clone());
-    let listeners = state.spawn_background();
+    let mut listeners = state.spawn_background();
+    if let Some(every) = settings.billing_tick {
+        listeners.push(billing::spawn_scheduler(db.clone(), every));
+    }
     let app = build_app(state);
     let domain = settings.gateway.platform_domain.clone();
     let port = listen.rsplit(':').next().unwrap_or("8080").to_owned();

@@ -180,6 +180,14 @@ pub async fn apply(
         });
     }
 
+    if let Some(rules) = &m.billing
+        && kabinet_billing::set_billing_settings(&mut tx, &rules.settings())
+            .await
+            .map_err(|e| err(&format!("billing: {e}")))?
+    {
+        report.changes.push("billing rules updated".into());
+    }
+
     for s in &m.staff {
         let staff = StaffSpec {
             email: s.email.clone(),

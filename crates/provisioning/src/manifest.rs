@@ -31,6 +31,8 @@ pub struct Manifest {
     #[serde(default)]
     pub branding: BrandingSpec,
     #[serde(default)]
+    pub billing: Option<BillingRules>,
+    #[serde(default)]
     pub staff: Vec<StaffEntry>,
     #[serde(default)]
     pub tariffs: Vec<TariffEntry>,
@@ -89,6 +91,59 @@ impl TryFrom<String> for Color {
 impl From<Color> for String {
     fn from(c: Color) -> String {
         c.0
+    }
+}
+
+/// The ISP's billing rules; anything left out keeps the platform default.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BillingRules {
+    /// The largest promised payment ("0" turns them off).
+    pub promised_payment_max: Option<Amount>,
+    pub promised_payment_days: Option<i32>,
+    pub promised_payments_per_month: Option<i32>,
+    pub suspension_min_days: Option<i32>,
+    pub suspension_max_days: Option<i32>,
+    pub suspension_fee: Option<Amount>,
+}
+
+impl BillingRules {
+    pub fn settings(&self) -> kabinet_billing::BillingSettings {
+        let d = kabinet_billing::BillingSettings::default();
+        kabinet_billing::BillingSettings {
+            promised_payment_max_minor: self
+                .promised_payment_max
+                .map_or(d.promised_payment_max_minor, |a| a.0),
+            promised_payment_days: self
+                .promised_payment_days
+                .unwrap_or(d.promised_payment_days),
+            promised_payments_per_month: self
+                .promised_payments_per_month
+                .unwrap_or(d.promised_payments_per_month),
+            suspension_min_days: self.suspension_min_days.unwrap_or(d.suspension_min_days),
+            suspension_max_days: self.suspension_max_days.unwrap_or(d.suspension_max_days),
+            suspension_fee_minor: self.suspension_fee.map_or(d.suspension_fee_minor, |a| a.0),
+        }
+    }
+
+    fn problem(&self) -> Option<String> {
+        let s = self.settings();
+        if s.promised_payment_max_minor < 0 || s.suspension_fee_minor < 0 {
+            return Some("amounts must not be negative".into());
+        }
+        if !(1..=30).contains(&s.promised_payment_days) {
+            return Some("promised_payment_days must be 1-30".into());
+        }
+        if !(0..=10).contains(&s.promised_payments_per_month) {
+            return Some("promised_payments_per_month must be 0-10".into());
+        }
+        if s.suspension_min_days < 1
+            || s.suspension_max_days < s.suspension_min_days
+            || s.suspension_max_days > 365
+        {
+            return Some("suspension days must satisfy 1 <= min <= max <= 365".into());
+        }
+        None
     }
 }
 
@@ -319,6 +374,9 @@ pub fn parse_manifest(file: &Path, src: &str) -> Result<ParsedManifest, Manifest
                 ),
             ));
         }
+    }
+    if let Some(problem) = manifest.billing.as_ref().and_then(BillingRules::problem) {
+        return Err(invalid(file, src, at_key("[billing]"), problem));
     }
     let logo_data_url = match &manifest.branding.logo {
         Some(rel) => Some(

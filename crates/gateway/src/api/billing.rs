@@ -1,7 +1,7 @@
 use kabinet_access::Permission;
 use kabinet_access::audit::{AuditEntry, record};
 use kabinet_access::directory::find_subscriber_by_account;
-use kabinet_billing::{PaymentMethod as DomainMethod, history, record_payment, refresh_status};
+use kabinet_billing::{IncomingPayment, PaymentMethod as DomainMethod, history, receive_payment};
 use kabinet_core::Money;
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -111,17 +111,16 @@ impl BillingApi {
             .await?
             .ok_or_else(ApiError::not_found)?;
         let amount = Money::new(body.amount_minor, tenant.currency);
-        let posted = record_payment(
-            &mut tx,
-            subscriber.id,
+        let key = format!("manual:{}:{reference}", method.as_str());
+        let payment = IncomingPayment {
+            subscriber: subscriber.id,
             amount,
             method,
-            &reference,
-            Some(staff.id),
-            &format!("manual:{}:{reference}", method.as_str()),
-        )
-        .await?;
-        refresh_status(&mut tx, Some(&[subscriber.id])).await?;
+            reference: &reference,
+            staff: Some(staff.id),
+            idempotency_key: &key,
+        };
+        let posted = receive_payment(&mut tx, &payment, chrono::Utc::now()).await?;
         if posted.created {
             record(
                 &mut tx,

@@ -351,6 +351,10 @@ pub enum MovementKind {
     Refund,
     Correction,
     Reversal,
+    /// Temporary credit taken by the subscriber.
+    PromisedCredit,
+    /// The promised credit settled (from a payment, or when it fell due).
+    PromisedRepayment,
 }
 
 impl From<kabinet_billing::TransactionKind> for MovementKind {
@@ -363,6 +367,8 @@ impl From<kabinet_billing::TransactionKind> for MovementKind {
             K::Refund => Self::Refund,
             K::Correction => Self::Correction,
             K::Reversal => Self::Reversal,
+            K::PromisedCredit => Self::PromisedCredit,
+            K::PromisedRepayment => Self::PromisedRepayment,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! security scheme parameter), authorize (one `require` per staff route), call one domain
 //! function inside a tenant transaction, map the result to wire types (`dto.rs`).
 
+mod account;
 mod billing;
 mod console;
 mod dto;
@@ -13,6 +14,7 @@ mod text;
 pub type Apis = (
     session::SessionApi,
     portal::PortalApi,
+    account::AccountApi,
     console::ConsoleApi,
     billing::BillingApi,
     platform::PlatformApi,
@@ -22,6 +24,7 @@ pub fn apis() -> Apis {
     (
         session::SessionApi,
         portal::PortalApi,
+        account::AccountApi,
         console::ConsoleApi,
         billing::BillingApi,
         platform::PlatformApi,
