@@ -5,9 +5,10 @@ use std::collections::HashSet;
 use kabinet_access::directory::{SubscriberSpec, upsert_subscriber};
 use kabinet_billing::{
     AccountStatus, BillingError, BillingMonth, IncomingPayment, LedgerAccount, Line,
-    NewTransaction, PaymentMethod, TransactionKind, account_summary, ensure_account, open_promise,
-    receive_payment, record_payment, refresh_status, resume, run_monthly_charges, run_scheduled,
-    suspend, take_promised_payment, verify,
+    NewTransaction, PaymentMethod, TariffChangeRule, TransactionKind, account_summary,
+    change_tariff, ensure_account, open_promise, pending_change, receive_payment, record_payment,
+    refresh_status, resume, run_monthly_charges, run_scheduled, suspend, take_promised_payment,
+    verify,
 };
 use kabinet_core::{Currency, Money, SubscriberId, TenantId};
 use kabinet_db::sqlx;
@@ -814,4 +815,174 @@ async fn subscribers_take_a_promise_and_pause_service_through_the_api() {
         .await
         .expect("delete");
     assert_problem(resp, StatusCode::CONFLICT, "not_suspended").await;
+}
+
+fn utc(raw: &str) -> chrono::DateTime<chrono::Utc> {
+    raw.parse().expect("timestamp")
+}
+
+async fn tenant_by_slug(db: &TestDb, slug: &str) -> TenantId {
+    let mut admin = db.admin().await.expect("admin");
+    TenantId(
+        sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1")
+            .bind(slug)
+            .fetch_one(&mut admin)
+            .await
+            .expect("tenant"),
+    )
+}
+
+async fn subscriber_by_account(db: &TestDb, account: &str) -> SubscriberId {
+    let mut admin = db.admin().await.expect("admin");
+    SubscriberId(
+        sqlx::query_scalar("SELECT id FROM subscribers WHERE account_number = $1")
+            .bind(account)
+            .fetch_one(&mut admin)
+            .await
+            .expect("subscriber"),
+    )
+}
+
+#[tokio::test]
+async fn an_immediate_tariff_change_prorates_the_charged_month() {
+    let db = TestDb::new().await.expect("db");
+    db.apply_demo_tenants().await.expect("tenants");
+    let tenant = demo(&db).await;
+    let who = subscriber_by_account(&db, "100001").await;
+    let november = BillingMonth::parse("2026-11").expect("month");
+    let mut tx = at(&db, tenant).await;
+    run_monthly_charges(&mut tx, november)
+        .await
+        .expect("charge");
+    let change = change_tariff(&mut tx, who, "home-500", utc("2026-11-16T10:00:00Z"))
+        .await
+        .expect("change");
+    tx.commit().await.expect("commit");
+    // 15 of 30 days left: half of 550.00 back, half of 890.00 charged.
+    assert_eq!(change.rule, TariffChangeRule::ImmediateProrated);
+    assert_eq!(
+        (change.credited.minor, change.charged.minor),
+        (27_500, 44_500)
+    );
+    let now = summary(&db, tenant, who).await;
+    assert_eq!(now.balance.minor, 125_050 - 55_000 + 27_500 - 44_500);
+    assert_eq!(now.tariff.map(|t| t.code).as_deref(), Some("home-500"));
+
+    let mut tx = at(&db, tenant).await;
+    assert!(matches!(
+        change_tariff(&mut tx, who, "home-500", utc("2026-11-17T10:00:00Z")).await,
+        Err(BillingError::SameTariff)
+    ));
+    drop(tx);
+    let mut tx = at(&db, tenant).await;
+    assert!(matches!(
+        change_tariff(&mut tx, who, "gold", utc("2026-11-17T10:00:00Z")).await,
+        Err(BillingError::UnknownTariff(_))
+    ));
+    drop(tx);
+    // November is not charged again; December is charged at the new price.
+    let mut tx = at(&db, tenant).await;
+    assert_eq!(
+        run_monthly_charges(&mut tx, november)
+            .await
+            .expect("rerun")
+            .charged,
+        0
+    );
+    run_monthly_charges(&mut tx, BillingMonth::parse("2026-12").expect("month"))
+        .await
+        .expect("december");
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        summary(&db, tenant, who).await.balance.minor,
+        125_050 - 55_000 + 27_500 - 44_500 - 89_000
+    );
+    assert_invariants(&db, tenant).await;
+}
+
+#[tokio::test]
+async fn a_next_period_tariff_change_waits_for_the_next_months_run() {
+    let db = TestDb::new().await.expect("db");
+    db.apply_demo_tenants().await.expect("tenants");
+    let tenant = tenant_by_slug(&db, "northnet").await;
+    let who = subscriber_by_account(&db, "200001").await;
+    let mut tx = at(&db, tenant).await;
+    run_monthly_charges(&mut tx, BillingMonth::parse("2026-11").expect("month"))
+        .await
+        .expect("charge");
+    let change = change_tariff(&mut tx, who, "fiber-300", utc("2026-11-20T08:00:00Z"))
+        .await
+        .expect("change");
+    tx.commit().await.expect("commit");
+    assert_eq!(change.rule, TariffChangeRule::NextPeriod);
+    assert_eq!(change.effective_at, utc("2026-12-01T00:00:00Z"));
+    assert_eq!(change.charged.minor, 0);
+    let mut tx = at(&db, tenant).await;
+    assert_eq!(
+        pending_change(&mut tx, who)
+            .await
+            .expect("pending")
+            .map(|p| p.0)
+            .as_deref(),
+        Some("fiber-300")
+    );
+    drop(tx);
+    assert_eq!(
+        summary(&db, tenant, who)
+            .await
+            .tariff
+            .map(|t| t.code)
+            .as_deref(),
+        Some("fiber-1g")
+    );
+
+    let mut tx = at(&db, tenant).await;
+    run_monthly_charges(&mut tx, BillingMonth::parse("2026-12").expect("month"))
+        .await
+        .expect("december");
+    assert_eq!(pending_change(&mut tx, who).await.expect("pending"), None);
+    tx.commit().await.expect("commit");
+    let now = summary(&db, tenant, who).await;
+    assert_eq!(now.tariff.map(|t| t.code).as_deref(), Some("fiber-300"));
+    assert_eq!(now.balance.minor, 8_000 - 3_990 - 2_990);
+    assert_invariants(&db, tenant).await;
+}
+
+#[tokio::test]
+async fn subscribers_see_the_catalogue_and_change_tariff_through_the_api() {
+    let app = TestApp::spawn().await.expect("app");
+    let sub = app.subscriber("northnet.localhost", "200001").await;
+    let catalogue = json_body(sub.get("/api/v1/me/tariffs").await, StatusCode::OK).await;
+    assert_eq!(catalogue["rule"], "next_period");
+    assert_eq!(catalogue["current_code"], "fiber-1g");
+    let codes: Vec<&str> = catalogue["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|t| t["code"].as_str())
+        .collect();
+    assert_eq!(codes, vec!["fiber-300", "fiber-1g"]);
+    let result = json_body(
+        sub.post("/api/v1/me/tariff", &json!({"code": "fiber-300"}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(result["rule"], "next_period");
+    let catalogue = json_body(sub.get("/api/v1/me/tariffs").await, StatusCode::OK).await;
+    assert_eq!(catalogue["pending"]["code"], "fiber-300");
+    assert_problem(
+        sub.post("/api/v1/me/tariff", &json!({"code": "fiber-1g"}))
+            .await,
+        StatusCode::CONFLICT,
+        "same_tariff",
+    )
+    .await;
+    assert_problem(
+        sub.post("/api/v1/me/tariff", &json!({"code": "home-100"}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown_tariff",
+    )
+    .await;
 }

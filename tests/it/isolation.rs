@@ -12,9 +12,14 @@ use crate::schema::tenant_tables;
 
 /// Drives both demo ISPs through the product so every tenant table holds rows of each.
 async fn seed_both_tenants(app: &TestApp) {
-    for (host, account, staff) in [
-        ("demo.localhost", "100001", "owner@demo.example"),
-        ("northnet.localhost", "200001", "owner@northnet.example"),
+    for (host, account, staff, other_tariff) in [
+        ("demo.localhost", "100001", "owner@demo.example", "home-500"),
+        (
+            "northnet.localhost",
+            "200001",
+            "owner@northnet.example",
+            "fiber-300",
+        ),
     ] {
         let mut subscriber = app.client(host);
         json_body(
@@ -30,6 +35,13 @@ async fn seed_both_tenants(app: &TestApp) {
                 )
                 .await,
             StatusCode::CREATED,
+        )
+        .await;
+        json_body(
+            subscriber
+                .post("/api/v1/me/tariff", &json!({"code": other_tariff}))
+                .await,
+            StatusCode::OK,
         )
         .await;
         json_body(

@@ -6,7 +6,8 @@ use crate::accounts::refresh_status;
 use crate::error::BillingError;
 use crate::model::{AccountStatus, BillingMonth, ChargeRun};
 
-/// Charges every active account its tariff's monthly price for `month`, in advance.
+/// Charges every active account its tariff's monthly price for `month`, in advance, after
+/// switching the accounts whose next-period tariff change is due.
 ///
 /// INVARIANT: at most one charge per (account, month), whatever happens: the idempotency key
 /// `charge:tariff:<subscriber>:<month>` is unique per tenant, so a rerun after a crash, a retry,
@@ -20,6 +21,7 @@ pub async fn run_monthly_charges(
 ) -> Result<ChargeRun, BillingError> {
     let tenant = tx.tenant();
     let period = month.to_string();
+    crate::tariff_change::apply_due_changes(tx, month).await?;
     let charged: i64 = sqlx::query_scalar(
         "WITH due AS ( \
            SELECT a.subscriber_id, t.monthly_price_minor AS amount, a.currency, t.name \

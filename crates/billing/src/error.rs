@@ -27,6 +27,8 @@ pub enum BillingError {
     NotActive,
     #[error("a suspension lasts between {min} and {max} days")]
     SuspensionLength { min: i32, max: i32 },
+    #[error("that is already the current tariff")]
+    SameTariff,
     #[error("the account is not suspended")]
     NotSuspended,
     #[error("corrupt billing data: {0}")]
@@ -41,6 +43,7 @@ impl From<sqlx::Error> for BillingError {
             Some("ledger_transaction_balanced") => Self::Unbalanced,
             Some("promised_payments_open_key") => Self::PromiseOpen,
             Some("suspensions_open_key") => Self::NotActive,
+            Some("tariff_changes_pending_key") => Self::SameTariff,
             _ => Self::Db(e.into()),
         }
     }

@@ -17,6 +17,7 @@ mod promises;
 mod rules;
 mod scheduled;
 mod suspensions;
+mod tariff_change;
 
 pub use accounts::{StatusChange, account_summary, ensure_account, refresh_status};
 pub use catalogue::{list_tariffs, upsert_tariff};
@@ -28,6 +29,7 @@ pub use model::{
     NewTransaction, PaymentMethod, Posted, TariffSpec, TariffView, TransactionKind, Violation,
 };
 pub use promises::{Promise, open_promise, take_promised_payment};
-pub use rules::{BillingSettings, billing_settings, set_billing_settings};
+pub use rules::{BillingSettings, TariffChangeRule, billing_settings, set_billing_settings};
 pub use scheduled::{TickReport, run_scheduled};
 pub use suspensions::{Suspension, current_suspension, resume, suspend};
+pub use tariff_change::{TariffChange, change_tariff, days_in, pending_change, prorate};

@@ -5,6 +5,32 @@ use kabinet_db::{TenantTx, sqlx};
 
 use crate::error::BillingError;
 
+/// When a subscriber's tariff change takes effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TariffChangeRule {
+    /// At once; the month's charge is pro-rated between the old and the new tariff.
+    ImmediateProrated,
+    /// From the first day of the next month.
+    NextPeriod,
+}
+
+impl TariffChangeRule {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::ImmediateProrated => "immediate_prorated",
+            Self::NextPeriod => "next_period",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "immediate_prorated" => Some(Self::ImmediateProrated),
+            "next_period" => Some(Self::NextPeriod),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BillingSettings {
     /// 0 turns promised payments off.
@@ -14,6 +40,7 @@ pub struct BillingSettings {
     pub suspension_min_days: i32,
     pub suspension_max_days: i32,
     pub suspension_fee_minor: i64,
+    pub tariff_change_rule: TariffChangeRule,
 }
 
 impl Default for BillingSettings {
@@ -25,6 +52,7 @@ impl Default for BillingSettings {
             suspension_min_days: 7,
             suspension_max_days: 90,
             suspension_fee_minor: 0,
+            tariff_change_rule: TariffChangeRule::NextPeriod,
         }
     }
 }
@@ -35,13 +63,13 @@ impl BillingSettings {
     }
 }
 
-type Row = (i64, i32, i32, i32, i32, i64);
+type Row = (i64, i32, i32, i32, i32, i64, String);
 
 pub async fn billing_settings(tx: &mut TenantTx) -> Result<BillingSettings, BillingError> {
     let tenant = tx.tenant();
     let row: Option<Row> = sqlx::query_as(
         "SELECT promised_payment_max_minor, promised_payment_days, promised_payments_per_month, \
-                suspension_min_days, suspension_max_days, suspension_fee_minor \
+                suspension_min_days, suspension_max_days, suspension_fee_minor, tariff_change_rule \
          FROM billing_settings WHERE tenant_id = $1",
     )
     .bind(tenant.as_uuid())
@@ -55,6 +83,8 @@ pub async fn billing_settings(tx: &mut TenantTx) -> Result<BillingSettings, Bill
             suspension_min_days: r.3,
             suspension_max_days: r.4,
             suspension_fee_minor: r.5,
+            tariff_change_rule: TariffChangeRule::parse(&r.6)
+                .unwrap_or(TariffChangeRule::NextPeriod),
         })
         .unwrap_or_default())
 }
@@ -67,18 +97,19 @@ pub async fn set_billing_settings(
     let tenant = tx.tenant();
     let done = sqlx::query(
         "INSERT INTO billing_settings AS b (tenant_id, promised_payment_max_minor, promised_payment_days, \
-           promised_payments_per_month, suspension_min_days, suspension_max_days, suspension_fee_minor) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+           promised_payments_per_month, suspension_min_days, suspension_max_days, suspension_fee_minor, \
+           tariff_change_rule) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (tenant_id) DO UPDATE SET promised_payment_max_minor = EXCLUDED.promised_payment_max_minor, \
            promised_payment_days = EXCLUDED.promised_payment_days, \
            promised_payments_per_month = EXCLUDED.promised_payments_per_month, \
            suspension_min_days = EXCLUDED.suspension_min_days, suspension_max_days = EXCLUDED.suspension_max_days, \
-           suspension_fee_minor = EXCLUDED.suspension_fee_minor \
+           suspension_fee_minor = EXCLUDED.suspension_fee_minor, tariff_change_rule = EXCLUDED.tariff_change_rule \
          WHERE (b.promised_payment_max_minor, b.promised_payment_days, b.promised_payments_per_month, \
-                b.suspension_min_days, b.suspension_max_days, b.suspension_fee_minor) \
+                b.suspension_min_days, b.suspension_max_days, b.suspension_fee_minor, b.tariff_change_rule) \
            IS DISTINCT FROM (EXCLUDED.promised_payment_max_minor, EXCLUDED.promised_payment_days, \
                 EXCLUDED.promised_payments_per_month, EXCLUDED.suspension_min_days, \
-                EXCLUDED.suspension_max_days, EXCLUDED.suspension_fee_minor)",
+                EXCLUDED.suspension_max_days, EXCLUDED.suspension_fee_minor, EXCLUDED.tariff_change_rule)",
     )
     .bind(tenant.as_uuid())
     .bind(s.promised_payment_max_minor)
@@ -87,6 +118,7 @@ pub async fn set_billing_settings(
     .bind(s.suspension_min_days)
     .bind(s.suspension_max_days)
     .bind(s.suspension_fee_minor)
+    .bind(s.tariff_change_rule.as_str())
     .execute(tx.conn())
     .await?;
     Ok(done.rows_affected() > 0)

@@ -226,6 +226,12 @@ impl From<BillingError> for ApiError {
             BillingError::SuspensionLength { .. } => {
                 Self::unprocessable("suspension_length", e.to_string())
             }
+            BillingError::SameTariff => Self::new(
+                StatusCode::CONFLICT,
+                "same_tariff",
+                "Nothing to change",
+                Some(e.to_string()),
+            ),
             BillingError::NotSuspended => Self::new(
                 StatusCode::CONFLICT,
                 "not_suspended",

@@ -105,6 +105,15 @@ pub struct BillingRules {
     pub suspension_min_days: Option<i32>,
     pub suspension_max_days: Option<i32>,
     pub suspension_fee: Option<Amount>,
+    /// `immediate_prorated` or `next_period` (the default).
+    pub tariff_change: Option<TariffChange>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TariffChange {
+    ImmediateProrated,
+    NextPeriod,
 }
 
 impl BillingRules {
@@ -123,6 +132,13 @@ impl BillingRules {
             suspension_min_days: self.suspension_min_days.unwrap_or(d.suspension_min_days),
             suspension_max_days: self.suspension_max_days.unwrap_or(d.suspension_max_days),
             suspension_fee_minor: self.suspension_fee.map_or(d.suspension_fee_minor, |a| a.0),
+            tariff_change_rule: match self.tariff_change {
+                Some(TariffChange::ImmediateProrated) => {
+                    kabinet_billing::TariffChangeRule::ImmediateProrated
+                }
+                Some(TariffChange::NextPeriod) => kabinet_billing::TariffChangeRule::NextPeriod,
+                None => d.tariff_change_rule,
+            },
         }
     }
 

@@ -1,6 +1,7 @@
 use chrono::{DateTime, Utc};
 use kabinet_billing::{
-    Promise, Suspension, billing_settings, current_suspension, open_promise, resume, suspend,
+    Promise, Suspension, TariffChangeRule, account_summary, billing_settings, change_tariff,
+    current_suspension, list_tariffs, open_promise, pending_change, resume, suspend,
     take_promised_payment,
 };
 use kabinet_core::Money as DomainMoney;
@@ -86,6 +87,65 @@ pub struct SuspensionRequest {
     pub days: i32,
 }
 
+#[derive(Debug, poem_openapi::Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum ChangeRule {
+    /// At once; this month's charge is pro-rated between the two tariffs.
+    ImmediateProrated,
+    /// From the first day of next month.
+    NextPeriod,
+}
+
+impl From<TariffChangeRule> for ChangeRule {
+    fn from(r: TariffChangeRule) -> Self {
+        match r {
+            TariffChangeRule::ImmediateProrated => Self::ImmediateProrated,
+            TariffChangeRule::NextPeriod => Self::NextPeriod,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct TariffOffer {
+    pub code: String,
+    pub name: String,
+    pub monthly_price: Money,
+    pub speed_mbps: i32,
+}
+
+#[derive(Debug, Object)]
+pub struct PendingTariff {
+    pub code: String,
+    pub effective_at: DateTime<Utc>,
+}
+
+/// The tariffs on offer, the current one and the ISP's rule for changing.
+#[derive(Debug, Object)]
+pub struct TariffCatalogue {
+    pub rule: ChangeRule,
+    #[oai(skip_serializing_if_is_none)]
+    pub current_code: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub pending: Option<PendingTariff>,
+    pub items: Vec<TariffOffer>,
+}
+
+#[derive(Debug, Object)]
+pub struct TariffChangeRequest {
+    #[oai(validator(min_length = 1, max_length = 64))]
+    pub code: super::text::Text,
+}
+
+#[derive(Debug, Object)]
+pub struct TariffChangeResult {
+    pub rule: ChangeRule,
+    pub effective_at: DateTime<Utc>,
+    /// Returned for the unused days of the old tariff (immediate changes).
+    pub credited: Money,
+    /// Charged for the rest of the month on the new tariff (immediate changes).
+    pub charged: Money,
+}
+
 #[derive(ApiResponse)]
 enum PromiseTaken {
     #[oai(status = 201)]
@@ -135,6 +195,59 @@ impl AccountApi {
             suspension_max_days: rules.suspension_max_days,
             suspension_fee: DomainMoney::new(rules.suspension_fee_minor, currency).into(),
             suspension: suspension.map(Into::into),
+        }))
+    }
+
+    /// The tariffs on offer and the current one.
+    #[oai(path = "/tariffs", method = "get", operation_id = "getTariffCatalogue")]
+    async fn tariffs(
+        &self,
+        state: Data<&AppState>,
+        auth: SubscriberAuth,
+    ) -> Result<Json<TariffCatalogue>, ApiError> {
+        let me = auth.0;
+        let mut tx = state.db.tenant_tx(me.tenant.id).await?;
+        let rules = billing_settings(&mut tx).await?;
+        let offers = list_tariffs(&mut tx).await?;
+        let current = account_summary(&mut tx, me.id)
+            .await?
+            .tariff
+            .map(|t| t.code);
+        let pending = pending_change(&mut tx, me.id).await?;
+        tx.commit().await?;
+        Ok(Json(TariffCatalogue {
+            rule: rules.tariff_change_rule.into(),
+            current_code: current,
+            pending: pending.map(|(code, effective_at)| PendingTariff { code, effective_at }),
+            items: offers
+                .into_iter()
+                .map(|t| TariffOffer {
+                    code: t.code,
+                    name: t.name,
+                    monthly_price: t.monthly_price.into(),
+                    speed_mbps: t.speed_mbps,
+                })
+                .collect(),
+        }))
+    }
+
+    /// Changes tariff under the ISP's rule (at once with pro-rating, or from next month).
+    #[oai(path = "/tariff", method = "post", operation_id = "changeTariff")]
+    async fn change_tariff(
+        &self,
+        state: Data<&AppState>,
+        auth: SubscriberAuth,
+        body: Json<TariffChangeRequest>,
+    ) -> Result<Json<TariffChangeResult>, ApiError> {
+        let me = auth.0;
+        let mut tx = state.db.tenant_tx(me.tenant.id).await?;
+        let change = change_tariff(&mut tx, me.id, body.code.trim(), Utc::now()).await?;
+        tx.commit().await?;
+        Ok(Json(TariffChangeResult {
+            rule: change.rule.into(),
+            effective_at: change.effective_at,
+            credited: change.credited.into(),
+            charged: change.charged.into(),
         }))
     }
 
