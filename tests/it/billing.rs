@@ -475,6 +475,22 @@ async fn staff_record_a_cash_payment_that_lifts_a_block_once_per_receipt() {
     )
     .await;
     assert_eq!(staff_view["items"], ledger["items"]);
+    assert_eq!(staff_view["status"], "active");
+    assert_eq!(staff_view["full_name"], "Мария Смирнова");
+    assert_eq!(staff_view["balance"]["minor"], 38_000);
+    for blank in ["   ", "a\nb"] {
+        assert_problem(
+            owner
+                .post(
+                    "/api/v1/console/subscribers/100002/payments",
+                    &json!({"amount_minor": 100, "method": "cash", "reference": blank}),
+                )
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_reference",
+        )
+        .await;
+    }
 
     let mut admin = app.db.admin().await.expect("admin");
     let audited: i64 =

@@ -1,7 +1,8 @@
 // The walking skeleton, end to end in a real browser, for two ISPs and the operator on one
 // deployment: a subscriber opens a ticket, that ISP's staff answers it, the subscriber reads the
 // answer, a read-only colleague may look but not answer, the other ISP never sees it, and the
-// operator lists both ISPs. Screenshots of every screen at 1280x800 and 390x844 go to
+// operator lists both ISPs. Billing: staff records a payment for a blocked subscriber, which
+// lifts the block, and the subscriber sees it among their payments. Screenshots of every screen at 1280x800 and 390x844 go to
 // e2e/screenshots/ (git-ignored; keep them as CI artifacts).
 //
 // Run through `npm run test:e2e` (e2e/run.mjs: summary line, exit code, watchdog).
@@ -35,6 +36,15 @@ const ISPS = [
   { slug: "northnet", subscriber: "200001", staff: "owner@northnet.example" },
 ];
 const PLATFORM = { slug: "admin", operator: "operator@kabinet.example" };
+// Seeded blocked with a debt of 120.00; a payment of 500 lifts the block. Payments are the only
+// balance movements the API can make, so on a used database the balance is only ever higher.
+const BILLING = {
+  slug: "demo",
+  account: "100002",
+  staff: "owner@demo.example",
+  viewer: "viewer@demo.example",
+  agent: "agent@demo.example",
+};
 
 const urlFor = (slug, path = "/") => URL_TEMPLATE.replace("{slug}", slug) + path;
 const runId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
@@ -254,6 +264,11 @@ for (const isp of ISPS) {
 
       await page.getByTestId("ticket-subject").filter({ hasText: s.subject }).waitFor();
       assert.notEqual((await page.getByTestId("ticket-subscriber-name").innerText()).trim(), "");
+      assert.equal(
+        await page.getByTestId("ticket-subscriber-link").getAttribute("href"),
+        `/console/subscribers/${isp.subscriber}`,
+        "the subscriber links to their billing page",
+      );
       await page.getByTestId("reply-body").fill(s.reply);
       await page.getByTestId("reply-submit").click();
       await page.getByTestId("message-body").filter({ hasText: s.reply }).waitFor();
@@ -275,6 +290,9 @@ for (const isp of ISPS) {
       );
       await screenshots(`${isp.slug}-tickets`, urlFor(isp.slug, "/tickets"), s.session, (p) =>
         p.getByTestId("ticket-row").filter({ hasText: s.subject }).waitFor(),
+      );
+      await screenshots(`${isp.slug}-payments`, urlFor(isp.slug, "/payments"), s.session, (p) =>
+        p.getByTestId("ledger").or(p.getByTestId("ledger-empty")).first().waitFor(),
       );
       await screenshots(`${isp.slug}-new-ticket`, urlFor(isp.slug, "/tickets/new"), s.session, (p) =>
         p.getByTestId("new-ticket-subject").waitFor(),
@@ -314,6 +332,122 @@ for (const isp of ISPS) {
     }
   });
 }
+
+describe(`${BILLING.slug}: staff records a payment that lifts a debt block`, { concurrency: false }, () => {
+  const b = { reference: `E2E-${runId}` };
+  const f = flow("billing");
+  const rowOf = (page) => page.locator(`[data-testid="ledger-row"][data-reference="${b.reference}"]`);
+
+  after(async () => {
+    await closePage(b.staff);
+    await closePage(b.subscriber);
+  });
+
+  f.step("staff finds the subscriber by account number and records a cash payment", async () => {
+    const page = (b.staff = await newPage(DESKTOP));
+    f.pages.push(page);
+    await signIn(page, urlFor(BILLING.slug, "/console"), BILLING.staff);
+    await page.getByTestId("find-subscriber-input").fill(BILLING.account);
+    await page.getByTestId("find-subscriber-submit").click();
+    await page.waitForURL(`**/console/subscribers/${BILLING.account}`);
+    await page.getByTestId("subscriber-account").filter({ hasText: BILLING.account }).waitFor();
+    await page.getByTestId("ledger").or(page.getByTestId("ledger-empty")).first().waitFor();
+
+    // A typo is caught in the form, before anything is sent.
+    await page.getByTestId("payment-amount").fill("500,505");
+    await page.getByTestId("payment-reference").fill(b.reference);
+    await page.getByTestId("payment-submit").click();
+    await page.getByTestId("payment-amount-error").waitFor();
+    assert.equal(await page.getByTestId("payment-result").count(), 0, "nothing was recorded");
+
+    await page.getByTestId("payment-amount").fill("500");
+    await page.getByTestId("payment-method").selectOption("cash");
+    await page.getByTestId("payment-submit").click();
+    const result = page.locator('[data-testid="payment-result"][data-created="true"]');
+    await result.waitFor();
+    assert.equal(await page.getByTestId("payment-result-status").getAttribute("data-status"), "active");
+    await rowOf(page).waitFor();
+    assert.match(await rowOf(page).getByTestId("ledger-amount").innerText(), /^\+500,00\s*₽$/);
+    await page.screenshot({ path: `${SCREENSHOTS}${BILLING.slug}-console-payment-recorded-desktop.png`, fullPage: true });
+
+    // The same receipt again (a double click, a retry) changes nothing, and says so.
+    await page.getByTestId("payment-amount").fill("500");
+    await page.getByTestId("payment-reference").fill(b.reference);
+    await page.getByTestId("payment-submit").click();
+    await page.locator('[data-testid="payment-result"][data-created="false"]').waitFor();
+    await page.getByTestId("ledger").waitFor();
+    assert.equal(await rowOf(page).count(), 1, "no second payment for the same reference");
+    b.staffSession = await page.context().storageState();
+  });
+
+  f.step("the subscriber sees the payment and an active account", async () => {
+    const page = (b.subscriber = await newPage(DESKTOP));
+    f.pages.push(page);
+    await signIn(page, urlFor(BILLING.slug, "/"), BILLING.account);
+    await page.getByTestId("dashboard-balance").waitFor();
+    assert.equal(await page.getByTestId("dashboard-account").getAttribute("data-status"), "active");
+    await page.getByTestId("dashboard-payments").click();
+    await page.waitForURL("**/payments");
+    await rowOf(page).waitFor();
+    assert.match(await rowOf(page).getByTestId("ledger-amount").innerText(), /^\+500,00\s*₽$/);
+    assert.equal(await rowOf(page).getAttribute("data-kind"), "payment");
+    b.subscriberSession = await page.context().storageState();
+  });
+
+  f.step("billing screens at desktop and phone size", async () => {
+    const row = (p) => rowOf(p).waitFor();
+    await screenshots(`${BILLING.slug}-payments-paid`, urlFor(BILLING.slug, "/payments"), b.subscriberSession, row);
+    await screenshots(
+      `${BILLING.slug}-console-subscriber`,
+      urlFor(BILLING.slug, `/console/subscribers/${BILLING.account}`),
+      b.staffSession,
+      row,
+    );
+  });
+
+  f.step("a read-only colleague sees the ledger without a payment form; an agent has no access", async () => {
+    const url = urlFor(BILLING.slug, `/console/subscribers/${BILLING.account}`);
+    const post = (page) =>
+      page.evaluate(async (account) => {
+        const session = await fetch("/api/v1/session").then((r) => r.json());
+        const response = await fetch(`/api/v1/console/subscribers/${account}/payments`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": session.csrf_token },
+          body: JSON.stringify({ amount_minor: 100, method: "cash", reference: "must not be accepted" }),
+        });
+        return response.status;
+      }, BILLING.account);
+
+    const viewer = await newPage(DESKTOP);
+    f.pages.push(viewer);
+    try {
+      await signIn(viewer, url, BILLING.viewer);
+      await rowOf(viewer).waitFor();
+      await viewer.getByTestId("billing-read-only").waitFor();
+      assert.equal(await viewer.getByTestId("payment-form").count(), 0, "no payment form for a read-only role");
+      assert.equal(await post(viewer), 403, "the API refuses the read-only role's payment too");
+    } finally {
+      await closePage(viewer);
+    }
+
+    const agent = await newPage(DESKTOP);
+    f.pages.push(agent);
+    try {
+      await signIn(agent, url, BILLING.agent);
+      await agent.getByTestId("billing-forbidden").waitFor();
+      assert.equal(await agent.getByTestId("ledger").count(), 0);
+      assert.equal(await agent.getByTestId("find-subscriber").count(), 0, "no search box without billing access");
+      const status = await agent.evaluate(
+        (account) => fetch(`/api/v1/console/subscribers/${account}/ledger`).then((r) => r.status),
+        BILLING.account,
+      );
+      assert.equal(status, 403, "the API refuses the agent's ledger read");
+      await agent.screenshot({ path: `${SCREENSHOTS}${BILLING.slug}-console-subscriber-forbidden-desktop.png` });
+    } finally {
+      await closePage(agent);
+    }
+  });
+});
 
 describe("tenant isolation", () => {
   test("northnet neither lists nor opens demo's ticket", { timeout: STEP_TIMEOUT }, async () => {

@@ -9,6 +9,8 @@ pub enum BillingError {
     NoAccount,
     #[error("amount is in {given}, the account is in {account}")]
     CurrencyMismatch { given: Currency, account: Currency },
+    #[error("a payment needs a receipt or bank reference: 1-100 visible characters")]
+    BadReference,
     #[error("the amount must be positive")]
     NotPositive,
     #[error("a transaction's lines must sum to zero in one currency")]

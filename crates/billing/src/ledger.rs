@@ -139,6 +139,12 @@ pub async fn record_payment(
     if amount.minor <= 0 {
         return Err(BillingError::NotPositive);
     }
+    if reference.trim().is_empty()
+        || reference.len() > 100
+        || reference.chars().any(char::is_control)
+    {
+        return Err(BillingError::BadReference);
+    }
     let account_currency: Option<String> = sqlx::query_scalar(
         "SELECT currency FROM accounts WHERE tenant_id = $1 AND subscriber_id = $2",
     )
@@ -226,17 +232,36 @@ pub async fn history(
     subscriber: SubscriberId,
     limit: i64,
 ) -> Result<Vec<HistoryItem>, BillingError> {
+    movements(tx, subscriber, None, limit).await
+}
+
+/// One movement of the subscriber's balance, by transaction id.
+pub async fn movement(
+    tx: &mut TenantTx,
+    subscriber: SubscriberId,
+    transaction: Uuid,
+) -> Result<Option<HistoryItem>, BillingError> {
+    Ok(movements(tx, subscriber, Some(transaction), 1).await?.pop())
+}
+
+async fn movements(
+    tx: &mut TenantTx,
+    subscriber: SubscriberId,
+    only: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<HistoryItem>, BillingError> {
     let tenant = tx.tenant();
     let rows = sqlx::query(
         "SELECT t.id, t.kind, t.description, t.reference, t.created_at, sum(e.amount_minor)::bigint AS amount, min(e.currency) AS currency \
          FROM ledger_entries e JOIN ledger_transactions t ON t.tenant_id = e.tenant_id AND t.id = e.transaction_id \
-         WHERE e.tenant_id = $1 AND e.subscriber_id = $2 \
+         WHERE e.tenant_id = $1 AND e.subscriber_id = $2 AND ($4::uuid IS NULL OR t.id = $4) \
          GROUP BY t.id, t.kind, t.description, t.reference, t.created_at \
          ORDER BY t.created_at DESC, t.id DESC LIMIT $3",
     )
     .bind(tenant.as_uuid())
     .bind(subscriber.as_uuid())
     .bind(limit.clamp(1, 1000))
+    .bind(only)
     .fetch_all(tx.conn())
     .await?;
     rows.iter()

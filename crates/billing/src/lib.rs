@@ -23,7 +23,9 @@ pub use accounts::{StatusChange, account_summary, ensure_account, refresh_status
 pub use catalogue::{list_tariffs, upsert_tariff};
 pub use charges::run_monthly_charges;
 pub use error::BillingError;
-pub use ledger::{IncomingPayment, history, post, receive_payment, record_payment, verify};
+pub use ledger::{
+    IncomingPayment, history, movement, post, receive_payment, record_payment, verify,
+};
 pub use model::{
     AccountStatus, AccountSummary, BillingMonth, ChargeRun, HistoryItem, LedgerAccount, Line,
     NewTransaction, PaymentMethod, Posted, TariffSpec, TariffView, TransactionKind, Violation,

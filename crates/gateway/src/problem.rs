@@ -196,6 +196,7 @@ impl From<BillingError> for ApiError {
                 Self::unprocessable("currency_mismatch", e.to_string())
             }
             BillingError::NotPositive => Self::unprocessable("not_positive", e.to_string()),
+            BillingError::BadReference => Self::unprocessable("bad_reference", e.to_string()),
             BillingError::PromisesOff => Self::new(
                 StatusCode::CONFLICT,
                 "promised_payment_unavailable",

@@ -140,6 +140,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every movement of the subscriber's balance, newest first (payments, charges, corrections). */
+        get: operations["listMyMovements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me/tickets": {
         parameters: {
             query?: never;
@@ -187,6 +204,92 @@ export interface paths {
         /** Adds the subscriber's message to their ticket. */
         post: operations["addMyTicketMessage"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/account-options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ISP's rules for promised payments and suspension, and what is running now. */
+        get: operations["getAccountOptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/tariffs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tariffs on offer and the current one. */
+        get: operations["getTariffCatalogue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/tariff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Changes tariff under the ISP's rule (at once with pro-rating, or from next month). */
+        post: operations["changeTariff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/promised-payment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Takes a promised payment: credit now, settled by the next payment or when it falls due. */
+        post: operations["takePromisedPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/suspension": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pauses service and charges for a number of days. */
+        post: operations["suspendService"];
+        /** Ends the suspension early: service and charges resume now. */
+        delete: operations["resumeService"];
         options?: never;
         head?: never;
         patch?: never;
@@ -243,6 +346,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/console/subscribers/{account_number}/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A subscriber's balance movements, newest first. */
+        get: operations["listSubscriberMovements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/subscribers/{account_number}/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Records a payment taken by staff; audited; lifts a debt block at once. */
+        post: operations["recordPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/platform/tenants": {
         parameters: {
             query?: never;
@@ -270,6 +407,25 @@ export interface components {
             balance: components["schemas"]["Money"];
             credit_limit: components["schemas"]["Money"];
         };
+        /**
+         * AccountOptions
+         * @description What the subscriber may do with their account, and what is running now.
+         */
+        AccountOptions: {
+            /** @description The largest promised payment; absent when the ISP does not offer them. */
+            promised_payment_max?: components["schemas"]["Money"] & unknown;
+            /** Format: int32 */
+            promised_payment_days: number;
+            /** Format: int32 */
+            promised_payments_per_month: number;
+            open_promised_payment?: components["schemas"]["PromisedPayment"];
+            /** Format: int32 */
+            suspension_min_days: number;
+            /** Format: int32 */
+            suspension_max_days: number;
+            suspension_fee: components["schemas"]["Money"];
+            suspension?: components["schemas"]["SuspensionInfo"];
+        };
         /** @enum {string} */
         AccountStatus: "active" | "blocked" | "suspended";
         /** @enum {string} */
@@ -288,6 +444,8 @@ export interface components {
             support_phone?: string;
             default_locale: components["schemas"]["Locale"];
         };
+        /** @enum {string} */
+        ChangeRule: "immediate_prorated" | "next_period";
         /** Dashboard */
         Dashboard: {
             subscriber: components["schemas"]["SubscriberProfile"];
@@ -303,6 +461,20 @@ export interface components {
         };
         /** @enum {string} */
         Locale: "ru" | "en";
+        /**
+         * ManualPayment
+         * @description A payment taken by staff (cash at the office, a bank transfer).
+         */
+        ManualPayment: {
+            /**
+             * Format: int64
+             * @description Amount in minor units of the ISP's currency.
+             */
+            amount_minor: number;
+            method: components["schemas"]["PaymentMethod"];
+            /** @description The receipt or bank reference; one payment per reference, so a retry never pays twice. */
+            reference: string;
+        };
         /** Message */
         Message: {
             /** Format: uuid */
@@ -322,6 +494,28 @@ export interface components {
             minor: number;
             currency: string;
         };
+        /**
+         * Movement
+         * @description One movement of a subscriber's balance.
+         */
+        Movement: {
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["MovementKind"];
+            description: string;
+            /** @description Receipt number or bank reference, for payments. */
+            reference?: string;
+            /** @description What it did to the balance: positive for payments, negative for charges. */
+            amount: components["schemas"]["Money"] & unknown;
+            /** Format: date-time */
+            at: string;
+        };
+        /** @enum {string} */
+        MovementKind: "opening_balance" | "payment" | "charge" | "refund" | "correction" | "reversal" | "promised_credit" | "promised_repayment";
+        /** MovementList */
+        MovementList: {
+            items: components["schemas"]["Movement"][];
+        };
         /** NewMessage */
         NewMessage: {
             body: string;
@@ -331,6 +525,23 @@ export interface components {
             category: components["schemas"]["TicketCategory"];
             subject: string;
             description: string;
+        };
+        /** @enum {string} */
+        PaymentMethod: "cash" | "bank_transfer";
+        /** PaymentRecorded */
+        PaymentRecorded: {
+            movement: components["schemas"]["Movement"];
+            /** @description False when this reference had been recorded already (nothing new happened). */
+            created: boolean;
+            /** @description The account's status after the payment (a payment lifts a debt block at once). */
+            account_status: components["schemas"]["AccountStatus"] & unknown;
+            balance: components["schemas"]["Money"];
+        };
+        /** PendingTariff */
+        PendingTariff: {
+            code: string;
+            /** Format: date-time */
+            effective_at: string;
         };
         /** @enum {string} */
         PrincipalKind: "subscriber" | "staff" | "operator";
@@ -347,6 +558,27 @@ export interface components {
             detail?: string;
             /** @description Stable, machine-readable: clients branch on this, never on `title` or `detail`. */
             code: string;
+        };
+        /** PromiseRequest */
+        PromiseRequest: {
+            /**
+             * Format: int64
+             * @description Amount in minor units of the ISP's currency.
+             */
+            amount_minor: number;
+        };
+        /** PromisedPayment */
+        PromisedPayment: {
+            /** Format: uuid */
+            id: string;
+            amount: components["schemas"]["Money"];
+            /** Format: date-time */
+            granted_at: string;
+            /**
+             * Format: date-time
+             * @description Settled by the next payment, or taken back at this time.
+             */
+            due_at: string;
         };
         /** QueuePage */
         QueuePage: {
@@ -417,6 +649,19 @@ export interface components {
         };
         /** @enum {string} */
         SiteKind: "tenant" | "platform";
+        /**
+         * SubscriberLedger
+         * @description A subscriber's billing at a glance, with their movements (newest first, up to 500).
+         */
+        SubscriberLedger: {
+            account_number: string;
+            full_name: string;
+            status: components["schemas"]["AccountStatus"];
+            balance: components["schemas"]["Money"];
+            credit_limit: components["schemas"]["Money"];
+            tariff_name?: string;
+            items: components["schemas"]["Movement"][];
+        };
         /** SubscriberLogin */
         SubscriberLogin: {
             /** @description Account number, e-mail or phone. */
@@ -430,10 +675,59 @@ export interface components {
             email?: string;
             phone?: string;
         };
+        /** SuspensionInfo */
+        SuspensionInfo: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            starts_at: string;
+            /**
+             * Format: date-time
+             * @description Service and charges resume by themselves at this time.
+             */
+            ends_at: string;
+        };
+        /** SuspensionRequest */
+        SuspensionRequest: {
+            /** Format: int32 */
+            days: number;
+        };
         /** Tariff */
         Tariff: {
             /** Format: uuid */
             id: string;
+            name: string;
+            monthly_price: components["schemas"]["Money"];
+            /** Format: int32 */
+            speed_mbps: number;
+        };
+        /**
+         * TariffCatalogue
+         * @description The tariffs on offer, the current one and the ISP's rule for changing.
+         */
+        TariffCatalogue: {
+            rule: components["schemas"]["ChangeRule"];
+            current_code?: string;
+            pending?: components["schemas"]["PendingTariff"];
+            items: components["schemas"]["TariffOffer"][];
+        };
+        /** TariffChangeRequest */
+        TariffChangeRequest: {
+            code: string;
+        };
+        /** TariffChangeResult */
+        TariffChangeResult: {
+            rule: components["schemas"]["ChangeRule"];
+            /** Format: date-time */
+            effective_at: string;
+            /** @description Returned for the unused days of the old tariff (immediate changes). */
+            credited: components["schemas"]["Money"] & unknown;
+            /** @description Charged for the rest of the month on the new tariff (immediate changes). */
+            charged: components["schemas"]["Money"] & unknown;
+        };
+        /** TariffOffer */
+        TariffOffer: {
+            code: string;
             name: string;
             monthly_price: components["schemas"]["Money"];
             /** Format: int32 */
@@ -747,6 +1041,34 @@ export interface operations {
             };
         };
     };
+    listMyMovements: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MovementList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listMyTickets: {
         parameters: {
             query?: never;
@@ -871,6 +1193,185 @@ export interface operations {
             };
         };
     };
+    getAccountOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AccountOptions"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTariffCatalogue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TariffCatalogue"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changeTariff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TariffChangeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TariffChangeResult"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    takePromisedPayment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PromiseRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PromisedPayment"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    suspendService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["SuspensionRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SuspensionInfo"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resumeService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Service resumed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listQueue: {
         parameters: {
             query?: {
@@ -957,6 +1458,80 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Message"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSubscriberMovements: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SubscriberLedger"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordPayment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ManualPayment"];
+            };
+        };
+        responses: {
+            /** @description Recorded before under the same reference; nothing changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PaymentRecorded"];
+                };
+            };
+            /** @description Recorded now. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PaymentRecorded"];
                 };
             };
             /** @description A problem (RFC 9457). */

@@ -12,6 +12,13 @@ type SuccessBody<Operation> = Operation extends { responses: infer R }
 /** The JSON body of a path's success answer, whatever media type string the spec uses. */
 type ApiData<P extends keyof paths, M extends keyof paths[P]> = SuccessBody<paths[P][M]>;
 
+/** The JSON body a path's operation takes, whatever media type string the spec uses. */
+type ApiBody<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+  requestBody?: { content: infer C };
+}
+  ? C[keyof C]
+  : never;
+
 export type Site = ApiData<"/site", "get">;
 export type Branding = NonNullable<Site["branding"]>;
 export type Locale = Branding["default_locale"];
@@ -31,6 +38,12 @@ export type TicketCategory = TicketSummary["category"];
 export type ConsoleTicketPage = ApiData<"/console/tickets", "get">;
 export type ConsoleTicketSummary = ConsoleTicketPage["items"][number];
 export type ConsoleTicketDetail = ApiData<"/console/tickets/{id}", "get">;
+
+export type Movement = ApiData<"/me/ledger", "get">["items"][number];
+export type MovementKind = Movement["kind"];
+export type ManualPayment = ApiBody<"/console/subscribers/{account_number}/payments", "post">;
+export type PaymentMethod = ManualPayment["method"];
+export type PaymentRecorded = ApiData<"/console/subscribers/{account_number}/payments", "post">;
 
 export type TenantSummary = ApiData<"/platform/tenants", "get">["items"][number];
 export type TenantStatus = TenantSummary["status"];
@@ -56,9 +69,21 @@ const STATUS_ORDER: Record<TicketStatus, number> = {
   closed: 4,
 };
 
+const PAYMENT_METHOD_ORDER: Record<PaymentMethod, number> = {
+  cash: 0,
+  bank_transfer: 1,
+};
+
 function ordered<K extends string>(order: Record<K, number>): readonly K[] {
   return (Object.keys(order) as K[]).sort((a, b) => order[a] - order[b]);
 }
 
 export const TICKET_CATEGORIES = ordered(CATEGORY_ORDER);
 export const TICKET_STATUSES = ordered(STATUS_ORDER);
+export const PAYMENT_METHODS = ordered(PAYMENT_METHOD_ORDER);
+
+/** The account statuses the UI knows, for API fields typed as a plain string. */
+const ACCOUNT_STATUS_ORDER: Record<AccountStatus, number> = { active: 0, blocked: 1, suspended: 2 };
+export function parseAccountStatus(value: string): AccountStatus | undefined {
+  return (Object.keys(ACCOUNT_STATUS_ORDER) as AccountStatus[]).find((s) => s === value);
+}

@@ -4,6 +4,9 @@ import { SessionGate } from "../shared/session/SessionGate";
 import { AppShell } from "../shared/ui/AppShell";
 import { NotFound } from "../shared/ui/NotFound";
 import { StaffSignIn } from "./auth/StaffSignIn";
+import { BILLING_READ, useHasPermission } from "./subscribers/billing";
+import { FindSubscriber } from "./subscribers/FindSubscriber";
+import { SubscriberPage } from "./subscribers/SubscriberPage";
 import { TicketQueuePage } from "./tickets/TicketQueuePage";
 import { TicketViewPage } from "./tickets/TicketViewPage";
 import "./console.css";
@@ -11,10 +14,15 @@ import "./console.css";
 /** The ISP staff console, under /console on the tenant host. */
 export function ConsoleArea() {
   const { t } = useTranslation();
+  // Roles without billing access have nothing to open there, so the box is not offered to them.
+  const mayFindSubscribers = useHasPermission(BILLING_READ);
   const nav = (
-    <NavLink to="/console/tickets" data-testid="nav-console-tickets">
-      {t("console.nav.tickets")}
-    </NavLink>
+    <>
+      <NavLink to="/console/tickets" data-testid="nav-console-tickets">
+        {t("console.nav.tickets")}
+      </NavLink>
+      {mayFindSubscribers && <FindSubscriber />}
+    </>
   );
   return (
     <div className="console">
@@ -24,6 +32,7 @@ export function ConsoleArea() {
             <Route index element={<Navigate to="/console/tickets" replace />} />
             <Route path="tickets" element={<TicketQueuePage />} />
             <Route path="tickets/:id" element={<TicketViewPage />} />
+            <Route path="subscribers/:accountNumber" element={<SubscriberPage />} />
             <Route path="*" element={<NotFound home="/console" />} />
           </Routes>
         </SessionGate>

@@ -5,6 +5,7 @@ import { AppShell } from "../shared/ui/AppShell";
 import { NotFound } from "../shared/ui/NotFound";
 import { SubscriberSignIn } from "./auth/SubscriberSignIn";
 import { DashboardPage } from "./dashboard/DashboardPage";
+import { PaymentsPage } from "./payments/PaymentsPage";
 import { NewTicketPage } from "./tickets/NewTicketPage";
 import { TicketListPage } from "./tickets/TicketListPage";
 import { TicketPage } from "./tickets/TicketPage";
@@ -17,6 +18,9 @@ export function PortalArea() {
       <NavLink to="/" end data-testid="nav-overview">
         {t("portal.nav.overview")}
       </NavLink>
+      <NavLink to="/payments" data-testid="nav-payments">
+        {t("portal.nav.payments")}
+      </NavLink>
       <NavLink to="/tickets" data-testid="nav-tickets">
         {t("portal.nav.tickets")}
       </NavLink>
@@ -27,6 +31,7 @@ export function PortalArea() {
       <SessionGate kind="subscriber" signIn={<SubscriberSignIn />}>
         <Routes>
           <Route index element={<DashboardPage />} />
+          <Route path="payments" element={<PaymentsPage />} />
           <Route path="tickets" element={<TicketListPage />} />
           <Route path="tickets/new" element={<NewTicketPage />} />
           <Route path="tickets/:id" element={<TicketPage />} />

@@ -1,7 +1,10 @@
 use kabinet_access::Permission;
 use kabinet_access::audit::{AuditEntry, record};
 use kabinet_access::directory::find_subscriber_by_account;
-use kabinet_billing::{IncomingPayment, PaymentMethod as DomainMethod, history, receive_payment};
+use kabinet_billing::{
+    IncomingPayment, PaymentMethod as DomainMethod, account_summary, history, movement,
+    receive_payment,
+};
 use kabinet_core::Money;
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -10,7 +13,7 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde_json::json;
 
 use super::Tag;
-use super::dto::{Movement, MovementList};
+use super::dto::{AccountStatus, Money as WireMoney, Movement};
 use super::text::Text;
 use crate::AppState;
 use crate::auth::StaffAuth;
@@ -44,8 +47,21 @@ pub struct PaymentRecorded {
     /// False when this reference had been recorded already (nothing new happened).
     pub created: bool,
     /// The account's status after the payment (a payment lifts a debt block at once).
-    pub account_status: String,
-    pub balance: super::dto::Money,
+    pub account_status: AccountStatus,
+    pub balance: WireMoney,
+}
+
+/// A subscriber's billing at a glance, with their movements (newest first, up to 500).
+#[derive(Debug, Object)]
+pub struct SubscriberLedger {
+    pub account_number: String,
+    pub full_name: String,
+    pub status: AccountStatus,
+    pub balance: WireMoney,
+    pub credit_limit: WireMoney,
+    #[oai(skip_serializing_if_is_none)]
+    pub tariff_name: Option<String>,
+    pub items: Vec<Movement>,
 }
 
 #[derive(ApiResponse)]
@@ -71,16 +87,23 @@ impl BillingApi {
         state: Data<&AppState>,
         auth: StaffAuth,
         #[oai(validator(max_length = 32))] account_number: Path<String>,
-    ) -> Result<Json<MovementList>, ApiError> {
+    ) -> Result<Json<SubscriberLedger>, ApiError> {
         let staff = auth.0;
         staff.require(Permission::BillingRead).await?;
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let subscriber = find_subscriber_by_account(&mut tx, &account_number.0)
             .await?
             .ok_or_else(ApiError::not_found)?;
+        let summary = account_summary(&mut tx, subscriber.id).await?;
         let items = history(&mut tx, subscriber.id, 500).await?;
         tx.commit().await?;
-        Ok(Json(MovementList {
+        Ok(Json(SubscriberLedger {
+            account_number: subscriber.account_number,
+            full_name: subscriber.full_name,
+            status: summary.status.into(),
+            balance: summary.balance.into(),
+            credit_limit: summary.credit_limit.into(),
+            tariff_name: summary.tariff.map(|t| t.name),
             items: items.into_iter().map(Into::into).collect(),
         }))
     }
@@ -140,17 +163,22 @@ impl BillingApi {
             )
             .await?;
         }
-        let summary = kabinet_billing::account_summary(&mut tx, subscriber.id).await?;
-        let movement = history(&mut tx, subscriber.id, 1000)
+        let summary = account_summary(&mut tx, subscriber.id).await?;
+        let movement = movement(&mut tx, subscriber.id, posted.id)
             .await?
-            .into_iter()
-            .find(|m| m.transaction == posted.id)
-            .ok_or_else(|| ApiError::internal("billing", &"recorded payment not in history"))?;
+            .ok_or_else(|| {
+                ApiError::new(
+                    poem::http::StatusCode::CONFLICT,
+                    "idempotency_conflict",
+                    "Reference already used",
+                    Some("This reference was recorded for another subscriber.".into()),
+                )
+            })?;
         tx.commit().await?;
         let recorded = PaymentRecorded {
             movement: movement.into(),
             created: posted.created,
-            account_status: summary.status.as_str().to_owned(),
+            account_status: summary.status.into(),
             balance: summary.balance.into(),
         };
         Ok(if posted.created {

@@ -404,3 +404,23 @@ impl From<kabinet_billing::HistoryItem> for Movement {
 pub struct MovementList {
     pub items: Vec<Movement>,
 }
+
+#[derive(Debug, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum AccountStatus {
+    Active,
+    /// Blocked for debt: the balance is below the credit limit.
+    Blocked,
+    /// Voluntarily suspended by the subscriber.
+    Suspended,
+}
+
+impl From<kabinet_billing::AccountStatus> for AccountStatus {
+    fn from(s: kabinet_billing::AccountStatus) -> Self {
+        match s {
+            kabinet_billing::AccountStatus::Active => Self::Active,
+            kabinet_billing::AccountStatus::Blocked => Self::Blocked,
+            kabinet_billing::AccountStatus::Suspended => Self::Suspended,
+        }
+    }
+}

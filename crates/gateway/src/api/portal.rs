@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use super::Tag;
 use super::dto::{
-    Message, Money, MovementList, NewMessage, NewTicket, Ticket, TicketList, TicketThread,
+    AccountStatus, Message, Money, MovementList, NewMessage, NewTicket, Ticket, TicketList,
+    TicketThread,
 };
 use crate::AppState;
 use crate::auth::SubscriberAuth;
@@ -28,14 +29,6 @@ pub struct SubscriberProfile {
     pub email: Option<String>,
     #[oai(skip_serializing_if_is_none)]
     pub phone: Option<String>,
-}
-
-#[derive(Debug, poem_openapi::Enum)]
-#[oai(rename_all = "snake_case")]
-pub enum AccountStatus {
-    Active,
-    Blocked,
-    Suspended,
 }
 
 #[derive(Debug, Object)]
@@ -95,11 +88,7 @@ impl PortalApi {
                 phone: d.profile.phone,
             },
             account: Account {
-                status: match d.account.status {
-                    kabinet_billing::AccountStatus::Active => AccountStatus::Active,
-                    kabinet_billing::AccountStatus::Blocked => AccountStatus::Blocked,
-                    kabinet_billing::AccountStatus::Suspended => AccountStatus::Suspended,
-                },
+                status: d.account.status.into(),
                 balance: d.account.balance.into(),
                 credit_limit: d.account.credit_limit.into(),
             },

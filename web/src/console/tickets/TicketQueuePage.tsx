@@ -7,6 +7,7 @@ import { usePageTitle } from "../../shared/site/site";
 import { TicketStatusBadge } from "../../shared/tickets/TicketStatusBadge";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
+import { BILLING_READ, useHasPermission } from "../subscribers/billing";
 import { useTicketQueue } from "./tickets";
 
 function parseStatus(value: string | null): TicketStatus | undefined {
@@ -22,6 +23,7 @@ export function TicketQueuePage() {
   const [params, setParams] = useSearchParams();
   const status = parseStatus(params.get("status"));
   const queue = useTicketQueue(status);
+  const mayOpenBilling = useHasPermission(BILLING_READ);
   const tickets = queue.data?.pages.flatMap((page) => page.items) ?? [];
 
   return (
@@ -89,7 +91,19 @@ export function TicketQueuePage() {
                   <td data-label={t("console.queue.subscriber")}>
                     <span>
                       {ticket.subscriber_name}
-                      <span className="muted"> · {ticket.account_number}</span>
+                      <span className="muted">
+                        {" · "}
+                        {mayOpenBilling ? (
+                          <Link
+                            to={`/console/subscribers/${encodeURIComponent(ticket.account_number)}`}
+                            title={t("console.subscriber.openBilling", { number: ticket.account_number })}
+                          >
+                            {ticket.account_number}
+                          </Link>
+                        ) : (
+                          ticket.account_number
+                        )}
+                      </span>
                     </span>
                   </td>
                   <td data-label={t("ticket.category")}>{t(`ticket.categories.${ticket.category}`)}</td>

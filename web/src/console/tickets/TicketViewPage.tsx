@@ -8,6 +8,7 @@ import { TicketHeader } from "../../shared/tickets/TicketHeader";
 import { TicketThread } from "../../shared/tickets/TicketThread";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
+import { BILLING_READ, useHasPermission } from "../subscribers/billing";
 import { useConsoleTicket, useReplyToTicket } from "./tickets";
 
 const REPLY_PERMISSION = "tickets.reply";
@@ -21,6 +22,7 @@ export function TicketViewPage() {
   // Read-only roles may open tickets but not answer: the session lists the permissions, and
   // should they change meanwhile, the API still says so with 403.
   const mayReply = useSession().data?.permissions.includes(REPLY_PERMISSION) ?? false;
+  const mayOpenBilling = useHasPermission(BILLING_READ);
   const forbidden = !mayReply || (reply.error instanceof ApiError && reply.error.status === 403);
 
   return (
@@ -46,11 +48,25 @@ export function TicketViewPage() {
               <div>
                 <dt>{t("console.ticket.subscriber")}</dt>
                 <dd>
-                  <span data-testid="ticket-subscriber-name">{ticket.data.subscriber_name}</span>
-                  <span className="muted">
-                    {" · "}
-                    <span data-testid="ticket-account-number">{ticket.data.account_number}</span>
-                  </span>
+                  {mayOpenBilling ? (
+                    <Link
+                      to={`/console/subscribers/${encodeURIComponent(ticket.data.account_number)}`}
+                      title={t("console.subscriber.openBilling", { number: ticket.data.account_number })}
+                      data-testid="ticket-subscriber-link"
+                    >
+                      <span data-testid="ticket-subscriber-name">{ticket.data.subscriber_name}</span>
+                      {" · "}
+                      <span data-testid="ticket-account-number">{ticket.data.account_number}</span>
+                    </Link>
+                  ) : (
+                    <>
+                      <span data-testid="ticket-subscriber-name">{ticket.data.subscriber_name}</span>
+                      <span className="muted">
+                        {" · "}
+                        <span data-testid="ticket-account-number">{ticket.data.account_number}</span>
+                      </span>
+                    </>
+                  )}
                 </dd>
               </div>
             }

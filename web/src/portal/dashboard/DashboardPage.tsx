@@ -1,23 +1,14 @@
-import { useQuery } from "@tanstack/react-query";
 import type { TFunction } from "i18next";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
-import { api, data } from "../../api/client";
-import type { AccountStatus } from "../../api/types";
 import { useFormat } from "../../shared/i18n/format";
 import { usePageTitle } from "../../shared/site/site";
-import { Badge, type BadgeTone } from "../../shared/ui/Badge";
+import { Badge } from "../../shared/ui/Badge";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
+import { ACCOUNT_STATUS_TONE } from "../../shared/billing/status";
+import { useDashboard } from "./dashboard";
 import "./dashboard.css";
-
-const dashboardKey = ["me", "dashboard"] as const;
-
-const STATUS_TONE: Record<AccountStatus, BadgeTone> = {
-  active: "success",
-  blocked: "danger",
-  suspended: "warning",
-};
 
 function speedLabel(t: TFunction, speed: { gigabit: boolean; value: string }): string {
   return speed.gigabit
@@ -29,10 +20,7 @@ export function DashboardPage() {
   const { t } = useTranslation();
   const format = useFormat();
   usePageTitle(t("portal.dashboard.title"));
-  const dashboard = useQuery({
-    queryKey: dashboardKey,
-    queryFn: () => data(api.GET("/me/dashboard")),
-  });
+  const dashboard = useDashboard();
 
   if (dashboard.isPending) return <Loading />;
   if (dashboard.isError) {
@@ -59,10 +47,15 @@ export function DashboardPage() {
       </header>
 
       <div className="dashboard__grid">
-        <section className="card stat stat--balance" aria-labelledby="balance-title">
+        <section
+          className="card stat stat--balance"
+          aria-labelledby="balance-title"
+          data-testid="dashboard-account"
+          data-status={account.status}
+        >
           <div className="stat__head">
             <h2 id="balance-title">{t("portal.dashboard.balance")}</h2>
-            <Badge tone={STATUS_TONE[account.status]} testId="account-status">
+            <Badge tone={ACCOUNT_STATUS_TONE[account.status]} testId="account-status">
               {t(`account.status.${account.status}`)}
             </Badge>
           </div>
@@ -72,6 +65,11 @@ export function DashboardPage() {
           {account.credit_limit.minor !== 0 && (
             <p className="muted">{t("portal.dashboard.creditLimit", { amount: format.money(account.credit_limit) })}</p>
           )}
+          <div className="stat__actions">
+            <Link to="/payments" className="button button--ghost button--small" data-testid="dashboard-payments">
+              {t("portal.dashboard.history")}
+            </Link>
+          </div>
         </section>
 
         <section className="card stat" aria-labelledby="tariff-title">

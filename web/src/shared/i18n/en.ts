@@ -34,6 +34,8 @@ export const en = {
       tenant_suspended: "This provider's portal is temporarily unavailable.",
       unavailable: "The service is busy. Try again in a minute.",
       internal: "Something went wrong on our side. Please try again later.",
+      idempotency_conflict:
+        "This receipt or transfer number is already recorded for a different payment (another amount or another subscriber). Check the number.",
     },
   },
   auth: {
@@ -56,7 +58,7 @@ export const en = {
     },
   },
   portal: {
-    nav: { overview: "Overview", tickets: "Support" },
+    nav: { overview: "Overview", payments: "Payments", tickets: "Support" },
     dashboard: {
       title: "Overview",
       greeting: "Hello, {{name}}",
@@ -71,6 +73,12 @@ export const en = {
       openTickets: "Open tickets",
       viewTickets: "View tickets",
       newTicket: "New ticket",
+      history: "Payments and charges",
+    },
+    payments: {
+      title: "Payments and charges",
+      balance: "Balance",
+      empty: "No payments or charges yet.",
     },
     tickets: {
       title: "Support tickets",
@@ -124,6 +132,46 @@ export const en = {
   console: {
     title: "Console",
     nav: { tickets: "Tickets" },
+    find: {
+      label: "Find subscriber by account number",
+      placeholder: "Account number",
+      submit: "Find",
+    },
+    subscriber: {
+      title: "Account {{number}}",
+      ledger: "Payments and charges",
+      empty: "No payments or charges on this account yet.",
+      noAccess: "Your role has no access to subscribers' payments and charges.",
+      notFound: "There is no subscriber with account number {{number}}.",
+      readOnly: "Your role can view payments and charges but cannot record payments.",
+      openBilling: "Payments and charges of account {{number}}",
+    },
+    payment: {
+      title: "Record payment",
+      amount: "Amount, {{currency}}",
+      amountPlain: "Amount",
+      amountHint: "For example 500 or 500.50.",
+      method: "Payment method",
+      reference: "Receipt or transfer number",
+      referenceHint: "Each number is recorded once: sending the same one again changes nothing.",
+      submit: "Record payment",
+      submitting: "Recording…",
+      recorded: "Payment of {{amount}} recorded.",
+      alreadyRecorded: "Payment {{reference}} was already recorded; nothing changed.",
+      balance: "Balance",
+      status: "Status",
+      problems: {
+        empty: "Enter the amount.",
+        format: "Enter the amount in digits, e.g. 500 or 500.50.",
+        decimals: "At most {{count}} digits after the decimal point.",
+        decimalsNone: "Enter a whole amount, without decimals.",
+        zero: "The amount must be more than zero.",
+        tooLarge: "The amount is too large.",
+        referenceEmpty: "Enter the receipt or transfer number.",
+        referenceTooLong: "At most {{max}} characters.",
+        referenceLines: "Use a single line without control characters.",
+      },
+    },
     queue: {
       title: "Ticket queue",
       filter: "Status",
@@ -141,6 +189,23 @@ export const en = {
       account: "Account",
       replyForbidden: "Your role is read-only: you can read this ticket but cannot reply to it.",
     },
+  },
+  billing: {
+    date: "Date",
+    operation: "Operation",
+    reference: "Reference",
+    amount: "Amount",
+    kinds: {
+      opening_balance: "Opening balance",
+      payment: "Payment",
+      charge: "Charge",
+      refund: "Refund",
+      correction: "Correction",
+      reversal: "Reversal",
+    },
+    methods: { cash: "Cash", bank_transfer: "Bank transfer" },
+    via: { cash: "In cash", bank_transfer: "By bank transfer", card: "By card" },
+    tariffCharge: "Tariff “{{tariff}}” for {{period}}",
   },
   platform: {
     title: "Operator console",

@@ -4,7 +4,7 @@ import type { Money } from "../../api/types";
 const fractionDigitsCache = new Map<string, number>();
 
 /** ISO 4217 minor-unit exponent (RUB 2, JPY 0, BHD 3) as the runtime's Intl knows it. */
-function minorUnitDigits(currency: string): number {
+export function minorUnitDigits(currency: string): number {
   let digits = fractionDigitsCache.get(currency);
   if (digits === undefined) {
     digits =
@@ -14,7 +14,8 @@ function minorUnitDigits(currency: string): number {
   return digits;
 }
 
-export function formatMoney(money: Money, locale: string): string {
+/** `signed` writes "+" before amounts above zero too (a movement that raised the balance). */
+export function formatMoney(money: Money, locale: string, signed = false): string {
   const digits = minorUnitDigits(money.currency);
   return new Intl.NumberFormat(locale, {
     style: "currency",
@@ -23,7 +24,14 @@ export function formatMoney(money: Money, locale: string): string {
     currencyDisplay: "narrowSymbol",
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,
+    signDisplay: signed ? "exceptZero" : "auto",
   }).format(money.minor / 10 ** digits);
+}
+
+/** The currency's symbol as amounts show it ("₽", "€"), for labels such as "Amount, ₽". */
+export function currencySymbol(currency: string, locale: string): string {
+  const parts = new Intl.NumberFormat(locale, { style: "currency", currency, currencyDisplay: "narrowSymbol" }).formatToParts(0);
+  return parts.find((p) => p.type === "currency")?.value ?? currency;
 }
 
 export function formatDateTime(iso: string, locale: string): string {
@@ -38,6 +46,16 @@ export function useFormat() {
   const locale = i18n.resolvedLanguage ?? "en";
   return {
     money: (money: Money) => formatMoney(money, locale),
+    /** "+500,00 ₽" / "−120,00 ₽": a change of the balance. */
+    signedMoney: (money: Money) => formatMoney(money, locale, true),
+    currencySymbol: (currency: string) => currencySymbol(currency, locale),
+    /** "2026-11" → "November 2026" / "ноябрь 2026 г."; anything else as it came. */
+    month: (yearMonth: string) => {
+      const match = /^(\d{4})-(\d{2})$/.exec(yearMonth);
+      if (!match) return yearMonth;
+      const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1));
+      return new Intl.DateTimeFormat(locale, { month: "long", year: "numeric", timeZone: "UTC" }).format(date);
+    },
     dateTime: (iso: string) => formatDateTime(iso, locale),
     number: (value: number) => new Intl.NumberFormat(locale).format(value),
     /** 100 → "100", 1000 → "1", 2500 → "2.5" with the unit the caller picks via `gigabit`. */

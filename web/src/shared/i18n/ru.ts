@@ -36,6 +36,8 @@ export const ru: Messages = {
       tenant_suspended: "Кабинет провайдера временно недоступен.",
       unavailable: "Сервис перегружен. Повторите через минуту.",
       internal: "Ошибка на нашей стороне. Попробуйте позже.",
+      idempotency_conflict:
+        "Этот номер квитанции или перевода уже записан для другого платежа (с другой суммой или другому абоненту). Проверьте номер.",
     },
   },
   auth: {
@@ -58,7 +60,7 @@ export const ru: Messages = {
     },
   },
   portal: {
-    nav: { overview: "Обзор", tickets: "Поддержка" },
+    nav: { overview: "Обзор", payments: "Платежи", tickets: "Поддержка" },
     dashboard: {
       title: "Обзор",
       greeting: "Здравствуйте, {{name}}",
@@ -73,6 +75,12 @@ export const ru: Messages = {
       openTickets: "Открытые обращения",
       viewTickets: "Все обращения",
       newTicket: "Новое обращение",
+      history: "Платежи и списания",
+    },
+    payments: {
+      title: "Платежи и списания",
+      balance: "Баланс",
+      empty: "Платежей и списаний пока нет.",
     },
     tickets: {
       title: "Обращения в поддержку",
@@ -126,6 +134,46 @@ export const ru: Messages = {
   console: {
     title: "Консоль",
     nav: { tickets: "Обращения" },
+    find: {
+      label: "Найти абонента по номеру лицевого счёта",
+      placeholder: "Лицевой счёт",
+      submit: "Найти",
+    },
+    subscriber: {
+      title: "Лицевой счёт {{number}}",
+      ledger: "Платежи и списания",
+      empty: "По этому счёту пока нет платежей и списаний.",
+      noAccess: "У вашей роли нет доступа к платежам и списаниям абонентов.",
+      notFound: "Абонента с лицевым счётом {{number}} нет.",
+      readOnly: "Ваша роль позволяет смотреть платежи и списания, но не вносить платежи.",
+      openBilling: "Платежи и списания по счёту {{number}}",
+    },
+    payment: {
+      title: "Внести платёж",
+      amount: "Сумма, {{currency}}",
+      amountPlain: "Сумма",
+      amountHint: "Например, 500 или 500,50.",
+      method: "Способ оплаты",
+      reference: "Номер квитанции или перевода",
+      referenceHint: "Каждый номер записывается один раз: повторная отправка ничего не меняет.",
+      submit: "Внести платёж",
+      submitting: "Записываем…",
+      recorded: "Платёж на {{amount}} записан.",
+      alreadyRecorded: "Платёж {{reference}} уже был записан, ничего не изменилось.",
+      balance: "Баланс",
+      status: "Состояние",
+      problems: {
+        empty: "Укажите сумму.",
+        format: "Укажите сумму цифрами, например 500 или 500,50.",
+        decimals: "Не больше {{count}} знаков после запятой.",
+        decimalsNone: "Укажите целую сумму, без копеек.",
+        zero: "Сумма должна быть больше нуля.",
+        tooLarge: "Слишком большая сумма.",
+        referenceEmpty: "Укажите номер квитанции или перевода.",
+        referenceTooLong: "Не больше {{max}} символов.",
+        referenceLines: "Одна строка, без управляющих символов.",
+      },
+    },
     queue: {
       title: "Очередь обращений",
       filter: "Статус",
@@ -143,6 +191,23 @@ export const ru: Messages = {
       account: "Лицевой счёт",
       replyForbidden: "У вашей роли доступ только на чтение: обращение можно читать, но нельзя отвечать.",
     },
+  },
+  billing: {
+    date: "Дата",
+    operation: "Операция",
+    reference: "Номер документа",
+    amount: "Сумма",
+    kinds: {
+      opening_balance: "Начальный остаток",
+      payment: "Платёж",
+      charge: "Списание",
+      refund: "Возврат",
+      correction: "Корректировка",
+      reversal: "Сторно",
+    },
+    methods: { cash: "Наличные", bank_transfer: "Банковский перевод" },
+    via: { cash: "Наличными", bank_transfer: "Банковским переводом", card: "Картой" },
+    tariffCharge: "Тариф «{{tariff}}» за {{period}}",
   },
   platform: {
     title: "Консоль оператора",
