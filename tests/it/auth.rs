@@ -28,6 +28,11 @@ async fn a_subscriber_signs_in_by_account_number_email_or_phone() {
         );
         assert_eq!(dashboard["tariff"]["name"], "Домашний 100");
         assert_eq!(dashboard["account"]["status"], "active");
+        assert_eq!(dashboard["next_charge"]["amount"]["minor"], 55_000);
+        assert!(
+            dashboard["days_left"].as_i64().is_some_and(|d| d > 60),
+            "{dashboard}"
+        );
     }
 }
 

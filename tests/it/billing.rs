@@ -1002,3 +1002,125 @@ async fn subscribers_see_the_catalogue_and_change_tariff_through_the_api() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_forecast_names_the_next_charge_and_the_days_the_balance_lasts() {
+    let db = TestDb::new().await.expect("db");
+    db.apply_demo_tenants().await.expect("tenants");
+    let tenant = demo(&db).await;
+    let who = subscriber_by_account(&db, "100001").await;
+    let now = utc("2026-11-16T12:00:00Z");
+    let mut tx = at(&db, tenant).await;
+    // Not yet charged for November: 1250.50 buys 70 days of December-length months at 550.00.
+    let before = kabinet_billing::forecast(&mut tx, who, now)
+        .await
+        .expect("forecast");
+    assert_eq!(before.days_left, Some(70));
+    run_monthly_charges(&mut tx, BillingMonth::parse("2026-11").expect("month"))
+        .await
+        .expect("charge");
+    let after = kabinet_billing::forecast(&mut tx, who, now)
+        .await
+        .expect("forecast");
+    // Paid through November 30 (15 days), then 700.50 covers 39 December days.
+    assert_eq!(after.days_left, Some(15 + 39));
+    assert_eq!(after.next_charge_at, utc("2026-12-01T00:00:00Z"));
+    assert_eq!(after.next_charge, Money::new(55_000, rub()));
+    // A blocked account has no days left.
+    let blocked = subscriber_by_account(&db, "100002").await;
+    assert_eq!(
+        kabinet_billing::forecast(&mut tx, blocked, now)
+            .await
+            .expect("forecast")
+            .days_left,
+        Some(0)
+    );
+}
+
+#[tokio::test]
+async fn a_statement_shows_the_period_with_opening_and_closing_balances_as_json_and_csv() {
+    let app = TestApp::spawn().await.expect("app");
+    let owner = app.staff("demo.localhost", "owner@demo.example").await;
+    json_body(
+        owner
+            .post(
+                "/api/v1/console/subscribers/100002/payments",
+                &json!({"amount_minor": 50_000, "method": "bank_transfer", "reference": "ПП 17, \"Иванов\""}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let sub = app.subscriber("demo.localhost", "100002").await;
+    let today = chrono::Utc::now().date_naive();
+    let statement = json_body(
+        sub.get(&format!("/api/v1/me/statement?from={today}&to={today}"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(statement["opening_balance"]["minor"], 0);
+    assert_eq!(statement["closing_balance"]["minor"], 38_000);
+    let kinds: Vec<&str> = statement["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, vec!["opening_balance", "payment"]);
+    let tomorrow = today + chrono::Duration::days(1);
+    let later = json_body(
+        sub.get(&format!(
+            "/api/v1/me/statement?from={tomorrow}&to={tomorrow}"
+        ))
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(later["opening_balance"]["minor"], 38_000);
+    assert_eq!(later["items"], json!([]));
+
+    let csv = sub
+        .get(&format!("/api/v1/me/statement.csv?from={today}&to={today}"))
+        .await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .expect("ct")
+            .starts_with("text/csv")
+    );
+    assert_eq!(
+        csv.headers()["content-disposition"],
+        format!("attachment; filename=\"statement-{today}-{today}.csv\"").as_str()
+    );
+    let body = csv.text().await.expect("csv");
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(lines[0], "date,kind,description,reference,amount,currency");
+    assert!(
+        lines[1].contains("opening_balance") && lines[1].ends_with(",0.00,RUB"),
+        "{body}"
+    );
+    assert!(
+        lines[3].contains("\"ПП 17, \"\"Иванов\"\"\"") && lines[3].ends_with(",500.00,RUB"),
+        "{body}"
+    );
+    assert!(
+        lines[4].contains("closing_balance") && lines[4].ends_with(",380.00,RUB"),
+        "{body}"
+    );
+
+    assert_problem(
+        sub.get(&format!("/api/v1/me/statement?from={tomorrow}&to={today}"))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "bad_period",
+    )
+    .await;
+    assert_problem(
+        sub.get("/api/v1/me/statement?from=2026-13-01").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+    )
+    .await;
+}

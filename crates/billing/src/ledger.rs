@@ -313,3 +313,147 @@ pub async fn verify(tx: &mut TenantTx) -> Result<Vec<Violation>, BillingError> {
     .await?;
     Ok(found.into_iter().map(|what| Violation { what }).collect())
 }
+
+/// A statement (выписка) of one subscriber's balance over a period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    pub from: chrono::DateTime<chrono::Utc>,
+    pub to: chrono::DateTime<chrono::Utc>,
+    /// The balance at `from`: every movement before it.
+    pub opening: Money,
+    /// The balance at `to`: opening plus the movements listed.
+    pub closing: Money,
+    /// Movements in `[from, to)`, oldest first.
+    pub items: Vec<HistoryItem>,
+}
+
+/// Movements in `[from, to)` with the balance before and after. Two set-based queries.
+pub async fn statement(
+    tx: &mut TenantTx,
+    subscriber: SubscriberId,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Result<Statement, BillingError> {
+    let tenant = tx.tenant();
+    let (opening, cur): (i64, String) = sqlx::query_as(
+        "SELECT COALESCE((SELECT sum(e.amount_minor) FROM ledger_entries e \
+                  JOIN ledger_transactions t ON t.tenant_id = e.tenant_id AND t.id = e.transaction_id \
+                  WHERE e.tenant_id = $1 AND e.subscriber_id = $2 AND t.created_at < $3), 0)::bigint, a.currency::text \
+         FROM accounts a WHERE a.tenant_id = $1 AND a.subscriber_id = $2",
+    )
+    .bind(tenant.as_uuid())
+    .bind(subscriber.as_uuid())
+    .bind(from)
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(BillingError::NoAccount)?;
+    let cur = currency(&cur)?;
+    let rows = sqlx::query(
+        "SELECT t.id, t.kind, t.description, t.reference, t.created_at, sum(e.amount_minor)::bigint AS amount \
+         FROM ledger_entries e JOIN ledger_transactions t ON t.tenant_id = e.tenant_id AND t.id = e.transaction_id \
+         WHERE e.tenant_id = $1 AND e.subscriber_id = $2 AND t.created_at >= $3 AND t.created_at < $4 \
+         GROUP BY t.id, t.kind, t.description, t.reference, t.created_at \
+         ORDER BY t.created_at, t.id LIMIT 10000",
+    )
+    .bind(tenant.as_uuid())
+    .bind(subscriber.as_uuid())
+    .bind(from)
+    .bind(to)
+    .fetch_all(tx.conn())
+    .await?;
+    let mut closing = opening;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let kind: String = row.try_get("kind")?;
+        let amount: i64 = row.try_get("amount")?;
+        closing += amount;
+        items.push(HistoryItem {
+            transaction: row.try_get("id")?,
+            kind: TransactionKind::parse(&kind)
+                .ok_or_else(|| BillingError::Corrupt(format!("transaction kind {kind:?}")))?,
+            description: row.try_get("description")?,
+            reference: row.try_get("reference")?,
+            amount: Money::new(amount, cur),
+            at: row.try_get("created_at")?,
+        });
+    }
+    Ok(Statement {
+        from,
+        to,
+        opening: Money::new(opening, cur),
+        closing: Money::new(closing, cur),
+        items,
+    })
+}
+
+impl Statement {
+    /// The statement as CSV (RFC 4180): a header row, one row per movement, amounts as decimal
+    /// strings with two places, and the opening and closing balances as the first and last rows.
+    pub fn to_csv(&self) -> Result<String, BillingError> {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let decimal = |m: Money| {
+            let abs = m.minor.unsigned_abs();
+            format!(
+                "{}{}.{:02}",
+                if m.minor < 0 { "-" } else { "" },
+                abs / 100,
+                abs % 100
+            )
+        };
+        let write = |w: &mut csv::Writer<Vec<u8>>, row: [&str; 6]| {
+            w.write_record(row)
+                .map_err(|e| BillingError::Corrupt(e.to_string()))
+        };
+        write(
+            &mut out,
+            [
+                "date",
+                "kind",
+                "description",
+                "reference",
+                "amount",
+                "currency",
+            ],
+        )?;
+        let cur = self.opening.currency.code().to_owned();
+        write(
+            &mut out,
+            [
+                &self.from.to_rfc3339(),
+                "opening_balance",
+                "Balance at the start of the period",
+                "",
+                &decimal(self.opening),
+                &cur,
+            ],
+        )?;
+        for item in &self.items {
+            write(
+                &mut out,
+                [
+                    &item.at.to_rfc3339(),
+                    item.kind.as_str(),
+                    &item.description,
+                    item.reference.as_deref().unwrap_or(""),
+                    &decimal(item.amount),
+                    &cur,
+                ],
+            )?;
+        }
+        write(
+            &mut out,
+            [
+                &self.to.to_rfc3339(),
+                "closing_balance",
+                "Balance at the end of the period",
+                "",
+                &decimal(self.closing),
+                &cur,
+            ],
+        )?;
+        let bytes = out
+            .into_inner()
+            .map_err(|e| BillingError::Corrupt(e.to_string()))?;
+        String::from_utf8(bytes).map_err(|e| BillingError::Corrupt(e.to_string()))
+    }
+}

@@ -11,6 +11,7 @@ mod accounts;
 mod catalogue;
 mod charges;
 mod error;
+mod forecast;
 mod ledger;
 mod model;
 mod promises;
@@ -23,8 +24,10 @@ pub use accounts::{StatusChange, account_summary, ensure_account, refresh_status
 pub use catalogue::{list_tariffs, upsert_tariff};
 pub use charges::run_monthly_charges;
 pub use error::BillingError;
+pub use forecast::{Forecast, days_covered, forecast};
 pub use ledger::{
-    IncomingPayment, history, movement, post, receive_payment, record_payment, verify,
+    IncomingPayment, Statement, history, movement, post, receive_payment, record_payment,
+    statement, verify,
 };
 pub use model::{
     AccountStatus, AccountSummary, BillingMonth, ChargeRun, HistoryItem, LedgerAccount, Line,

@@ -35,7 +35,7 @@ pub fn prorate(monthly_minor: i64, month: BillingMonth, day: u32) -> i64 {
     (numerator / (2 * days)) as i64
 }
 
-fn next_month_start(now: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn next_month_start(now: DateTime<Utc>) -> DateTime<Utc> {
     let (y, m) = if now.month() == 12 {
         (now.year() + 1, 1)
     } else {

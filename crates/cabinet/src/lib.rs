@@ -5,7 +5,7 @@
 //! reads through the other domain crates' public functions, never their SQL.
 
 use kabinet_access::directory::{SubscriberProfile, subscriber_profile};
-use kabinet_billing::{AccountSummary, BillingError, account_summary};
+use kabinet_billing::{AccountSummary, BillingError, Forecast, account_summary, forecast};
 use kabinet_core::SubscriberId;
 use kabinet_db::TenantTx;
 use kabinet_ticketing::{TicketingError, count_open_for_subscriber};
@@ -27,21 +27,25 @@ pub enum CabinetError {
 pub struct Dashboard {
     pub profile: SubscriberProfile,
     pub account: AccountSummary,
+    pub forecast: Forecast,
     pub open_tickets: i64,
 }
 
 pub async fn dashboard(
     tx: &mut TenantTx,
     subscriber: SubscriberId,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Dashboard, CabinetError> {
     let profile = subscriber_profile(tx, subscriber)
         .await?
         .ok_or(CabinetError::NoSubscriber)?;
     let account = account_summary(tx, subscriber).await?;
+    let forecast = forecast(tx, subscriber, now).await?;
     let open_tickets = count_open_for_subscriber(tx, subscriber).await?;
     Ok(Dashboard {
         profile,
         account,
+        forecast,
         open_tickets,
     })
 }

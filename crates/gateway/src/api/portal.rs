@@ -53,6 +53,69 @@ pub struct Dashboard {
     #[oai(skip_serializing_if_is_none)]
     pub tariff: Option<Tariff>,
     pub open_tickets: i64,
+    /// The next monthly charge.
+    pub next_charge: NextCharge,
+    /// Days of service the balance still pays for (an estimate); absent on a free tariff.
+    #[oai(skip_serializing_if_is_none)]
+    pub days_left: Option<i64>,
+}
+
+#[derive(Debug, Object)]
+pub struct NextCharge {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub amount: Money,
+}
+
+/// A statement (выписка): the balance at the start and end of a period and what moved it.
+#[derive(Debug, Object)]
+pub struct StatementView {
+    pub from: chrono::NaiveDate,
+    /// Inclusive.
+    pub to: chrono::NaiveDate,
+    pub opening_balance: Money,
+    pub closing_balance: Money,
+    /// Oldest first.
+    pub items: Vec<super::dto::Movement>,
+}
+
+#[derive(ApiResponse)]
+enum StatementCsv {
+    /// The statement as CSV, to download.
+    #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
+    Ok(
+        poem_openapi::payload::PlainText<String>,
+        #[oai(header = "Content-Disposition")] String,
+    ),
+}
+
+/// `[from, to]` as dates → `[from 00:00, to+1 00:00)` in UTC; the first of this month to today
+/// by default; at most a year.
+fn period(
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> Result<
+    (
+        chrono::NaiveDate,
+        chrono::NaiveDate,
+        chrono::DateTime<chrono::Utc>,
+        chrono::DateTime<chrono::Utc>,
+    ),
+    ApiError,
+> {
+    use chrono::{Datelike, TimeZone};
+    let today = chrono::Utc::now().date_naive();
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
+    if from > to || (to - from).num_days() > 366 {
+        return Err(ApiError::unprocessable(
+            "bad_period",
+            "`from` must not be after `to`, and a statement covers at most a year",
+        ));
+    }
+    let start = |d: chrono::NaiveDate| {
+        chrono::Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+    };
+    Ok((from, to, start(from), start(to + chrono::Duration::days(1))))
 }
 
 #[derive(ApiResponse)]
@@ -78,7 +141,7 @@ impl PortalApi {
     ) -> Result<Json<Dashboard>, ApiError> {
         let me = auth.0;
         let mut tx = state.db.tenant_tx(me.tenant.id).await?;
-        let d = dashboard(&mut tx, me.id).await?;
+        let d = dashboard(&mut tx, me.id, chrono::Utc::now()).await?;
         tx.commit().await?;
         Ok(Json(Dashboard {
             subscriber: SubscriberProfile {
@@ -99,6 +162,11 @@ impl PortalApi {
                 speed_mbps: t.speed_mbps,
             }),
             open_tickets: d.open_tickets,
+            next_charge: NextCharge {
+                at: d.forecast.next_charge_at,
+                amount: d.forecast.next_charge.into(),
+            },
+            days_left: d.forecast.days_left,
         }))
     }
 
@@ -116,6 +184,57 @@ impl PortalApi {
         Ok(Json(MovementList {
             items: items.into_iter().map(Into::into).collect(),
         }))
+    }
+
+    /// A statement for a period (default: this month so far).
+    #[oai(path = "/statement", method = "get", operation_id = "getMyStatement")]
+    async fn statement(
+        &self,
+        state: Data<&AppState>,
+        auth: SubscriberAuth,
+        /// First day, inclusive (YYYY-MM-DD).
+        from: poem_openapi::param::Query<Option<chrono::NaiveDate>>,
+        /// Last day, inclusive (YYYY-MM-DD).
+        to: poem_openapi::param::Query<Option<chrono::NaiveDate>>,
+    ) -> Result<Json<StatementView>, ApiError> {
+        let me = auth.0;
+        let (from, to, start, end) = period(from.0, to.0)?;
+        let mut tx = state.db.tenant_tx(me.tenant.id).await?;
+        let s = kabinet_billing::statement(&mut tx, me.id, start, end).await?;
+        tx.commit().await?;
+        Ok(Json(StatementView {
+            from,
+            to,
+            opening_balance: s.opening.into(),
+            closing_balance: s.closing.into(),
+            items: s.items.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    /// The same statement as a CSV download.
+    #[oai(
+        path = "/statement.csv",
+        method = "get",
+        operation_id = "downloadMyStatement"
+    )]
+    async fn statement_csv(
+        &self,
+        state: Data<&AppState>,
+        auth: SubscriberAuth,
+        /// First day, inclusive (YYYY-MM-DD).
+        from: poem_openapi::param::Query<Option<chrono::NaiveDate>>,
+        /// Last day, inclusive (YYYY-MM-DD).
+        to: poem_openapi::param::Query<Option<chrono::NaiveDate>>,
+    ) -> Result<StatementCsv, ApiError> {
+        let me = auth.0;
+        let (from, to, start, end) = period(from.0, to.0)?;
+        let mut tx = state.db.tenant_tx(me.tenant.id).await?;
+        let s = kabinet_billing::statement(&mut tx, me.id, start, end).await?;
+        tx.commit().await?;
+        Ok(StatementCsv::Ok(
+            poem_openapi::payload::PlainText(s.to_csv()?),
+            format!("attachment; filename=\"statement-{from}-{to}.csv\""),
+        ))
     }
 
     /// The subscriber's tickets, most recently active first.
