@@ -1,6 +1,7 @@
 //! The `kabinet` binary: wires configuration, telemetry, the database and the gateway together.
 //! Thin by design — everything it calls lives in the crates it names.
 
+mod bench;
 mod billing;
 mod config;
 
@@ -55,8 +56,29 @@ enum Command {
         #[command(subcommand)]
         command: BillingCommand,
     },
+    /// Benchmarks that print figures (they create and drop a scratch database).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Charge runs, payment throughput and dashboard latency over generated ISPs.
+    Billing {
+        #[arg(long, default_value_t = 100)]
+        tenants: u32,
+        #[arg(long, default_value_t = 1000)]
+        accounts_per_tenant: u32,
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+        /// Keep the scratch database afterwards.
+        #[arg(long)]
+        keep: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -139,6 +161,33 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let result = billing::run(&db, command).await;
             db.close().await;
             result
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Billing {
+                    tenants,
+                    accounts_per_tenant,
+                    months,
+                    keep,
+                },
+        } => {
+            let admin = match &settings.database_url {
+                Some(url) => url.clone(),
+                None => settings
+                    .embedded_cluster()?
+                    .context("local cluster expected")?
+                    .admin_url("postgres"),
+            };
+            bench::billing(
+                &admin,
+                bench::BenchOptions {
+                    tenants,
+                    accounts_per_tenant,
+                    months,
+                    keep,
+                },
+            )
+            .await
         }
         Command::Serve { listen, tenants } => serve(settings, listen, tenants).await,
     }
