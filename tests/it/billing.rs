@@ -1124,3 +1124,116 @@ async fn a_statement_shows_the_period_with_opening_and_closing_balances_as_json_
     )
     .await;
 }
+
+#[tokio::test]
+async fn add_ons_are_charged_for_the_rest_of_a_paid_month_monthly_after_and_refunded_on_disconnect()
+{
+    let db = TestDb::new().await.expect("db");
+    db.apply_demo_tenants().await.expect("tenants");
+    let tenant = demo(&db).await;
+    let who = subscriber_by_account(&db, "100001").await;
+    let november = BillingMonth::parse("2026-11").expect("month");
+    let mut tx = at(&db, tenant).await;
+    run_monthly_charges(&mut tx, november)
+        .await
+        .expect("charge");
+    // IPTV (299.00) from November 21: 10 of 30 days = 99.67.
+    let charged = kabinet_billing::connect_addon(&mut tx, who, "iptv", utc("2026-11-21T09:00:00Z"))
+        .await
+        .expect("connect");
+    assert_eq!(charged, Money::new(9_967, rub()));
+    tx.commit().await.expect("commit");
+    // A refused request (its transaction is then rolled back) changes nothing.
+    let mut tx = at(&db, tenant).await;
+    assert!(matches!(
+        kabinet_billing::connect_addon(&mut tx, who, "iptv", utc("2026-11-21T09:00:00Z")).await,
+        Err(BillingError::AlreadyConnected)
+    ));
+    drop(tx);
+    let mut tx = at(&db, tenant).await;
+    assert!(matches!(
+        kabinet_billing::connect_addon(&mut tx, who, "teleport", utc("2026-11-21T09:00:00Z")).await,
+        Err(BillingError::UnknownAddon(_))
+    ));
+    drop(tx);
+    // November's run does not charge it again; December's charges it in full with the tariff.
+    let mut tx = at(&db, tenant).await;
+    assert_eq!(
+        run_monthly_charges(&mut tx, november)
+            .await
+            .expect("rerun")
+            .addons_charged,
+        0
+    );
+    let december = run_monthly_charges(&mut tx, BillingMonth::parse("2026-12").expect("month"))
+        .await
+        .expect("december");
+    assert_eq!(december.addons_charged, 1);
+    // Disconnected on December 10: December 11–31 (21 of 31 days) of 299.00 = 202.55 back.
+    let refunded =
+        kabinet_billing::disconnect_addon(&mut tx, who, "iptv", utc("2026-12-10T18:00:00Z"))
+            .await
+            .expect("disconnect");
+    assert_eq!(refunded, Money::new(20_255, rub()));
+    assert!(matches!(
+        kabinet_billing::disconnect_addon(&mut tx, who, "iptv", utc("2026-12-10T18:00:00Z")).await,
+        Err(BillingError::NotConnected(_))
+    ));
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        summary(&db, tenant, who).await.balance.minor,
+        125_050 - 55_000 - 9_967 - 55_000 - 29_900 + 20_255
+    );
+    assert_invariants(&db, tenant).await;
+}
+
+#[tokio::test]
+async fn subscribers_list_connect_and_disconnect_add_ons_through_the_api() {
+    let app = TestApp::spawn().await.expect("app");
+    let sub = app.subscriber("demo.localhost", "100001").await;
+    let list = json_body(sub.get("/api/v1/me/addons").await, StatusCode::OK).await;
+    let codes: Vec<&str> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|a| a["code"].as_str())
+        .collect();
+    assert_eq!(codes, vec!["antivirus", "static-ip", "iptv"]);
+    // Not charged for this month yet (no run in this test): connecting costs nothing now.
+    let connected = json_body(
+        sub.post("/api/v1/me/addons/antivirus", &json!({})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(connected["amount"]["minor"], 0);
+    assert_problem(
+        sub.post("/api/v1/me/addons/antivirus", &json!({})).await,
+        StatusCode::CONFLICT,
+        "addon_connected",
+    )
+    .await;
+    assert_problem(
+        sub.post("/api/v1/me/addons/nope", &json!({})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown_addon",
+    )
+    .await;
+    let list = json_body(sub.get("/api/v1/me/addons").await, StatusCode::OK).await;
+    assert!(list["items"][0]["connected_at"].is_string());
+    let resp = sub
+        .raw()
+        .delete(sub.url("/api/v1/me/addons/antivirus"))
+        .header("x-csrf-token", sub.csrf.clone().expect("csrf"))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(json_body(resp, StatusCode::OK).await["amount"]["minor"], 0);
+    let resp = sub
+        .raw()
+        .delete(sub.url("/api/v1/me/addons/antivirus"))
+        .header("x-csrf-token", sub.csrf.clone().expect("csrf"))
+        .send()
+        .await
+        .expect("delete");
+    assert_problem(resp, StatusCode::CONFLICT, "addon_not_connected").await;
+}

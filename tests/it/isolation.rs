@@ -46,6 +46,13 @@ async fn seed_both_tenants(app: &TestApp) {
         .await;
         json_body(
             subscriber
+                .post("/api/v1/me/addons/static-ip", &json!({}))
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        json_body(
+            subscriber
                 .post("/api/v1/me/suspension", &json!({"days": 14}))
                 .await,
             StatusCode::CREATED,

@@ -48,9 +48,38 @@ pub async fn run_monthly_charges(
     .bind(&period)
     .fetch_one(tx.conn())
     .await?;
+    let addons: i64 = sqlx::query_scalar(
+        "WITH due AS ( \
+           SELECT s.subscriber_id, s.addon_id, ad.monthly_price_minor AS amount, a.currency, ad.name \
+           FROM addon_subscriptions s \
+           JOIN accounts a ON a.tenant_id = s.tenant_id AND a.subscriber_id = s.subscriber_id \
+           JOIN addons ad ON ad.tenant_id = s.tenant_id AND ad.id = s.addon_id \
+           WHERE s.tenant_id = $1 AND s.disconnected_at IS NULL AND a.status = 'active' AND ad.monthly_price_minor > 0), \
+         txn AS ( \
+           INSERT INTO ledger_transactions (tenant_id, id, kind, description, idempotency_key, subscriber_id) \
+           SELECT $1, gen_random_uuid(), 'charge', due.name || ', ' || $2, \
+                  'charge:addon:' || due.subscriber_id || ':' || due.addon_id || ':' || $2, due.subscriber_id \
+           FROM due \
+           ON CONFLICT (tenant_id, idempotency_key) DO NOTHING \
+           RETURNING id, idempotency_key), \
+         lines AS ( \
+           INSERT INTO ledger_entries (tenant_id, transaction_id, line, ledger_account, subscriber_id, amount_minor, currency) \
+           SELECT $1, txn.id, l.line, l.account, l.subscriber_id, l.amount, due.currency \
+           FROM txn JOIN due ON txn.idempotency_key = 'charge:addon:' || due.subscriber_id || ':' || due.addon_id || ':' || $2 \
+           CROSS JOIN LATERAL (VALUES \
+             (1::smallint, 'subscriber', due.subscriber_id, -due.amount), \
+             (2::smallint, 'revenue:addon', NULL::uuid, due.amount)) AS l(line, account, subscriber_id, amount) \
+           RETURNING 1) \
+         SELECT count(*) FROM txn",
+    )
+    .bind(tenant.as_uuid())
+    .bind(&period)
+    .fetch_one(tx.conn())
+    .await?;
     let changes = refresh_status(tx, None).await?;
     Ok(ChargeRun {
         charged: charged as u64,
+        addons_charged: addons as u64,
         blocked: changes
             .iter()
             .filter(|c| c.status == AccountStatus::Blocked)

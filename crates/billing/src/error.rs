@@ -29,6 +29,12 @@ pub enum BillingError {
     NotActive,
     #[error("a suspension lasts between {min} and {max} days")]
     SuspensionLength { min: i32, max: i32 },
+    #[error("unknown add-on {0:?}")]
+    UnknownAddon(String),
+    #[error("add-on {0:?} is not connected")]
+    NotConnected(String),
+    #[error("that add-on is already connected")]
+    AlreadyConnected,
     #[error("that is already the current tariff")]
     SameTariff,
     #[error("the account is not suspended")]
@@ -46,6 +52,7 @@ impl From<sqlx::Error> for BillingError {
             Some("promised_payments_open_key") => Self::PromiseOpen,
             Some("suspensions_open_key") => Self::NotActive,
             Some("tariff_changes_pending_key") => Self::SameTariff,
+            Some("addon_subscriptions_active_key") => Self::AlreadyConnected,
             _ => Self::Db(e.into()),
         }
     }

@@ -8,6 +8,7 @@
 //! nodes at once.
 
 mod accounts;
+mod addons;
 mod catalogue;
 mod charges;
 mod error;
@@ -21,6 +22,9 @@ mod suspensions;
 mod tariff_change;
 
 pub use accounts::{StatusChange, account_summary, ensure_account, refresh_status};
+pub use addons::{
+    AddonOffer, AddonSpec, addons_for, connect_addon, disconnect_addon, upsert_addon,
+};
 pub use catalogue::{list_tariffs, upsert_tariff};
 pub use charges::run_monthly_charges;
 pub use error::BillingError;

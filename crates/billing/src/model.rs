@@ -226,8 +226,10 @@ impl fmt::Display for BillingMonth {
 /// What a charge run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChargeRun {
-    /// Accounts charged by this run (not those already charged for the period).
+    /// Accounts charged their tariff by this run (not those already charged for the period).
     pub charged: u64,
+    /// Add-on charges made by this run.
+    pub addons_charged: u64,
     /// Accounts whose status changed afterwards (blocked for debt).
     pub blocked: u64,
 }

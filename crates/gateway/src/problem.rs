@@ -227,6 +227,19 @@ impl From<BillingError> for ApiError {
             BillingError::SuspensionLength { .. } => {
                 Self::unprocessable("suspension_length", e.to_string())
             }
+            BillingError::UnknownAddon(_) => Self::unprocessable("unknown_addon", e.to_string()),
+            BillingError::NotConnected(_) => Self::new(
+                StatusCode::CONFLICT,
+                "addon_not_connected",
+                "Not connected",
+                Some(e.to_string()),
+            ),
+            BillingError::AlreadyConnected => Self::new(
+                StatusCode::CONFLICT,
+                "addon_connected",
+                "Already connected",
+                Some(e.to_string()),
+            ),
             BillingError::SameTariff => Self::new(
                 StatusCode::CONFLICT,
                 "same_tariff",

@@ -224,6 +224,23 @@ pub async fn apply(
         }
     }
 
+    for a in &m.addons {
+        let spec = kabinet_billing::AddonSpec {
+            code: a.code.clone(),
+            name: a.name.clone(),
+            description: a.description.clone(),
+            monthly_price: Money::new(a.monthly_price.0, m.currency),
+        };
+        if kabinet_billing::upsert_addon(&mut tx, &spec)
+            .await
+            .map_err(|e| err(&format!("add-on {}: {e}", a.code)))?
+        {
+            report
+                .changes
+                .push(format!("add-on {} created or updated", a.code));
+        }
+    }
+
     for s in &m.subscribers {
         let ctx = |e: &dyn std::fmt::Display| err(&format!("subscriber {}: {e}", s.account_number));
         let spec = SubscriberSpec {

@@ -37,7 +37,19 @@ pub struct Manifest {
     #[serde(default)]
     pub tariffs: Vec<TariffEntry>,
     #[serde(default)]
+    pub addons: Vec<AddonEntry>,
+    #[serde(default)]
     pub subscribers: Vec<SubscriberEntry>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddonEntry {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub monthly_price: Amount,
 }
 
 fn default_locale() -> Locale {

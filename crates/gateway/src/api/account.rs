@@ -146,6 +146,34 @@ pub struct TariffChangeResult {
     pub charged: Money,
 }
 
+/// An add-on service and whether the subscriber has it.
+#[derive(Debug, Object)]
+pub struct Addon {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub monthly_price: Money,
+    #[oai(skip_serializing_if_is_none)]
+    pub connected_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Object)]
+pub struct AddonList {
+    pub items: Vec<Addon>,
+}
+
+#[derive(Debug, Object)]
+pub struct AddonChange {
+    /// Charged now for the rest of the month (connect) or returned for unused days (disconnect).
+    pub amount: Money,
+}
+
+#[derive(ApiResponse)]
+enum AddonConnected {
+    #[oai(status = 201)]
+    Created(Json<AddonChange>),
+}
+
 #[derive(ApiResponse)]
 enum PromiseTaken {
     #[oai(status = 201)]
@@ -248,6 +276,70 @@ impl AccountApi {
             effective_at: change.effective_at,
             credited: change.credited.into(),
             charged: change.charged.into(),
+        }))
+    }
+
+    /// The ISP's add-on services, with the ones the subscriber has.
+    #[oai(path = "/addons", method = "get", operation_id = "listMyAddons")]
+    async fn addons(
+        &self,
+        state: Data<&AppState>,
+        auth: SubscriberAuth,
+    ) -> Result<Json<AddonList>, ApiError> {
+        let me = auth.0;
+        let mut tx = state.db.tenant_tx(me.tenant.id).await?;
+        let offers = kabinet_billing::addons_for(&mut tx, me.id).await?;
+        tx.commit().await?;
+        Ok(Json(AddonList {
+            items: offers
+                .into_iter()
+                .map(|a| Addon {
+                    code: a.code,
+                    name: a.name,
+                    description: a.description,
+                    monthly_price: a.monthly_price.into(),
+                    connected_at: a.connected_at,
+                })
+                .collect(),
+        }))
+    }
+
+    /// Connects an add-on; the rest of an already charged month is charged now.
+    #[oai(path = "/addons/:code", method = "post", operation_id = "connectAddon")]
+    async fn connect_addon(
+        &self,
+        state: Data<&AppState>,
+        auth: SubscriberAuth,
+        #[oai(validator(max_length = 64))] code: poem_openapi::param::Path<String>,
+    ) -> Result<AddonConnected, ApiError> {
+        let me = auth.0;
+        let mut tx = state.db.tenant_tx(me.tenant.id).await?;
+        let charged = kabinet_billing::connect_addon(&mut tx, me.id, &code.0, Utc::now()).await?;
+        tx.commit().await?;
+        Ok(AddonConnected::Created(Json(AddonChange {
+            amount: charged.into(),
+        })))
+    }
+
+    /// Disconnects an add-on; unused days of a charged month come back.
+    #[oai(
+        path = "/addons/:code",
+        method = "delete",
+        operation_id = "disconnectAddon"
+    )]
+    async fn disconnect_addon(
+        &self,
+        state: Data<&AppState>,
+        auth: SubscriberAuth,
+        #[oai(validator(max_length = 64))] code: poem_openapi::param::Path<String>,
+    ) -> Result<Json<AddonChange>, ApiError> {
+        let me = auth.0;
+        let mut tx = state.db.tenant_tx(me.tenant.id).await?;
+        let refunded =
+            kabinet_billing::disconnect_addon(&mut tx, me.id, &code.0, Utc::now()).await?;
+        tx.commit().await?;
+        Ok(Json(AddonChange {
+            amount: refunded.into(),
         }))
     }
 
