@@ -211,7 +211,7 @@ async fn a_charge_run_charges_each_active_account_once_per_month_and_blocks_debt
     let trusted = new_subscriber(&db, tenant, "300012", 100_000).await;
     pay(&db, tenant, rich, 100_000, "rich").await.expect("pay");
     pay(&db, tenant, poor, 10_000, "poor").await.expect("pay");
-    let november = BillingMonth::parse("2026-11").expect("month");
+    let november = BillingMonth::parse("2030-11").expect("month");
 
     let mut tx = db.db.tenant_tx(tenant).await.expect("tx");
     let first = run_monthly_charges(&mut tx, november).await.expect("run");
@@ -255,7 +255,7 @@ async fn a_charge_run_killed_part_way_leaves_nothing_and_concurrent_runs_charge_
     for i in 0..20 {
         new_subscriber(&db, tenant, &format!("3001{i:02}"), 1_000_000).await;
     }
-    let month = BillingMonth::parse("2026-12").expect("month");
+    let month = BillingMonth::parse("2030-12").expect("month");
     // A run that dies before commit (process killed, connection lost): nothing is left.
     {
         let mut tx = db.db.tenant_tx(tenant).await.expect("tx");
@@ -525,7 +525,7 @@ async fn a_promised_payment_lifts_a_block_and_is_repaid_from_the_next_payment() 
     // 100.00 paid, then November's 550.00 tariff: blocked at -450.00.
     pay(&db, tenant, who, 10_000, "first").await.expect("pay");
     let mut tx = at(&db, tenant).await;
-    run_monthly_charges(&mut tx, BillingMonth::of(now.date_naive()))
+    run_monthly_charges(&mut tx, BillingMonth::parse("2030-01").expect("month"))
         .await
         .expect("charge");
     tx.commit().await.expect("commit");
@@ -605,7 +605,7 @@ async fn an_unpaid_promise_ends_when_due_and_the_block_returns() {
     let who = new_subscriber(&db, tenant, "310002", 0).await;
     let mut admin = db.admin().await.expect("admin");
     // Start from a debt of 100.00, blocked.
-    let now = chrono::Utc::now();
+    let now = utc("2030-03-10T12:00:00Z");
     let mut tx = at(&db, tenant).await;
     kabinet_billing::post(
         &mut tx,
@@ -865,12 +865,12 @@ async fn an_immediate_tariff_change_prorates_the_charged_month() {
     db.apply_demo_tenants().await.expect("tenants");
     let tenant = demo(&db).await;
     let who = subscriber_by_account(&db, "100001").await;
-    let november = BillingMonth::parse("2026-11").expect("month");
+    let november = BillingMonth::parse("2030-11").expect("month");
     let mut tx = at(&db, tenant).await;
     run_monthly_charges(&mut tx, november)
         .await
         .expect("charge");
-    let change = change_tariff(&mut tx, who, "home-500", utc("2026-11-16T10:00:00Z"))
+    let change = change_tariff(&mut tx, who, "home-500", utc("2030-11-16T10:00:00Z"))
         .await
         .expect("change");
     tx.commit().await.expect("commit");
@@ -886,13 +886,13 @@ async fn an_immediate_tariff_change_prorates_the_charged_month() {
 
     let mut tx = at(&db, tenant).await;
     assert!(matches!(
-        change_tariff(&mut tx, who, "home-500", utc("2026-11-17T10:00:00Z")).await,
+        change_tariff(&mut tx, who, "home-500", utc("2030-11-17T10:00:00Z")).await,
         Err(BillingError::SameTariff)
     ));
     drop(tx);
     let mut tx = at(&db, tenant).await;
     assert!(matches!(
-        change_tariff(&mut tx, who, "gold", utc("2026-11-17T10:00:00Z")).await,
+        change_tariff(&mut tx, who, "gold", utc("2030-11-17T10:00:00Z")).await,
         Err(BillingError::UnknownTariff(_))
     ));
     drop(tx);
@@ -905,7 +905,7 @@ async fn an_immediate_tariff_change_prorates_the_charged_month() {
             .charged,
         0
     );
-    run_monthly_charges(&mut tx, BillingMonth::parse("2026-12").expect("month"))
+    run_monthly_charges(&mut tx, BillingMonth::parse("2030-12").expect("month"))
         .await
         .expect("december");
     tx.commit().await.expect("commit");
@@ -923,15 +923,15 @@ async fn a_next_period_tariff_change_waits_for_the_next_months_run() {
     let tenant = tenant_by_slug(&db, "northnet").await;
     let who = subscriber_by_account(&db, "200001").await;
     let mut tx = at(&db, tenant).await;
-    run_monthly_charges(&mut tx, BillingMonth::parse("2026-11").expect("month"))
+    run_monthly_charges(&mut tx, BillingMonth::parse("2030-11").expect("month"))
         .await
         .expect("charge");
-    let change = change_tariff(&mut tx, who, "fiber-300", utc("2026-11-20T08:00:00Z"))
+    let change = change_tariff(&mut tx, who, "fiber-300", utc("2030-11-20T08:00:00Z"))
         .await
         .expect("change");
     tx.commit().await.expect("commit");
     assert_eq!(change.rule, TariffChangeRule::NextPeriod);
-    assert_eq!(change.effective_at, utc("2026-12-01T00:00:00Z"));
+    assert_eq!(change.effective_at, utc("2030-12-01T00:00:00Z"));
     assert_eq!(change.charged.minor, 0);
     let mut tx = at(&db, tenant).await;
     assert_eq!(
@@ -953,7 +953,7 @@ async fn a_next_period_tariff_change_waits_for_the_next_months_run() {
     );
 
     let mut tx = at(&db, tenant).await;
-    run_monthly_charges(&mut tx, BillingMonth::parse("2026-12").expect("month"))
+    run_monthly_charges(&mut tx, BillingMonth::parse("2030-12").expect("month"))
         .await
         .expect("december");
     assert_eq!(pending_change(&mut tx, who).await.expect("pending"), None);
@@ -1009,14 +1009,14 @@ async fn the_forecast_names_the_next_charge_and_the_days_the_balance_lasts() {
     db.apply_demo_tenants().await.expect("tenants");
     let tenant = demo(&db).await;
     let who = subscriber_by_account(&db, "100001").await;
-    let now = utc("2026-11-16T12:00:00Z");
+    let now = utc("2030-11-16T12:00:00Z");
     let mut tx = at(&db, tenant).await;
     // Not yet charged for November: 1250.50 buys 70 days of December-length months at 550.00.
     let before = kabinet_billing::forecast(&mut tx, who, now)
         .await
         .expect("forecast");
     assert_eq!(before.days_left, Some(70));
-    run_monthly_charges(&mut tx, BillingMonth::parse("2026-11").expect("month"))
+    run_monthly_charges(&mut tx, BillingMonth::parse("2030-11").expect("month"))
         .await
         .expect("charge");
     let after = kabinet_billing::forecast(&mut tx, who, now)
@@ -1024,7 +1024,7 @@ async fn the_forecast_names_the_next_charge_and_the_days_the_balance_lasts() {
         .expect("forecast");
     // Paid through November 30 (15 days), then 700.50 covers 39 December days.
     assert_eq!(after.days_left, Some(15 + 39));
-    assert_eq!(after.next_charge_at, utc("2026-12-01T00:00:00Z"));
+    assert_eq!(after.next_charge_at, utc("2030-12-01T00:00:00Z"));
     assert_eq!(after.next_charge, Money::new(55_000, rub()));
     // A blocked account has no days left.
     let blocked = subscriber_by_account(&db, "100002").await;
@@ -1132,13 +1132,13 @@ async fn add_ons_are_charged_for_the_rest_of_a_paid_month_monthly_after_and_refu
     db.apply_demo_tenants().await.expect("tenants");
     let tenant = demo(&db).await;
     let who = subscriber_by_account(&db, "100001").await;
-    let november = BillingMonth::parse("2026-11").expect("month");
+    let november = BillingMonth::parse("2030-11").expect("month");
     let mut tx = at(&db, tenant).await;
     run_monthly_charges(&mut tx, november)
         .await
         .expect("charge");
     // IPTV (299.00) from November 21: 10 of 30 days = 99.67.
-    let charged = kabinet_billing::connect_addon(&mut tx, who, "iptv", utc("2026-11-21T09:00:00Z"))
+    let charged = kabinet_billing::connect_addon(&mut tx, who, "iptv", utc("2030-11-21T09:00:00Z"))
         .await
         .expect("connect");
     assert_eq!(charged, Money::new(9_967, rub()));
@@ -1146,13 +1146,13 @@ async fn add_ons_are_charged_for_the_rest_of_a_paid_month_monthly_after_and_refu
     // A refused request (its transaction is then rolled back) changes nothing.
     let mut tx = at(&db, tenant).await;
     assert!(matches!(
-        kabinet_billing::connect_addon(&mut tx, who, "iptv", utc("2026-11-21T09:00:00Z")).await,
+        kabinet_billing::connect_addon(&mut tx, who, "iptv", utc("2030-11-21T09:00:00Z")).await,
         Err(BillingError::AlreadyConnected)
     ));
     drop(tx);
     let mut tx = at(&db, tenant).await;
     assert!(matches!(
-        kabinet_billing::connect_addon(&mut tx, who, "teleport", utc("2026-11-21T09:00:00Z")).await,
+        kabinet_billing::connect_addon(&mut tx, who, "teleport", utc("2030-11-21T09:00:00Z")).await,
         Err(BillingError::UnknownAddon(_))
     ));
     drop(tx);
@@ -1165,18 +1165,18 @@ async fn add_ons_are_charged_for_the_rest_of_a_paid_month_monthly_after_and_refu
             .addons_charged,
         0
     );
-    let december = run_monthly_charges(&mut tx, BillingMonth::parse("2026-12").expect("month"))
+    let december = run_monthly_charges(&mut tx, BillingMonth::parse("2030-12").expect("month"))
         .await
         .expect("december");
     assert_eq!(december.addons_charged, 1);
     // Disconnected on December 10: December 11–31 (21 of 31 days) of 299.00 = 202.55 back.
     let refunded =
-        kabinet_billing::disconnect_addon(&mut tx, who, "iptv", utc("2026-12-10T18:00:00Z"))
+        kabinet_billing::disconnect_addon(&mut tx, who, "iptv", utc("2030-12-10T18:00:00Z"))
             .await
             .expect("disconnect");
     assert_eq!(refunded, Money::new(20_255, rub()));
     assert!(matches!(
-        kabinet_billing::disconnect_addon(&mut tx, who, "iptv", utc("2026-12-10T18:00:00Z")).await,
+        kabinet_billing::disconnect_addon(&mut tx, who, "iptv", utc("2030-12-10T18:00:00Z")).await,
         Err(BillingError::NotConnected(_))
     ));
     tx.commit().await.expect("commit");
@@ -1236,4 +1236,49 @@ async fn subscribers_list_connect_and_disconnect_add_ons_through_the_api() {
         .await
         .expect("delete");
     assert_problem(resp, StatusCode::CONFLICT, "addon_not_connected").await;
+}
+
+#[tokio::test]
+async fn an_account_activated_mid_month_pays_from_that_day() {
+    let db = TestDb::new().await.expect("db");
+    db.apply_demo_tenants().await.expect("tenants");
+    let tenant = demo(&db).await;
+    let joined = new_subscriber(&db, tenant, "330001", 1_000_000).await;
+    let veteran = new_subscriber(&db, tenant, "330002", 1_000_000).await;
+    let mut admin = db.admin().await.expect("admin");
+    sqlx::query(
+        "UPDATE accounts SET status_changed_at = '2030-05-21T08:00:00Z' WHERE subscriber_id = $1",
+    )
+    .bind(joined.as_uuid())
+    .execute(&mut admin)
+    .await
+    .expect("backdate");
+    let may = BillingMonth::parse("2030-05").expect("month");
+    let mut tx = at(&db, tenant).await;
+    run_monthly_charges(&mut tx, may).await.expect("charge");
+    tx.commit().await.expect("commit");
+    // May 21–31: 11 of 31 days of 550.00.
+    assert_eq!(
+        summary(&db, tenant, joined).await.balance.minor,
+        -kabinet_billing::prorate(55_000, may, 21)
+    );
+    assert_eq!(summary(&db, tenant, veteran).await.balance.minor, -55_000);
+    // A month before it became active is not charged at all.
+    let april = BillingMonth::parse("2030-04").expect("month");
+    sqlx::query(
+        "UPDATE accounts SET status_changed_at = '2030-05-21T08:00:00Z' WHERE subscriber_id = $1",
+    )
+    .bind(veteran.as_uuid())
+    .execute(&mut admin)
+    .await
+    .expect("backdate");
+    let mut tx = at(&db, tenant).await;
+    let run = run_monthly_charges(&mut tx, april).await.expect("charge");
+    tx.commit().await.expect("commit");
+    assert_eq!(summary(&db, tenant, veteran).await.balance.minor, -55_000);
+    assert!(
+        run.charged <= 1,
+        "only 100001 may be charged for April: {run:?}"
+    );
+    assert_invariants(&db, tenant).await;
 }

@@ -2,8 +2,10 @@
 // deployment: a subscriber opens a ticket, that ISP's staff answers it, the subscriber reads the
 // answer, a read-only colleague may look but not answer, the other ISP never sees it, and the
 // operator lists both ISPs. Billing: staff records a payment for a blocked subscriber, which
-// lifts the block, and the subscriber sees it among their payments. Screenshots of every screen at 1280x800 and 390x844 go to
-// e2e/screenshots/ (git-ignored; keep them as CI artifacts).
+// lifts the block, and the subscriber sees it among their payments. Account features: a tariff
+// change from next month, a voluntary suspension and its early end, a promised payment.
+// Screenshots of every screen at 1280x800 and 390x844 go to e2e/screenshots/ (git-ignored; keep
+// them as CI artifacts).
 //
 // Run through `npm run test:e2e` (e2e/run.mjs: summary line, exit code, watchdog).
 //
@@ -36,18 +38,41 @@ const ISPS = [
   { slug: "northnet", subscriber: "200001", staff: "owner@northnet.example" },
 ];
 const PLATFORM = { slug: "admin", operator: "operator@kabinet.example" };
-// Seeded blocked with a debt of 120.00; a payment of 500 lifts the block. Payments are the only
-// balance movements the API can make, so on a used database the balance is only ever higher.
+// Seeded blocked with a debt of 120.00; a payment lifts the block. On a used database the balance
+// may be anything (monthly charges, promised payments), so the payment covers what is due.
 const BILLING = {
   slug: "demo",
   account: "100002",
   staff: "owner@demo.example",
   viewer: "viewer@demo.example",
   agent: "agent@demo.example",
+  // Above 100002's tariff (home-500: 890.00), in minor units.
+  monthlyChargeAtMost: 100_000,
 };
 
 const urlFor = (slug, path = "/") => URL_TEMPLATE.replace("{slug}", slug) + path;
 const runId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+
+/** GET an API path with the page's session; the JSON body. */
+const apiGet = (page, path) =>
+  page.evaluate(async (url) => {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
+    return response.json();
+  }, `/api/v1${path}`);
+
+/** The date of `iso` as the page writes it (its language, the context's time zone; "long" or "medium"). */
+const pageDate = (page, iso, dateStyle = "long") =>
+  page.evaluate(
+    ([value, style]) => new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: style }).format(new Date(value)),
+    [iso, dateStyle],
+  );
+
+/** Whole roubles in minor units as ru-RU writes them: 1500_00 → "1 500,00" (any group space). */
+const moneyPattern = (minor) =>
+  String(minor / 100)
+    .replace(/\B(?=(\d{3})+$)/g, "[\\s\\u00a0\\u202f]")
+    .concat(",00");
 
 /** @type {import("playwright-core").Browser} */
 let browser;
@@ -352,6 +377,20 @@ describe(`${BILLING.slug}: staff records a payment that lifts a debt block`, { c
     await page.waitForURL(`**/console/subscribers/${BILLING.account}`);
     await page.getByTestId("subscriber-account").filter({ hasText: BILLING.account }).waitFor();
     await page.getByTestId("ledger").or(page.getByTestId("ledger-empty")).first().waitFor();
+    assert.notEqual((await page.getByTestId("subscriber-name").innerText()).trim(), "", "the subscriber is named");
+    assert.match(await page.getByTestId("subscriber-balance").innerText(), /\d/, "the balance is shown");
+
+    // Enough to lift the block and keep it lifted whatever earlier runs left: the debt, a promised
+    // payment this payment repays first, and, for a blocked account, the month's charge that the
+    // billing round (every minute in `serve`) makes as soon as it is active again.
+    const summary = await apiGet(page, `/console/subscribers/${BILLING.account}/ledger`);
+    const promised = summary.items
+      .filter((m) => m.kind === "promised_credit" || m.kind === "promised_repayment")
+      .reduce((sum, m) => sum + m.amount.minor, 0);
+    const monthCharge = summary.status === "blocked" ? BILLING.monthlyChargeAtMost : 0;
+    const needed = -summary.credit_limit.minor - summary.balance.minor + promised + monthCharge;
+    b.amountMinor = Math.max(50_000, Math.ceil(needed / 10_000) * 10_000);
+    b.amountShown = new RegExp(`^\\+${moneyPattern(b.amountMinor)}\\s*₽$`);
 
     // A typo is caught in the form, before anything is sent.
     await page.getByTestId("payment-amount").fill("500,505");
@@ -360,18 +399,20 @@ describe(`${BILLING.slug}: staff records a payment that lifts a debt block`, { c
     await page.getByTestId("payment-amount-error").waitFor();
     assert.equal(await page.getByTestId("payment-result").count(), 0, "nothing was recorded");
 
-    await page.getByTestId("payment-amount").fill("500");
+    await page.getByTestId("payment-amount").fill(String(b.amountMinor / 100));
     await page.getByTestId("payment-method").selectOption("cash");
     await page.getByTestId("payment-submit").click();
     const result = page.locator('[data-testid="payment-result"][data-created="true"]');
     await result.waitFor();
     assert.equal(await page.getByTestId("payment-result-status").getAttribute("data-status"), "active");
     await rowOf(page).waitFor();
-    assert.match(await rowOf(page).getByTestId("ledger-amount").innerText(), /^\+500,00\s*₽$/);
+    assert.match(await rowOf(page).getByTestId("ledger-amount").innerText(), b.amountShown);
+    // The header follows the ledger: the account is active now.
+    await page.locator('[data-testid="subscriber-summary"][data-status="active"]').waitFor();
     await page.screenshot({ path: `${SCREENSHOTS}${BILLING.slug}-console-payment-recorded-desktop.png`, fullPage: true });
 
     // The same receipt again (a double click, a retry) changes nothing, and says so.
-    await page.getByTestId("payment-amount").fill("500");
+    await page.getByTestId("payment-amount").fill(String(b.amountMinor / 100));
     await page.getByTestId("payment-reference").fill(b.reference);
     await page.getByTestId("payment-submit").click();
     await page.locator('[data-testid="payment-result"][data-created="false"]').waitFor();
@@ -389,7 +430,7 @@ describe(`${BILLING.slug}: staff records a payment that lifts a debt block`, { c
     await page.getByTestId("dashboard-payments").click();
     await page.waitForURL("**/payments");
     await rowOf(page).waitFor();
-    assert.match(await rowOf(page).getByTestId("ledger-amount").innerText(), /^\+500,00\s*₽$/);
+    assert.match(await rowOf(page).getByTestId("ledger-amount").innerText(), b.amountShown);
     assert.equal(await rowOf(page).getAttribute("data-kind"), "payment");
     b.subscriberSession = await page.context().storageState();
   });
@@ -446,6 +487,218 @@ describe(`${BILLING.slug}: staff records a payment that lifts a debt block`, { c
     } finally {
       await closePage(agent);
     }
+  });
+});
+
+// Account features, after the flows above (they change tariffs, balances and statuses those flows
+// do not look at). Every step accepts the state an earlier run on the same database left behind.
+const NORTHNET_ACCOUNT = {
+  slug: "northnet",
+  subscriber: "200001",
+  staff: "owner@northnet.example",
+  // Seeded on fiber-1g; the switch is to the other one (next_period: it stays pending).
+  tariffs: ["fiber-1g", "fiber-300"],
+  suspensionDays: 14,
+};
+const PROMISE = { slug: "demo", subscriber: "100002", amount: "100" };
+
+describe(`${NORTHNET_ACCOUNT.slug}: tariff change from next month, voluntary suspension`, { concurrency: false }, () => {
+  const n = {};
+  const f = flow("northnet-account");
+  const offer = (page, code) => page.locator(`[data-testid="tariff-offer"][data-code="${code}"]`);
+
+  after(async () => {
+    await closePage(n.subscriber);
+  });
+
+  f.step("subscriber switches tariff and sees it pending from the 1st of next month", async () => {
+    const page = (n.subscriber = await newPage(DESKTOP));
+    f.pages.push(page);
+    await signIn(page, urlFor(NORTHNET_ACCOUNT.slug, "/"), NORTHNET_ACCOUNT.subscriber);
+    await page.getByTestId("dashboard-change-tariff").click();
+    await page.waitForURL("**/tariff");
+    await page.getByTestId("tariff-page").waitFor();
+    assert.equal(await page.getByTestId("tariff-page").getAttribute("data-rule"), "next_period");
+    assert.notEqual((await page.getByTestId("tariff-rule").innerText()).trim(), "", "the ISP's rule is explained");
+
+    const before = await apiGet(page, "/me/tariffs");
+    const target = NORTHNET_ACCOUNT.tariffs.find((code) => code !== before.current_code);
+    assert.ok(target, `one of ${NORTHNET_ACCOUNT.tariffs.join(", ")} is not current`);
+    await page.locator('[data-testid="tariff-offer"][data-current="true"]').waitFor();
+    assert.equal(await offer(page, before.current_code).getAttribute("data-current"), "true", "the current tariff is marked");
+
+    if (before.pending?.code === target) {
+      // An earlier run asked for it already (it applies on the 1st): it is shown as pending, not offered again.
+      assert.equal(await offer(page, target).getByTestId("tariff-choose").count(), 0);
+    } else {
+      await offer(page, target).getByTestId("tariff-choose").click();
+      const confirm = offer(page, target).getByTestId("tariff-confirm");
+      await confirm.waitFor();
+      const price = before.items.find((o) => o.code === target).monthly_price;
+      const major = (price.minor / 100).toFixed(2).replace(".", "[.,]");
+      assert.match(await confirm.getByTestId("tariff-confirm-price").innerText(), new RegExp(major), "the new price is shown");
+      assert.notEqual((await confirm.getByTestId("tariff-confirm-rule").innerText()).trim(), "", "the rule is shown");
+      await confirm.getByTestId("tariff-confirm-submit").click();
+      await page.locator('[data-testid="tariff-result"][data-rule="next_period"]').waitFor();
+    }
+
+    const after = await apiGet(page, "/me/tariffs");
+    assert.equal(after.current_code, before.current_code, "next_period: the current tariff stays");
+    assert.equal(after.pending?.code, target);
+    const effective = new Date(after.pending.effective_at);
+    assert.equal(effective.getUTCDate(), 1, "effective on the 1st");
+    assert.ok(effective.getTime() > Date.now(), "effective in the future");
+    const badge = offer(page, target).getByTestId("tariff-pending");
+    await badge.waitFor();
+    assert.ok((await badge.innerText()).includes(await pageDate(page, after.pending.effective_at)), "pending with its date");
+
+    await page.getByTestId("nav-overview").click();
+    await page.getByTestId("dashboard-pending-tariff").waitFor();
+    n.session = await page.context().storageState();
+    await screenshots(`${NORTHNET_ACCOUNT.slug}-tariff`, urlFor(NORTHNET_ACCOUNT.slug, "/tariff"), n.session, (p) =>
+      p.getByTestId("tariff-pending").waitFor(),
+    );
+  });
+
+  f.step("subscriber pauses the service for 14 days, sees it, and resumes it", async () => {
+    const page = n.subscriber;
+    // Each pause costs a fee: keep this account able to pay it however often the test runs here.
+    const { account } = await apiGet(page, "/me/dashboard");
+    if (account.status === "blocked" || account.balance.minor < 1000) {
+      const staff = await newPage(DESKTOP);
+      f.pages.push(staff);
+      try {
+        await signIn(staff, urlFor(NORTHNET_ACCOUNT.slug, "/console/tickets"), NORTHNET_ACCOUNT.staff);
+        await staff.getByTestId("nav-console-tickets").waitFor();
+        const status = await staff.evaluate(async ([number, reference]) => {
+          const session = await fetch("/api/v1/session").then((r) => r.json());
+          const response = await fetch(`/api/v1/console/subscribers/${number}/payments`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json", "X-CSRF-Token": session.csrf_token },
+            body: JSON.stringify({ amount_minor: 5000, method: "bank_transfer", reference }),
+          });
+          return response.status;
+        }, [NORTHNET_ACCOUNT.subscriber, `E2E-topup-${runId}`]);
+        assert.ok(status === 200 || status === 201, `top-up answered ${status}`);
+      } finally {
+        await closePage(staff);
+      }
+    }
+
+    await page.getByTestId("nav-account").click();
+    await page.waitForURL("**/account");
+    await page.getByTestId("suspension-section").waitFor();
+    // A pause left running by an interrupted earlier run is ended first.
+    await page.getByTestId("suspension-form").or(page.getByTestId("suspension-running")).first().waitFor();
+    if ((await page.getByTestId("suspension-running").count()) > 0) {
+      await page.getByTestId("suspension-resume").click();
+      await page.getByTestId("suspension-form").waitFor();
+    }
+    assert.match(await page.getByTestId("suspension-fee").innerText(), /2[.,]00/, "the fee is shown");
+
+    // Shorter than the ISP allows: caught in the form.
+    await page.getByTestId("suspension-days").fill(String(NORTHNET_ACCOUNT.suspensionDays - 1));
+    await page.getByTestId("suspension-submit").click();
+    await page.getByTestId("suspension-days-error").waitFor();
+
+    await page.getByTestId("suspension-days").fill(String(NORTHNET_ACCOUNT.suspensionDays));
+    await page.getByTestId("suspension-submit").click();
+    const confirm = page.getByTestId("suspension-confirm");
+    await confirm.waitFor();
+    assert.match(await confirm.getByTestId("suspension-confirm-fee").innerText(), /2[.,]00/, "the fee is confirmed");
+    await confirm.getByTestId("suspension-confirm-submit").click();
+    await page.getByTestId("suspension-running").waitFor();
+
+    const options = await apiGet(page, "/me/account-options");
+    assert.ok(options.suspension, "a suspension is running");
+    const days = (new Date(options.suspension.ends_at) - new Date(options.suspension.starts_at)) / 86_400_000;
+    assert.equal(Math.round(days), NORTHNET_ACCOUNT.suspensionDays);
+
+    await page.getByTestId("nav-overview").click();
+    await page.getByTestId("dashboard-suspension").waitFor();
+    assert.equal(await page.getByTestId("dashboard-account").getAttribute("data-status"), "suspended");
+    const session = await page.context().storageState();
+    await screenshots(`${NORTHNET_ACCOUNT.slug}-account-suspended`, urlFor(NORTHNET_ACCOUNT.slug, "/account"), session, (p) =>
+      p.getByTestId("suspension-running").waitFor(),
+    );
+
+    await page.getByTestId("nav-account").click();
+    await page.getByTestId("suspension-resume").click();
+    await page.getByTestId("suspension-resumed").waitFor();
+    await page.getByTestId("suspension-form").waitFor();
+    assert.equal((await apiGet(page, "/me/dashboard")).account.status, "active", "service resumed");
+    assert.equal((await apiGet(page, "/me/account-options")).suspension, undefined);
+  });
+});
+
+describe(`${PROMISE.slug}: a promised payment`, { concurrency: false }, () => {
+  const f = flow("promise");
+  let page;
+
+  after(async () => {
+    await closePage(page);
+  });
+
+  f.step("subscriber takes a promised payment and sees it on the dashboard and among payments", async () => {
+    page = await newPage(DESKTOP);
+    f.pages.push(page);
+    await signIn(page, urlFor(PROMISE.slug, "/"), PROMISE.subscriber);
+    await page.getByTestId("dashboard-balance").waitFor();
+    await page.getByTestId("nav-account").click();
+    await page.waitForURL("**/account");
+    await page.getByTestId("promise-section").waitFor();
+    await page
+      .getByTestId("promise-form")
+      .or(page.getByTestId("promise-open"))
+      .or(page.getByTestId("promise-unavailable"))
+      .first()
+      .waitFor();
+
+    const before = await apiGet(page, "/me/account-options");
+    const { account } = await apiGet(page, "/me/dashboard");
+    assert.ok(before.promised_payment_max, "demo offers promised payments");
+    let taken = false;
+    if (!before.open_promised_payment && (account.status === "active" || account.status === "blocked")) {
+      // More than the ISP allows: caught in the form.
+      await page.getByTestId("promise-amount").fill(String(before.promised_payment_max.minor / 100 + 1));
+      await page.getByTestId("promise-submit").click();
+      await page.getByTestId("promise-amount-error").waitFor();
+
+      await page.getByTestId("promise-amount").fill(PROMISE.amount);
+      await page.getByTestId("promise-submit").click();
+      // One promised payment a month: a run earlier this month may have used it up.
+      await page.getByTestId("promise-open").or(page.getByTestId("error-notice")).first().waitFor();
+      if ((await page.getByTestId("promise-open").count()) > 0) {
+        taken = true;
+      } else {
+        assert.equal(await page.getByTestId("error-notice").getAttribute("data-code"), "promise_limit_reached");
+      }
+    }
+
+    const options = await apiGet(page, "/me/account-options");
+    if (options.open_promised_payment) {
+      if (taken) assert.equal(options.open_promised_payment.amount.minor, Number(PROMISE.amount) * 100);
+      assert.match(await page.getByTestId("promise-open").innerText(), /\d/);
+      await page.getByTestId("nav-overview").click();
+      const callout = page.getByTestId("dashboard-promise");
+      await callout.waitFor();
+      assert.ok(
+        (await callout.innerText()).includes(await pageDate(page, options.open_promised_payment.due_at, "medium")),
+        "the dashboard names the due date",
+      );
+      const session = await page.context().storageState();
+      await screenshots(`${PROMISE.slug}-dashboard-promise`, urlFor(PROMISE.slug, "/"), session, (p) =>
+        p.getByTestId("dashboard-promise").waitFor(),
+      );
+      await screenshots(`${PROMISE.slug}-account-promise`, urlFor(PROMISE.slug, "/account"), session, (p) =>
+        p.getByTestId("promise-open").waitFor(),
+      );
+    }
+
+    // Taken now or earlier this month: the credit is among the payments.
+    await page.getByTestId("nav-payments").click();
+    await page.waitForURL("**/payments");
+    await page.locator('[data-testid="ledger-row"][data-kind="promised_credit"]').first().waitFor();
   });
 });
 

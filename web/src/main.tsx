@@ -1,10 +1,11 @@
 import { QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
+// Base styles first, so that the components' own stylesheets (bundled in import order) win ties.
+import "./shared/styles/base.css";
 import { App } from "./App";
 import { createQueryClient } from "./queryClient";
 import "./shared/i18n";
-import "./shared/styles/base.css";
 
 const queryClient = createQueryClient();
 const root = document.getElementById("root");

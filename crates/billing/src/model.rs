@@ -208,6 +208,23 @@ impl BillingMonth {
         }
     }
 
+    /// `[first day 00:00 UTC, first day of the next month 00:00 UTC)`.
+    pub fn bounds(&self) -> Result<(DateTime<Utc>, DateTime<Utc>), crate::BillingError> {
+        use chrono::TimeZone;
+        let first = |y: i32, m: u32| {
+            NaiveDate::from_ymd_opt(y, m, 1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| Utc.from_utc_datetime(&d))
+                .ok_or_else(|| crate::BillingError::Corrupt(format!("month {y}-{m}")))
+        };
+        let (ny, nm) = if self.month == 12 {
+            (self.year + 1, 1)
+        } else {
+            (self.year, self.month + 1)
+        };
+        Ok((first(self.year, self.month)?, first(ny, nm)?))
+    }
+
     /// `2026-11`.
     pub fn parse(raw: &str) -> Option<Self> {
         let (y, m) = raw.split_once('-')?;

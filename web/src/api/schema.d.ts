@@ -157,6 +157,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A statement for a period (default: this month so far). */
+        get: operations["getMyStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/statement.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same statement as a CSV download. */
+        get: operations["downloadMyStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me/tickets": {
         parameters: {
             query?: never;
@@ -255,6 +289,41 @@ export interface paths {
         /** Changes tariff under the ISP's rule (at once with pro-rating, or from next month). */
         post: operations["changeTariff"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/addons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ISP's add-on services, with the ones the subscriber has. */
+        get: operations["listMyAddons"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/addons/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Connects an add-on; the rest of an already charged month is charged now. */
+        post: operations["connectAddon"];
+        /** Disconnects an add-on; unused days of a charged month come back. */
+        delete: operations["disconnectAddon"];
         options?: never;
         head?: never;
         patch?: never;
@@ -428,6 +497,27 @@ export interface components {
         };
         /** @enum {string} */
         AccountStatus: "active" | "blocked" | "suspended";
+        /**
+         * Addon
+         * @description An add-on service and whether the subscriber has it.
+         */
+        Addon: {
+            code: string;
+            name: string;
+            description: string;
+            monthly_price: components["schemas"]["Money"];
+            /** Format: date-time */
+            connected_at?: string;
+        };
+        /** AddonChange */
+        AddonChange: {
+            /** @description Charged now for the rest of the month (connect) or returned for unused days (disconnect). */
+            amount: components["schemas"]["Money"] & unknown;
+        };
+        /** AddonList */
+        AddonList: {
+            items: components["schemas"]["Addon"][];
+        };
         /** @enum {string} */
         AuthorKind: "subscriber" | "staff";
         /**
@@ -453,6 +543,13 @@ export interface components {
             tariff?: components["schemas"]["Tariff"];
             /** Format: int64 */
             open_tickets: number;
+            /** @description The next monthly charge. */
+            next_charge: components["schemas"]["NextCharge"] & unknown;
+            /**
+             * Format: int64
+             * @description Days of service the balance still pays for (an estimate); absent on a free tariff.
+             */
+            days_left?: number;
         };
         /** EmailLogin */
         EmailLogin: {
@@ -525,6 +622,12 @@ export interface components {
             category: components["schemas"]["TicketCategory"];
             subject: string;
             description: string;
+        };
+        /** NextCharge */
+        NextCharge: {
+            /** Format: date-time */
+            at: string;
+            amount: components["schemas"]["Money"];
         };
         /** @enum {string} */
         PaymentMethod: "cash" | "bank_transfer";
@@ -649,6 +752,23 @@ export interface components {
         };
         /** @enum {string} */
         SiteKind: "tenant" | "platform";
+        /**
+         * StatementView
+         * @description A statement (выписка): the balance at the start and end of a period and what moved it.
+         */
+        StatementView: {
+            /** Format: naive-date */
+            from: string;
+            /**
+             * Format: naive-date
+             * @description Inclusive.
+             */
+            to: string;
+            opening_balance: components["schemas"]["Money"];
+            closing_balance: components["schemas"]["Money"];
+            /** @description Oldest first. */
+            items: components["schemas"]["Movement"][];
+        };
         /**
          * SubscriberLedger
          * @description A subscriber's billing at a glance, with their movements (newest first, up to 500).
@@ -1069,6 +1189,74 @@ export interface operations {
             };
         };
     };
+    getMyStatement: {
+        parameters: {
+            query?: {
+                /** @description First day, inclusive (YYYY-MM-DD). */
+                from?: string;
+                /** @description Last day, inclusive (YYYY-MM-DD). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["StatementView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadMyStatement: {
+        parameters: {
+            query?: {
+                /** @description First day, inclusive (YYYY-MM-DD). */
+                from?: string;
+                /** @description Last day, inclusive (YYYY-MM-DD). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement as CSV, to download. */
+            200: {
+                headers: {
+                    "CONTENT-DISPOSITION": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listMyTickets: {
         parameters: {
             query?: never;
@@ -1268,6 +1456,94 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["TariffChangeResult"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyAddons: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AddonList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connectAddon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AddonChange"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disconnectAddon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AddonChange"];
                 };
             };
             /** @description A problem (RFC 9457). */

@@ -27,7 +27,8 @@ export type PrincipalKind = SessionInfo["kind"];
 
 export type Money = Dashboard["account"]["balance"];
 export type Dashboard = ApiData<"/me/dashboard", "get">;
-export type AccountStatus = Dashboard["account"]["status"];
+export type Account = Dashboard["account"];
+export type AccountStatus = Account["status"];
 
 export type TicketSummary = ApiData<"/me/tickets", "get">["items"][number];
 export type TicketDetail = ApiData<"/me/tickets/{id}", "get">;
@@ -44,6 +45,15 @@ export type MovementKind = Movement["kind"];
 export type ManualPayment = ApiBody<"/console/subscribers/{account_number}/payments", "post">;
 export type PaymentMethod = ManualPayment["method"];
 export type PaymentRecorded = ApiData<"/console/subscribers/{account_number}/payments", "post">;
+export type SubscriberLedger = ApiData<"/console/subscribers/{account_number}/ledger", "get">;
+
+export type TariffCatalogue = ApiData<"/me/tariffs", "get">;
+export type TariffOffer = TariffCatalogue["items"][number];
+export type TariffChangeRule = TariffCatalogue["rule"];
+export type TariffChangeResult = ApiData<"/me/tariff", "post">;
+export type AccountOptions = ApiData<"/me/account-options", "get">;
+export type PromisedPayment = NonNullable<AccountOptions["open_promised_payment"]>;
+export type Suspension = NonNullable<AccountOptions["suspension"]>;
 
 export type TenantSummary = ApiData<"/platform/tenants", "get">["items"][number];
 export type TenantStatus = TenantSummary["status"];
@@ -81,9 +91,3 @@ function ordered<K extends string>(order: Record<K, number>): readonly K[] {
 export const TICKET_CATEGORIES = ordered(CATEGORY_ORDER);
 export const TICKET_STATUSES = ordered(STATUS_ORDER);
 export const PAYMENT_METHODS = ordered(PAYMENT_METHOD_ORDER);
-
-/** The account statuses the UI knows, for API fields typed as a plain string. */
-const ACCOUNT_STATUS_ORDER: Record<AccountStatus, number> = { active: 0, blocked: 1, suspended: 2 };
-export function parseAccountStatus(value: string): AccountStatus | undefined {
-  return (Object.keys(ACCOUNT_STATUS_ORDER) as AccountStatus[]).find((s) => s === value);
-}

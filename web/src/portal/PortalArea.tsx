@@ -3,9 +3,11 @@ import { NavLink, Route, Routes } from "react-router";
 import { SessionGate } from "../shared/session/SessionGate";
 import { AppShell } from "../shared/ui/AppShell";
 import { NotFound } from "../shared/ui/NotFound";
+import { AccountPage } from "./account/AccountPage";
 import { SubscriberSignIn } from "./auth/SubscriberSignIn";
 import { DashboardPage } from "./dashboard/DashboardPage";
 import { PaymentsPage } from "./payments/PaymentsPage";
+import { TariffPage } from "./tariff/TariffPage";
 import { NewTicketPage } from "./tickets/NewTicketPage";
 import { TicketListPage } from "./tickets/TicketListPage";
 import { TicketPage } from "./tickets/TicketPage";
@@ -17,6 +19,12 @@ export function PortalArea() {
     <>
       <NavLink to="/" end data-testid="nav-overview">
         {t("portal.nav.overview")}
+      </NavLink>
+      <NavLink to="/tariff" data-testid="nav-tariff">
+        {t("portal.nav.tariff")}
+      </NavLink>
+      <NavLink to="/account" data-testid="nav-account">
+        {t("portal.nav.account")}
       </NavLink>
       <NavLink to="/payments" data-testid="nav-payments">
         {t("portal.nav.payments")}
@@ -31,6 +39,8 @@ export function PortalArea() {
       <SessionGate kind="subscriber" signIn={<SubscriberSignIn />}>
         <Routes>
           <Route index element={<DashboardPage />} />
+          <Route path="tariff" element={<TariffPage />} />
+          <Route path="account" element={<AccountPage />} />
           <Route path="payments" element={<PaymentsPage />} />
           <Route path="tickets" element={<TicketListPage />} />
           <Route path="tickets/new" element={<NewTicketPage />} />

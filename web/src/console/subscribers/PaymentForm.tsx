@@ -1,7 +1,8 @@
 import { useId, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
-import { PAYMENT_METHODS, parseAccountStatus, type PaymentMethod, type PaymentRecorded } from "../../api/types";
+import { PAYMENT_METHODS, type PaymentMethod, type PaymentRecorded } from "../../api/types";
 import { parseMajorAmount, type AmountProblem } from "../../shared/billing/amount";
+import { amountProblemMessage } from "../../shared/billing/amountMessage";
 import { ACCOUNT_STATUS_TONE } from "../../shared/billing/status";
 import { minorUnitDigits, useFormat } from "../../shared/i18n/format";
 import { Badge } from "../../shared/ui/Badge";
@@ -72,17 +73,7 @@ export function PaymentForm({
     );
   }
 
-  function amountMessage(problem: AmountProblem): string {
-    if (problem === "decimals") {
-      return digits === 0
-        ? t("console.payment.problems.decimalsNone")
-        : t("console.payment.problems.decimals", { count: digits });
-    }
-    return t(`console.payment.problems.${problem}`);
-  }
-
   const result = record.data;
-  const status = result ? parseAccountStatus(result.account_status) : undefined;
 
   return (
     <form className="form payment-form" onSubmit={submit} noValidate data-testid="payment-form">
@@ -109,7 +100,7 @@ export function PaymentForm({
         />
         {amountProblem ? (
           <p className="field__error" id={`${id}-amount-error`} data-testid="payment-amount-error">
-            {amountMessage(amountProblem)}
+            {amountProblemMessage(t, amountProblem, digits)}
           </p>
         ) : (
           <p className="field__hint" id={`${id}-amount-hint`}>
@@ -190,8 +181,8 @@ export function PaymentForm({
             <div>
               <dt>{t("console.payment.status")}</dt>
               <dd data-testid="payment-result-status" data-status={result.account_status}>
-                <Badge tone={status ? ACCOUNT_STATUS_TONE[status] : "neutral"}>
-                  {status ? t(`account.status.${status}`) : result.account_status}
+                <Badge tone={ACCOUNT_STATUS_TONE[result.account_status]}>
+                  {t(`account.status.${result.account_status}`)}
                 </Badge>
               </dd>
             </div>

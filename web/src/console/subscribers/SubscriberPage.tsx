@@ -2,8 +2,12 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 import { ApiError } from "../../api/client";
+import type { SubscriberLedger } from "../../api/types";
 import { LedgerTable } from "../../shared/billing/LedgerTable";
+import { ACCOUNT_STATUS_TONE } from "../../shared/billing/status";
+import { useFormat } from "../../shared/i18n/format";
 import { usePageTitle } from "../../shared/site/site";
+import { Badge } from "../../shared/ui/Badge";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
 import { BILLING_READ, BILLING_WRITE, useHasPermission, useSubscriberLedger } from "./billing";
@@ -29,15 +33,23 @@ function SubscriberBilling({ accountNumber }: { accountNumber: string }) {
   const [recordedId, setRecordedId] = useState<string>();
   const forbidden = !mayRead || hasStatus(ledger.error, 403);
   const notFound = hasStatus(ledger.error, 404);
-  const currency = ledger.data?.items[0]?.amount.currency;
+  const currency = ledger.data?.balance.currency;
 
   return (
     <div className="stack subscriber-billing" data-testid="subscriber-page">
       <Link to="/console/tickets" className="back-link">
         ← {t("console.queue.backToQueue")}
       </Link>
-      <header className="page-header">
-        <h1 data-testid="subscriber-account">{title}</h1>
+      <header className="page-header subscriber-header">
+        <div className="subscriber-header__who">
+          <h1 data-testid="subscriber-account">{title}</h1>
+          {ledger.data && (
+            <p className="subscriber-header__name" data-testid="subscriber-name">
+              {ledger.data.full_name}
+            </p>
+          )}
+        </div>
+        {ledger.data && <AccountSummary ledger={ledger.data} />}
       </header>
 
       {forbidden ? (
@@ -91,5 +103,38 @@ function SubscriberBilling({ accountNumber }: { accountNumber: string }) {
         </div>
       )}
     </div>
+  );
+}
+
+/** Status, balance and tariff at a glance, above the ledger; refreshed with it after a payment. */
+function AccountSummary({ ledger }: { ledger: SubscriberLedger }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  return (
+    <dl className="account-summary" data-testid="subscriber-summary" data-status={ledger.status}>
+      <div>
+        <dt>{t("console.subscriber.balance")}</dt>
+        <dd className="account-summary__balance">
+          <span
+            className={ledger.balance.minor < 0 ? "balance-line__value--negative" : undefined}
+            data-testid="subscriber-balance"
+          >
+            {format.money(ledger.balance)}
+          </span>
+          <Badge tone={ACCOUNT_STATUS_TONE[ledger.status]} testId="subscriber-status">
+            {t(`account.status.${ledger.status}`)}
+          </Badge>
+        </dd>
+        {ledger.credit_limit.minor !== 0 && (
+          <dd className="account-summary__note">
+            {t("console.subscriber.creditLimit", { amount: format.money(ledger.credit_limit) })}
+          </dd>
+        )}
+      </div>
+      <div>
+        <dt>{t("console.subscriber.tariff")}</dt>
+        <dd data-testid="subscriber-tariff">{ledger.tariff_name ?? t("console.subscriber.noTariff")}</dd>
+      </div>
+    </dl>
   );
 }

@@ -7,6 +7,9 @@ import { Badge } from "../../shared/ui/Badge";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
 import { ACCOUNT_STATUS_TONE } from "../../shared/billing/status";
+import { useAccountOptions } from "../account/account";
+import { PROMISE_ANCHOR, SUSPENSION_ANCHOR } from "../account/AccountPage";
+import { useTariffCatalogue } from "../tariff/tariff";
 import { useDashboard } from "./dashboard";
 import "./dashboard.css";
 
@@ -21,6 +24,9 @@ export function DashboardPage() {
   const format = useFormat();
   usePageTitle(t("portal.dashboard.title"));
   const dashboard = useDashboard();
+  // Extras around the essentials: should either fail, the dashboard just shows less.
+  const options = useAccountOptions().data;
+  const catalogue = useTariffCatalogue().data;
 
   if (dashboard.isPending) return <Loading />;
   if (dashboard.isError) {
@@ -36,6 +42,12 @@ export function DashboardPage() {
 
   const { subscriber, account, tariff, open_tickets } = dashboard.data;
   const negative = account.balance.minor < 0;
+  const promise = options?.open_promised_payment;
+  const suspension = options?.suspension;
+  // Offered, none open, and this account may take one (not while paused).
+  const mayPromise = options?.promised_payment_max !== undefined && !promise && account.status !== "suspended";
+  const pending = catalogue?.pending;
+  const pendingName = pending && catalogue.items.find((o) => o.code === pending.code)?.name;
 
   return (
     <div className="dashboard" data-testid="dashboard">
@@ -45,6 +57,72 @@ export function DashboardPage() {
           {t("account.number", { number: subscriber.account_number })}
         </p>
       </header>
+
+      {account.status === "blocked" && (
+        <section className="callout callout--danger" aria-labelledby="blocked-title" data-testid="dashboard-blocked-cta">
+          <div className="callout__body">
+            <h2 id="blocked-title">
+              {mayPromise ? t("portal.dashboard.blockedTitle") : t("portal.dashboard.blockedTitleNoPromise")}
+            </h2>
+            <p>
+              {mayPromise
+                ? t("portal.dashboard.blockedText", { number: subscriber.account_number })
+                : t("portal.dashboard.blockedTextNoPromise", { number: subscriber.account_number })}
+            </p>
+          </div>
+          <div className="callout__actions">
+            {mayPromise && (
+              <Link
+                to={`/account#${PROMISE_ANCHOR}`}
+                className="button button--primary"
+                data-testid="dashboard-take-promise"
+              >
+                {t("portal.dashboard.takePromise")}
+              </Link>
+            )}
+            <Link to="/payments" className="button">
+              {t("portal.dashboard.history")}
+            </Link>
+          </div>
+        </section>
+      )}
+
+      {promise && (
+        <section className="callout callout--info" aria-labelledby="promise-title" data-testid="dashboard-promise">
+          <div className="callout__body">
+            <h2 id="promise-title">{t("portal.dashboard.promise")}</h2>
+            <p className="callout__value" data-testid="dashboard-promise-amount">
+              {t("portal.dashboard.promiseOpen", {
+                amount: format.money(promise.amount),
+                date: format.dateTime(promise.due_at),
+              })}
+            </p>
+            <p>{t("portal.dashboard.promiseRepaid")}</p>
+          </div>
+          <div className="callout__actions">
+            <Link to={`/account#${PROMISE_ANCHOR}`} className="button button--ghost button--small">
+              {t("portal.dashboard.manage")}
+            </Link>
+          </div>
+        </section>
+      )}
+
+      {suspension && (
+        <section className="callout callout--warning" aria-labelledby="suspension-title" data-testid="dashboard-suspension">
+          <div className="callout__body">
+            <h2 id="suspension-title">{t("portal.dashboard.suspended")}</h2>
+            <p className="callout__value" data-testid="dashboard-suspension-until">
+              {t("portal.dashboard.suspendedUntil", { date: format.dateTime(suspension.ends_at) })}
+            </p>
+            <p>{t("portal.dashboard.suspendedText")}</p>
+          </div>
+          <div className="callout__actions">
+            <Link to={`/account#${SUSPENSION_ANCHOR}`} className="button button--ghost button--small">
+              {t("portal.dashboard.manage")}
+            </Link>
+          </div>
+        </section>
+      )}
 
       <div className="dashboard__grid">
         <section
@@ -90,6 +168,19 @@ export function DashboardPage() {
               {t("portal.dashboard.noTariff")}
             </p>
           )}
+          {pending && (
+            <p className="stat__note" data-testid="dashboard-pending-tariff">
+              {t("portal.dashboard.pendingTariff", {
+                date: format.date(pending.effective_at),
+                name: pendingName ?? pending.code,
+              })}
+            </p>
+          )}
+          <div className="stat__actions">
+            <Link to="/tariff" className="button button--ghost button--small" data-testid="dashboard-change-tariff">
+              {t("portal.dashboard.changeTariff")}
+            </Link>
+          </div>
         </section>
 
         <section className="card stat" aria-labelledby="tickets-title">

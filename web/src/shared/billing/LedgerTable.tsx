@@ -31,7 +31,7 @@ export function LedgerTable({ items, highlight }: { items: readonly Movement[]; 
       </thead>
       <tbody>
         {items.map((movement) => {
-          const detail = describeMovement(movement, t, format.month);
+          const detail = describeMovement(movement, t, format);
           const reference = movement.reference?.trim();
           return (
             <tr

@@ -40,6 +40,13 @@ export function formatDateTime(iso: string, locale: string): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(date);
 }
 
+/** "1 December 2026" / "1 декабря 2026 г." in the visitor's time zone. */
+export function formatDate(iso: string, locale: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale, { dateStyle: "long" }).format(date);
+}
+
 /** Formatters bound to the language on screen; re-renders when the visitor switches it. */
 export function useFormat() {
   const { i18n } = useTranslation();
@@ -57,6 +64,17 @@ export function useFormat() {
       return new Intl.DateTimeFormat(locale, { month: "long", year: "numeric", timeZone: "UTC" }).format(date);
     },
     dateTime: (iso: string) => formatDateTime(iso, locale),
+    /** An instant as a date only: "1 December 2026". */
+    date: (iso: string) => formatDate(iso, locale),
+    /** A calendar day the API wrote as "2026-11-28" (no time, no zone): never shifted by a zone. */
+    day: (ymd: string) => {
+      const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(ymd);
+      if (!match) return ymd;
+      const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+      return new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" }).format(date);
+    },
+    /** 3 → "3 days" / "3 дня", with the language's plural forms. */
+    days: (count: number) => new Intl.NumberFormat(locale, { style: "unit", unit: "day", unitDisplay: "long" }).format(count),
     number: (value: number) => new Intl.NumberFormat(locale).format(value),
     /** 100 → "100", 1000 → "1", 2500 → "2.5" with the unit the caller picks via `gigabit`. */
     speed: (mbps: number) =>
