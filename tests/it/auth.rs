@@ -372,3 +372,128 @@ async fn deactivated_staff_lose_their_sessions_at_once() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn changing_the_password_checks_the_old_one_and_ends_other_sessions() {
+    let app = TestApp::spawn().await.expect("app");
+    let laptop = app.subscriber("demo.localhost", "100001").await;
+    let phone = app.subscriber("demo.localhost", "100001").await;
+    let sessions = json_body(laptop.get("/api/v1/me/sessions").await, StatusCode::OK).await;
+    let items = sessions["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2);
+    assert_eq!(items.iter().filter(|s| s["current"] == true).count(), 1);
+
+    let change =
+        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+    assert_problem(
+        laptop
+            .post(
+                "/api/v1/me/password",
+                &change("wrong", "a much better secret"),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "wrong_current_password",
+    )
+    .await;
+    assert_problem(
+        laptop
+            .post("/api/v1/me/password", &change(PASSWORD, "short"))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "weak_password",
+    )
+    .await;
+    assert_problem(
+        laptop
+            .post(
+                "/api/v1/me/password",
+                &change(PASSWORD, "IVAN.PETROV@example.com"),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "weak_password",
+    )
+    .await;
+    let changed = json_body(
+        laptop
+            .post(
+                "/api/v1/me/password",
+                &change(PASSWORD, "a much better secret"),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(changed["sessions_ended"], 1);
+    json_body(laptop.get("/api/v1/me/dashboard").await, StatusCode::OK).await;
+    assert_problem(
+        phone.get("/api/v1/me/dashboard").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    assert_problem(
+        app.client("demo.localhost")
+            .login_subscriber("100001", PASSWORD)
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    json_body(
+        app.client("demo.localhost")
+            .login_subscriber("100001", "a much better secret")
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_subscriber_signs_out_one_device_but_cannot_touch_anyone_elses() {
+    let app = TestApp::spawn().await.expect("app");
+    let laptop = app.subscriber("demo.localhost", "100001").await;
+    let phone = app.subscriber("demo.localhost", "100001").await;
+    let other = app.subscriber("demo.localhost", "100002").await;
+    let other_sessions = json_body(other.get("/api/v1/me/sessions").await, StatusCode::OK).await;
+    let other_id = other_sessions["items"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let delete = |client: &kabinet_tests::Client, id: &str| {
+        client
+            .raw()
+            .delete(client.url(&format!("/api/v1/me/sessions/{id}")))
+            .header("x-csrf-token", client.csrf.clone().expect("csrf"))
+            .send()
+    };
+    assert_problem(
+        delete(&laptop, &other_id).await.expect("delete"),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    json_body(other.get("/api/v1/me/dashboard").await, StatusCode::OK).await;
+
+    let mine = json_body(laptop.get("/api/v1/me/sessions").await, StatusCode::OK).await;
+    let phone_id = mine["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|s| s["current"] == false)
+        .and_then(|s| s["id"].as_str())
+        .expect("phone session")
+        .to_owned();
+    assert_eq!(
+        delete(&laptop, &phone_id).await.expect("delete").status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_problem(
+        phone.get("/api/v1/me/dashboard").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    json_body(laptop.get("/api/v1/me/dashboard").await, StatusCode::OK).await;
+}

@@ -6,6 +6,7 @@
 //! `operator_sessions` and `login_throttle`. The gateway calls [`login`], [`sessions`] and
 //! [`Authorizer`]; provisioning calls [`directory`] to create principals.
 
+pub mod account_security;
 pub mod audit;
 mod authz;
 pub mod directory;

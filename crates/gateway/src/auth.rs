@@ -186,6 +186,8 @@ async fn tenant_principal(
 pub struct Subscriber {
     pub tenant: Arc<Tenant>,
     pub id: SubscriberId,
+    /// The session this request came with.
+    pub session_id: uuid::Uuid,
 }
 
 /// A signed-in staff member of the request's tenant.
@@ -221,7 +223,11 @@ pub struct AnyPrincipal {
 async fn check_subscriber(req: &Request, key: ApiKey) -> poem::Result<Subscriber> {
     let (_, tenant, principal) = tenant_principal(req, &key).await?;
     match principal {
-        Principal::Subscriber { id, .. } => Ok(Subscriber { tenant, id }),
+        Principal::Subscriber { id, session_id, .. } => Ok(Subscriber {
+            tenant,
+            id,
+            session_id,
+        }),
         _ => Err(ApiError::unauthenticated().into()),
     }
 }

@@ -161,6 +161,14 @@ impl From<AccessError> for ApiError {
                 "Already taken",
                 Some(format!("This {what} is already in use.")),
             ),
+            AccessError::Invalid {
+                field: "current_password",
+                ..
+            } => Self::unprocessable("wrong_current_password", e.to_string()),
+            AccessError::Invalid {
+                field: "new_password",
+                ..
+            } => Self::unprocessable("weak_password", e.to_string()),
             AccessError::Invalid { .. } => Self::unprocessable("invalid", e.to_string()),
             AccessError::Db(db) => db.into(),
             AccessError::Authz(_) | AccessError::Hashing(_) => Self::internal("access", &e),

@@ -364,6 +364,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Changes the password; every other session ends. */
+        post: operations["changeMyPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The subscriber's signed-in devices. */
+        get: operations["listMySessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Signs one device out. */
+        delete: operations["endMySession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/console/tickets": {
         parameters: {
             query?: never;
@@ -497,6 +548,19 @@ export interface components {
         };
         /** @enum {string} */
         AccountStatus: "active" | "blocked" | "suspended";
+        /** ActiveSession */
+        ActiveSession: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_seen_at: string;
+            client_addr?: string;
+            user_agent?: string;
+            /** @description This is the session making the request. */
+            current: boolean;
+        };
         /**
          * Addon
          * @description An add-on service and whether the subscriber has it.
@@ -629,6 +693,20 @@ export interface components {
             at: string;
             amount: components["schemas"]["Money"];
         };
+        /** PasswordChange */
+        PasswordChange: {
+            current_password: string;
+            /** @description 10 to 1024 characters; not the account number, e-mail or phone. */
+            new_password: string;
+        };
+        /** PasswordChanged */
+        PasswordChanged: {
+            /**
+             * Format: uint64
+             * @description Sessions on other devices that were ended.
+             */
+            sessions_ended: number;
+        };
         /** @enum {string} */
         PaymentMethod: "cash" | "bank_transfer";
         /** PaymentRecorded */
@@ -743,6 +821,10 @@ export interface components {
             roles: string[];
             /** @description Staff permissions, `object.action` (empty for others). */
             permissions: string[];
+        };
+        /** SessionList */
+        SessionList: {
+            items: components["schemas"]["ActiveSession"][];
         };
         /** Site */
         Site: {
@@ -1631,6 +1713,95 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Service resumed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changeMyPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PasswordChanged"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMySessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SessionList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    endMySession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session has ended. */
             204: {
                 headers: {
                     [name: string]: unknown;

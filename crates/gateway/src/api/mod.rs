@@ -8,6 +8,7 @@ mod console;
 mod dto;
 mod platform;
 mod portal;
+mod profile;
 mod session;
 mod text;
 
@@ -15,6 +16,7 @@ pub type Apis = (
     session::SessionApi,
     portal::PortalApi,
     account::AccountApi,
+    profile::ProfileApi,
     console::ConsoleApi,
     billing::BillingApi,
     platform::PlatformApi,
@@ -25,6 +27,7 @@ pub fn apis() -> Apis {
         session::SessionApi,
         portal::PortalApi,
         account::AccountApi,
+        profile::ProfileApi,
         console::ConsoleApi,
         billing::BillingApi,
         platform::PlatformApi,
