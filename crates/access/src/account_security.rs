@@ -91,7 +91,7 @@ pub async fn change_subscriber_password(
 }
 
 /// A live session, as its owner sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct SessionView {
     pub id: Uuid,
     pub created_at: DateTime<Utc>,
@@ -106,13 +106,7 @@ pub async fn subscriber_sessions(
     subscriber: SubscriberId,
 ) -> Result<Vec<SessionView>, AccessError> {
     let tenant = tx.tenant();
-    let rows: Vec<(
-        Uuid,
-        DateTime<Utc>,
-        DateTime<Utc>,
-        Option<String>,
-        Option<String>,
-    )> = sqlx::query_as(
+    Ok(sqlx::query_as::<_, SessionView>(
         "SELECT id, created_at, last_seen_at, client_addr, user_agent FROM sessions \
          WHERE tenant_id = $1 AND subscriber_id = $2 AND revoked_at IS NULL AND expires_at > now() \
          ORDER BY last_seen_at DESC LIMIT 100",
@@ -120,19 +114,7 @@ pub async fn subscriber_sessions(
     .bind(tenant.as_uuid())
     .bind(subscriber.as_uuid())
     .fetch_all(tx.conn())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, created_at, last_seen_at, client_addr, user_agent)| SessionView {
-                id,
-                created_at,
-                last_seen_at,
-                client_addr,
-                user_agent,
-            },
-        )
-        .collect())
+    .await?)
 }
 
 /// Ends one of the subscriber's own sessions; another's id is "not found".
