@@ -629,6 +629,45 @@ describe(`${NORTHNET_ACCOUNT.slug}: tariff change from next month, voluntary sus
     assert.equal((await apiGet(page, "/me/dashboard")).account.status, "active", "service resumed");
     assert.equal((await apiGet(page, "/me/account-options")).suspension, undefined);
   });
+  // Never changes the password: other steps and later runs sign in with PASSWORD.
+  f.step("subscriber sees this device among sessions; a too-short new password is refused", async () => {
+    const page = n.subscriber;
+    await page.getByTestId("profile-link").click();
+    await page.waitForURL("**/profile");
+    await page.getByTestId("profile-page").waitFor();
+    assert.equal(
+      (await page.getByTestId("profile-account-number").innerText()).trim(),
+      NORTHNET_ACCOUNT.subscriber,
+      "the contact details name the account",
+    );
+    const current = page.locator('[data-testid="session-row"][data-current="true"]');
+    await current.first().waitFor();
+    await current.first().getByTestId("session-this-device").waitFor();
+    assert.equal(await current.first().getByTestId("session-sign-out").count(), 0, "no sign-out button for this device");
+
+    // Too short: caught in the form, nothing is sent.
+    await page.getByTestId("password-current").fill(PASSWORD);
+    await page.getByTestId("password-new").fill("short");
+    await page.getByTestId("password-repeat").fill("short");
+    await page.getByTestId("password-submit").click();
+    await page.getByTestId("password-new-error").waitFor();
+    assert.equal(await page.getByTestId("password-changed").count(), 0);
+    // The server applies the same rule (a refused change leaves the password as it was).
+    const refused = await page.evaluate(async (current) => {
+      const session = await fetch("/api/v1/session").then((r) => r.json());
+      const response = await fetch("/api/v1/me/password", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": session.csrf_token },
+        body: JSON.stringify({ current_password: current, new_password: "short" }),
+      });
+      return { status: response.status, code: (await response.json()).code };
+    }, PASSWORD);
+    assert.deepEqual(refused, { status: 422, code: "weak_password" });
+
+    await screenshots(`${NORTHNET_ACCOUNT.slug}-profile`, urlFor(NORTHNET_ACCOUNT.slug, "/profile"), n.session, (p) =>
+      p.getByTestId("session-this-device").first().waitFor(),
+    );
+  });
 });
 
 describe(`${PROMISE.slug}: a promised payment`, { concurrency: false }, () => {

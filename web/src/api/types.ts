@@ -55,6 +55,9 @@ export type AccountOptions = ApiData<"/me/account-options", "get">;
 export type PromisedPayment = NonNullable<AccountOptions["open_promised_payment"]>;
 export type Suspension = NonNullable<AccountOptions["suspension"]>;
 
+export type MySession = ApiData<"/me/sessions", "get">["items"][number];
+export type PasswordChanged = ApiData<"/me/password", "post">;
+
 export type TenantSummary = ApiData<"/platform/tenants", "get">["items"][number];
 export type TenantStatus = TenantSummary["status"];
 

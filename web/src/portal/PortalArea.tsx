@@ -7,6 +7,7 @@ import { AccountPage } from "./account/AccountPage";
 import { SubscriberSignIn } from "./auth/SubscriberSignIn";
 import { DashboardPage } from "./dashboard/DashboardPage";
 import { PaymentsPage } from "./payments/PaymentsPage";
+import { ProfilePage } from "./profile/ProfilePage";
 import { TariffPage } from "./tariff/TariffPage";
 import { NewTicketPage } from "./tickets/NewTicketPage";
 import { TicketListPage } from "./tickets/TicketListPage";
@@ -35,13 +36,14 @@ export function PortalArea() {
     </>
   );
   return (
-    <AppShell home="/" nav={nav}>
+    <AppShell home="/" nav={nav} profile="/profile">
       <SessionGate kind="subscriber" signIn={<SubscriberSignIn />}>
         <Routes>
           <Route index element={<DashboardPage />} />
           <Route path="tariff" element={<TariffPage />} />
           <Route path="account" element={<AccountPage />} />
           <Route path="payments" element={<PaymentsPage />} />
+          <Route path="profile" element={<ProfilePage />} />
           <Route path="tickets" element={<TicketListPage />} />
           <Route path="tickets/new" element={<NewTicketPage />} />
           <Route path="tickets/:id" element={<TicketPage />} />

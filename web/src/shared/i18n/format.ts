@@ -76,6 +76,20 @@ export function useFormat() {
     /** 3 → "3 days" / "3 дня", with the language's plural forms. */
     days: (count: number) => new Intl.NumberFormat(locale, { style: "unit", unit: "day", unitDisplay: "long" }).format(count),
     number: (value: number) => new Intl.NumberFormat(locale).format(value),
+    /**
+     * How long ago `iso` was: "5 minutes ago" / "5 минут назад" within a day, the date and time
+     * beyond that; `undefined` under a minute (the caller says "just now" in its own words).
+     */
+    ago: (iso: string, now = Date.now()) => {
+      const time = new Date(iso).getTime();
+      if (Number.isNaN(time)) return iso;
+      const minutes = Math.round((now - time) / 60_000);
+      if (minutes < 1) return undefined;
+      const rtf = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
+      if (minutes < 60) return rtf.format(-minutes, "minute");
+      if (minutes < 24 * 60) return rtf.format(-Math.floor(minutes / 60), "hour");
+      return formatDateTime(iso, locale);
+    },
     /** 100 → "100", 1000 → "1", 2500 → "2.5" with the unit the caller picks via `gigabit`. */
     speed: (mbps: number) =>
       mbps >= 1000 && mbps % 100 === 0

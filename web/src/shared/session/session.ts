@@ -56,3 +56,15 @@ export function useSignOut() {
     },
   });
 }
+
+/** Ends every session of this principal, this one too; the app falls back to the sign-in page. */
+export function useSignOutEverywhere() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => data(api.POST("/auth/logout-everywhere")),
+    onSuccess: () => {
+      forgetPrincipalData(client);
+      markSignedOut(client);
+    },
+  });
+}

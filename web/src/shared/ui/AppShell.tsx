@@ -1,6 +1,6 @@
 import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
-import { Link } from "react-router";
+import { Link, NavLink } from "react-router";
 import { useBranding } from "../site/site";
 import { useSession, useSignOut } from "../session/session";
 import { LanguageSwitcher } from "./LanguageSwitcher";
@@ -14,11 +14,14 @@ export function AppShell({
   home,
   area,
   nav,
+  profile,
   children,
 }: {
   home: string;
   area?: string;
   nav?: ReactNode;
+  /** Where the signed-in name links to (the subscriber's profile); plain text without it. */
+  profile?: string;
   children: ReactNode;
 }) {
   const { t } = useTranslation();
@@ -50,9 +53,24 @@ export function AppShell({
             <LanguageSwitcher />
             {session && (
               <>
-                <span className="shell__user" title={t("common.signedInAs", { name: session.display_name })}>
-                  {session.display_name}
-                </span>
+                {profile ? (
+                  <NavLink
+                    to={profile}
+                    className="shell__user shell__user--link"
+                    title={t("common.openProfile", { name: session.display_name })}
+                    data-testid="profile-link"
+                  >
+                    <svg className="shell__user-icon" viewBox="0 0 24 24" aria-hidden="true">
+                      <circle cx="12" cy="8" r="4" />
+                      <path d="M4 21c0-4.4 3.6-7 8-7s8 2.6 8 7" />
+                    </svg>
+                    <span className="shell__user-name">{session.display_name}</span>
+                  </NavLink>
+                ) : (
+                  <span className="shell__user" title={t("common.signedInAs", { name: session.display_name })}>
+                    {session.display_name}
+                  </span>
+                )}
                 <button
                   type="button"
                   className="button button--ghost button--small"
