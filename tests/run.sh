@@ -23,6 +23,9 @@ npm --prefix web run lint
 npm --prefix web run typecheck
 
 step "rust tests (unit + integration on PostgreSQL)"
+# One build of everything (the binary included), so features unify once and nothing is built
+# twice; `cargo test` then only runs.
+cargo build --workspace --all-targets --locked
 cargo test --workspace --locked
 
 step "web build"
@@ -30,15 +33,15 @@ npm --prefix web run build
 
 # The served app for the black-box suites: its own data dir and ports, so a developer's
 # `kabinet serve` on 8080 is never touched.
-# Ports derived from the checkout's path, so two checkouts on one machine never collide.
+# Ports derived from the checkout's path, so two checkouts on one machine never collide, and
+# below the kernel's ephemeral range (32768+), so no outgoing connection can be holding them.
 offset=$(( $(printf %s "$root" | cksum | cut -d' ' -f1) % 1000 ))
 port=${KABINET_E2E_PORT:-$((18000 + offset))}
-e2e_pg_port=${KABINET_E2E_PG_PORT:-$((56000 + offset))}
+e2e_pg_port=${KABINET_E2E_PG_PORT:-$((27000 + offset))}
 data_dir="$root/target/kabinet-e2e"
 log="$root/target/kabinet-e2e.log"
 rm -rf "$data_dir"
 step "starting kabinet on 127.0.0.1:$port (log: $log)"
-cargo build -p kabinet --locked
 # The billing scheduler runs once at start (charging the month) and then hourly, so no charge
 # lands in the middle of a browser flow.
 env -u DATABASE_URL KABINET_DATA_DIR="$data_dir" KABINET_PG_PORT=$e2e_pg_port KABINET_BILLING_TICK_SECS=3600 \

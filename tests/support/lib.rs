@@ -51,12 +51,13 @@ fn admin_base_url() -> anyhow::Result<String> {
 }
 
 /// A port for this checkout's test cluster, stable per checkout path, so two checkouts on one
-/// machine (a developer's and CI's) never fight over one port: 55000–55999.
+/// machine (a developer's and CI's) never fight over one port: 26000–26999, below the kernel's
+/// ephemeral range (32768+) so that no outgoing connection can be holding it.
 fn checkout_port() -> u16 {
     let sum = repo_root().to_string_lossy().bytes().fold(0u32, |acc, b| {
         acc.wrapping_mul(31).wrapping_add(u32::from(b))
     });
-    55_000 + (sum % 1000) as u16
+    26_000 + (sum % 1000) as u16
 }
 
 /// A fresh database with every migration applied.

@@ -75,7 +75,8 @@ impl Settings {
             database_url: var("DATABASE_URL"),
             app_database_url: var("KABINET_APP_DATABASE_URL"),
             data_dir: PathBuf::from(var("KABINET_DATA_DIR").unwrap_or_else(|| ".kabinet".into())),
-            pg_port: parsed("KABINET_PG_PORT", 54329u16)?,
+            // Below the kernel's ephemeral range (32768+), so no outgoing connection can hold it.
+            pg_port: parsed("KABINET_PG_PORT", 25432u16)?,
             max_connections: parsed("KABINET_DB_MAX_CONNECTIONS", 20u32)?,
             billing_tick: match parsed("KABINET_BILLING_TICK_SECS", 60u64)? {
                 0 => None,
