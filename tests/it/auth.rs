@@ -477,6 +477,20 @@ async fn a_subscriber_signs_out_one_device_but_cannot_touch_anyone_elses() {
     json_body(other.get("/api/v1/me/dashboard").await, StatusCode::OK).await;
 
     let mine = json_body(laptop.get("/api/v1/me/sessions").await, StatusCode::OK).await;
+    let current_id = mine["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|s| s["current"] == true)
+        .and_then(|s| s["id"].as_str())
+        .expect("current session")
+        .to_owned();
+    assert_problem(
+        delete(&laptop, &current_id).await.expect("delete"),
+        StatusCode::CONFLICT,
+        "current_session",
+    )
+    .await;
     let phone_id = mine["items"]
         .as_array()
         .expect("items")

@@ -122,6 +122,15 @@ impl ProfileApi {
         id: Path<Uuid>,
     ) -> Result<SessionEnded, ApiError> {
         let me = auth.0;
+        if id.0 == me.session_id {
+            // This device signs out through /auth/logout, which also clears the cookie.
+            return Err(ApiError::new(
+                poem::http::StatusCode::CONFLICT,
+                "current_session",
+                "This is the session you are using",
+                Some("Use sign out (POST /auth/logout) to end the current session.".into()),
+            ));
+        }
         let mut tx = state.db.tenant_tx(me.tenant.id).await?;
         let ended = end_subscriber_session(&mut tx, me.id, id.0).await?;
         tx.commit().await?;
