@@ -811,25 +811,13 @@ async fn subscribers_take_a_promise_and_pause_service_through_the_api() {
         json_body(active.get("/api/v1/me/dashboard").await, StatusCode::OK).await["account"]["status"],
         "suspended"
     );
-    let resp = active
-        .raw()
-        .delete(active.url("/api/v1/me/suspension"))
-        .header("x-csrf-token", active.csrf.clone().expect("csrf"))
-        .send()
-        .await
-        .expect("delete");
+    let resp = active.delete("/api/v1/me/suspension").await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         json_body(active.get("/api/v1/me/dashboard").await, StatusCode::OK).await["account"]["status"],
         "active"
     );
-    let resp = active
-        .raw()
-        .delete(active.url("/api/v1/me/suspension"))
-        .header("x-csrf-token", active.csrf.clone().expect("csrf"))
-        .send()
-        .await
-        .expect("delete");
+    let resp = active.delete("/api/v1/me/suspension").await;
     assert_problem(resp, StatusCode::CONFLICT, "not_suspended").await;
 }
 
@@ -1220,21 +1208,9 @@ async fn subscribers_list_connect_and_disconnect_add_ons_through_the_api() {
     .await;
     let list = json_body(sub.get("/api/v1/me/addons").await, StatusCode::OK).await;
     assert!(list["items"][0]["connected_at"].is_string());
-    let resp = sub
-        .raw()
-        .delete(sub.url("/api/v1/me/addons/antivirus"))
-        .header("x-csrf-token", sub.csrf.clone().expect("csrf"))
-        .send()
-        .await
-        .expect("delete");
+    let resp = sub.delete("/api/v1/me/addons/antivirus").await;
     assert_eq!(json_body(resp, StatusCode::OK).await["amount"]["minor"], 0);
-    let resp = sub
-        .raw()
-        .delete(sub.url("/api/v1/me/addons/antivirus"))
-        .header("x-csrf-token", sub.csrf.clone().expect("csrf"))
-        .send()
-        .await
-        .expect("delete");
+    let resp = sub.delete("/api/v1/me/addons/antivirus").await;
     assert_problem(resp, StatusCode::CONFLICT, "addon_not_connected").await;
 }
 

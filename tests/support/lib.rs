@@ -234,6 +234,15 @@ impl Client {
         req.send().await.expect("request")
     }
 
+    /// A DELETE with this client's CSRF token, as the web app sends it.
+    pub async fn delete(&self, path: &str) -> Response {
+        let mut req = self.http.delete(self.url(path));
+        if let Some(token) = &self.csrf {
+            req = req.header("x-csrf-token", token);
+        }
+        req.send().await.expect("request")
+    }
+
     /// Opens a ticket as the signed-in subscriber; returns the created ticket.
     pub async fn open_ticket(&self, category: &str, subject: &str, description: &str) -> Value {
         let body = json!({"category": category, "subject": subject, "description": description});

@@ -78,13 +78,9 @@ pub(crate) async fn find_tenant_by_custom_host(
     host: &Host,
 ) -> Result<Option<Tenant>, TenancyError> {
     let row = sqlx::query(&format!(
-        "SELECT {} FROM tenants t JOIN tenant_hosts h ON h.tenant_id = t.id \
-         WHERE h.host = $1 AND h.kind = 'custom' AND h.verified_at IS NOT NULL",
-        TENANT_COLUMNS
-            .split(", ")
-            .map(|c| format!("t.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        "SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ( \
+           SELECT tenant_id FROM tenant_hosts \
+           WHERE host = $1 AND kind = 'custom' AND verified_at IS NOT NULL)"
     ))
     .bind(host.as_str())
     .fetch_optional(conn)
