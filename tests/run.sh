@@ -41,10 +41,22 @@ e2e_pg_port=${KABINET_E2E_PG_PORT:-$((27000 + offset))}
 data_dir="$root/target/kabinet-e2e"
 log="$root/target/kabinet-e2e.log"
 rm -rf "$data_dir"
+stripe_port=${KABINET_E2E_STRIPE_PORT:-$((19000 + offset))}
+step "starting the fake Stripe on 127.0.0.1:$stripe_port (log: $root/target/fake-stripe-e2e.log)"
+# Stripe's API cannot be reached from here: the demo ISPs' connected accounts live in the fake,
+# which signs and delivers webhooks to the served app exactly as Stripe does.
+target/debug/fake-stripe --listen "127.0.0.1:$stripe_port" \
+  --secret-key sk_test_kabinet_platform --webhook-secret whsec_kabinet_test \
+  --webhook-url "http://127.0.0.1:$port/webhooks/stripe" \
+  --account "acct_1KabinetDemo=Демо Телеком" --account "acct_1KabinetNorthnet=NorthNet" \
+  >"$root/target/fake-stripe-e2e.log" 2>&1 &
+fake_stripe=$!
 step "starting kabinet on 127.0.0.1:$port (log: $log)"
 # The billing scheduler runs once at start (charging the month) and then hourly, so no charge
 # lands in the middle of a browser flow.
 env -u DATABASE_URL KABINET_DATA_DIR="$data_dir" KABINET_PG_PORT=$e2e_pg_port KABINET_BILLING_TICK_SECS=3600 \
+  KABINET_STRIPE_SECRET_KEY=sk_test_kabinet_platform KABINET_STRIPE_WEBHOOK_SECRET=whsec_kabinet_test \
+  KABINET_STRIPE_API_BASE="http://127.0.0.1:$stripe_port/" \
   KABINET_LOG_FORMAT=json target/debug/kabinet serve --listen "127.0.0.1:$port" >"$log" 2>&1 &
 server=$!
 stop_server() {
@@ -52,6 +64,7 @@ stop_server() {
     kill -TERM "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
   fi
+  kill -TERM "$fake_stripe" 2>/dev/null || true
 }
 trap stop_server EXIT
 for _ in $(seq 1 120); do
@@ -67,9 +80,13 @@ tests/schemathesis/run.sh "$port"
 step "browser flow (headless Chromium)"
 KABINET_URL_TEMPLATE="http://{slug}.localhost:$port" npm --prefix web run test:e2e
 
-step "billing invariants after the suites"
+step "billing invariants and payment reconciliation after the suites"
 env -u DATABASE_URL KABINET_DATA_DIR="$data_dir" KABINET_PG_PORT=$e2e_pg_port KABINET_LOG_FORMAT=json \
   target/debug/kabinet billing verify
+env -u DATABASE_URL KABINET_DATA_DIR="$data_dir" KABINET_PG_PORT=$e2e_pg_port KABINET_LOG_FORMAT=json \
+  KABINET_STRIPE_SECRET_KEY=sk_test_kabinet_platform KABINET_STRIPE_WEBHOOK_SECRET=whsec_kabinet_test \
+  KABINET_STRIPE_API_BASE="http://127.0.0.1:$stripe_port/" \
+  target/debug/kabinet payments reconcile --hours 2
 
 stop_server
 trap - EXIT

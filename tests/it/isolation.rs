@@ -3,7 +3,7 @@
 
 use kabinet_core::TenantId;
 use kabinet_db::sqlx;
-use kabinet_tests::{PASSWORD, TestApp, json, json_body};
+use kabinet_tests::{PASSWORD, TestApp, json, json_body, pay_on_checkout_page};
 use reqwest::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
@@ -58,6 +58,37 @@ async fn seed_both_tenants(app: &TestApp) {
             StatusCode::CREATED,
         )
         .await;
+        // A card top-up with the card saved: online_payments, stripe_events, autopay_settings.
+        let started = json_body(
+            subscriber
+                .post(
+                    "/api/v1/me/payments/checkout",
+                    &json!({"amount_minor": 5000, "save_card": true}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        pay_on_checkout_page(
+            started["checkout_url"].as_str().expect("url"),
+            "4242424242424242",
+        )
+        .await
+        .expect("paid");
+        let mut card_saved = false;
+        for _ in 0..100 {
+            let options = json_body(
+                subscriber.get("/api/v1/me/payment-options").await,
+                StatusCode::OK,
+            )
+            .await;
+            if !options["autopay"]["card"].is_null() {
+                card_saved = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(card_saved, "the card was saved after the top-up");
         let ticket = subscriber
             .open_ticket("connectivity", "No link", "Down since 9")
             .await;
@@ -95,7 +126,7 @@ fn is_refusal(err: &sqlx::Error) -> bool {
 
 #[tokio::test]
 async fn rows_of_one_isp_are_invisible_and_untouchable_from_another() {
-    let app = TestApp::spawn().await.expect("app");
+    let (app, _stripe) = TestApp::spawn_with_stripe().await.expect("app");
     seed_both_tenants(&app).await;
     let a = tenant_id(&app, "demo").await;
     let b = tenant_id(&app, "northnet").await;

@@ -5,6 +5,7 @@ mod bad_input;
 mod billing;
 mod isolation;
 mod manifests;
+mod payments;
 mod schema;
 mod sites;
 mod tickets;

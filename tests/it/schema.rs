@@ -11,6 +11,7 @@ pub const PLATFORM_TABLES: &[&str] = &[
     "operators",
     "operator_sessions",
     "login_throttle",
+    "stripe_accounts",
 ];
 
 pub async fn tenant_tables(admin: &mut sqlx::PgConnection) -> Vec<String> {

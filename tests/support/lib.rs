@@ -19,8 +19,37 @@ use poem::listener::TcpAcceptor;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
+pub use kabinet_fake_stripe::{Completion, Config as FakeConfig, FakeStripe, TestCard};
 pub use reqwest;
 pub use serde_json::json;
+
+/// The platform's Stripe keys in tests and in the demo (`deploy/dev.sh`): the fake's.
+pub const STRIPE_SECRET_KEY: &str = "sk_test_kabinet_platform";
+pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_kabinet_test";
+/// The demo ISPs' connected accounts (`tenants/*.toml`, `[payments]`).
+pub const DEMO_STRIPE_ACCOUNT: &str = "acct_1KabinetDemo";
+pub const NORTHNET_STRIPE_ACCOUNT: &str = "acct_1KabinetNorthnet";
+
+/// Pays on the fake's hosted Checkout page as the subscriber's browser would; returns where
+/// the page redirects to (the portal's return URL), or the page's status when it does not.
+pub async fn pay_on_checkout_page(checkout_url: &str, card: &str) -> Result<String, StatusCode> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let resp = http
+        .post(checkout_url)
+        .form(&[("card", card)])
+        .send()
+        .await
+        .map_err(|_| StatusCode::BAD_GATEWAY)?;
+    match resp.headers().get(reqwest::header::LOCATION) {
+        Some(to) if resp.status().is_redirection() => {
+            Ok(to.to_str().unwrap_or_default().to_owned())
+        }
+        _ => Err(resp.status()),
+    }
+}
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -144,9 +173,46 @@ impl TestApp {
         Self::serve(db, GatewayConfig::default()).await
     }
 
+    /// The demo tenants with online payments: a fake Stripe (`crates/fake-stripe`) holding both
+    /// demo ISPs' connected accounts, the app talking to it, and its webhooks coming back here.
+    pub async fn spawn_with_stripe() -> anyhow::Result<(Self, FakeStripe)> {
+        let fake = FakeStripe::start(
+            "127.0.0.1:0".parse()?,
+            FakeConfig {
+                secret_key: STRIPE_SECRET_KEY.into(),
+                webhook_secret: STRIPE_WEBHOOK_SECRET.into(),
+                webhook_url: None,
+                accounts: vec![DEMO_STRIPE_ACCOUNT.into(), NORTHNET_STRIPE_ACCOUNT.into()],
+                ..FakeConfig::default()
+            },
+        )
+        .await?;
+        let db = TestDb::new().await?;
+        db.apply_demo_tenants().await?;
+        let stripe = kabinet_payments::Stripe::new(&kabinet_payments::StripeSettings {
+            secret_key: STRIPE_SECRET_KEY.into(),
+            webhook_secret: STRIPE_WEBHOOK_SECRET.into(),
+            api_base: Some(fake.base_url()),
+        })?;
+        let app = Self::serve_with(db, GatewayConfig::default(), Some(stripe)).await?;
+        fake.set_webhook_url(&format!("http://{}/webhooks/stripe", app.addr));
+        Ok((app, fake))
+    }
+
     /// Another app process (same database) — for "two nodes behave as one".
     pub async fn serve(db: TestDb, config: GatewayConfig) -> anyhow::Result<Self> {
-        let state = AppState::new(db.db.clone(), config);
+        Self::serve_with(db, config, None).await
+    }
+
+    async fn serve_with(
+        db: TestDb,
+        config: GatewayConfig,
+        stripe: Option<kabinet_payments::Stripe>,
+    ) -> anyhow::Result<Self> {
+        let mut state = AppState::new(db.db.clone(), config);
+        if let Some(stripe) = stripe {
+            state = state.with_stripe(stripe);
+        }
         state.spawn_background();
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
@@ -228,6 +294,15 @@ impl Client {
     /// A JSON POST with this client's CSRF token, as the web app sends it.
     pub async fn post(&self, path: &str, body: &Value) -> Response {
         let mut req = self.http.post(self.url(path)).json(body);
+        if let Some(token) = &self.csrf {
+            req = req.header("x-csrf-token", token);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// A JSON PUT with this client's CSRF token.
+    pub async fn put(&self, path: &str, body: &Value) -> Response {
+        let mut req = self.http.put(self.url(path)).json(body);
         if let Some(token) = &self.csrf {
             req = req.header("x-csrf-token", token);
         }

@@ -14,6 +14,7 @@ mod config;
 mod health;
 mod problem;
 mod site;
+mod stripe_webhook;
 mod telemetry;
 mod web;
 
@@ -35,6 +36,8 @@ pub struct AppState {
     pub directory: Arc<Directory>,
     pub authorizer: Authorizer,
     pub config: Arc<GatewayConfig>,
+    /// Stripe, when the platform takes online payments (`None`: top-ups are unavailable).
+    pub stripe: Option<Arc<kabinet_payments::Stripe>>,
 }
 
 impl AppState {
@@ -47,7 +50,13 @@ impl AppState {
             directory,
             authorizer,
             config: Arc::new(config),
+            stripe: None,
         }
+    }
+
+    pub fn with_stripe(mut self, stripe: kabinet_payments::Stripe) -> Self {
+        self.stripe = Some(Arc::new(stripe));
+        self
     }
 
     /// Starts the cross-process cache invalidation listeners (LISTEN/NOTIFY).
@@ -96,6 +105,8 @@ pub fn build_app(state: AppState) -> impl Endpoint {
     Route::new()
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
+        // Stripe calls the platform, not a tenant: the connected account names the ISP.
+        .at("/webhooks/stripe", poem::post(stripe_webhook::receive))
         .nest("/", tenant_routes)
         .around(body_limit::limit_body)
         .with(poem::middleware::CatchPanic::new().with_handler(problem::panic_response))

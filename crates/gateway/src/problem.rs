@@ -9,6 +9,7 @@ use kabinet_access::AccessError;
 use kabinet_billing::BillingError;
 use kabinet_cabinet::CabinetError;
 use kabinet_db::DbError;
+use kabinet_payments::{PaymentsError, WebhookRejection};
 use kabinet_tenancy::TenancyError;
 use kabinet_ticketing::TicketingError;
 use poem::http::{StatusCode, header};
@@ -269,6 +270,56 @@ impl From<BillingError> for ApiError {
             ),
             BillingError::Db(db) => db.into(),
             BillingError::Corrupt(_) => Self::internal("billing", &e),
+        }
+    }
+}
+
+impl From<PaymentsError> for ApiError {
+    fn from(e: PaymentsError) -> Self {
+        match e {
+            PaymentsError::Unavailable => Self::new(
+                StatusCode::CONFLICT,
+                "online_payments_unavailable",
+                "Online payments are not available",
+                Some("This provider does not take card payments online yet.".into()),
+            ),
+            PaymentsError::AccountTaken => Self::new(
+                StatusCode::CONFLICT,
+                "stripe_account_taken",
+                "Stripe account in use",
+                Some(e.to_string()),
+            ),
+            PaymentsError::AmountOutOfRange { .. } => {
+                Self::unprocessable("amount_out_of_range", e.to_string())
+            }
+            PaymentsError::NoSavedCard => Self::new(
+                StatusCode::CONFLICT,
+                "no_saved_card",
+                "No saved card",
+                Some("Pay once with “save the card” ticked to set up auto-pay.".into()),
+            ),
+            PaymentsError::BadAutopayRule => Self::unprocessable("bad_autopay_rule", e.to_string()),
+            PaymentsError::NotFound => Self::not_found(),
+            PaymentsError::Provider { code, message } => {
+                tracing::warn!(stripe_code = ?code, %message, "Stripe refused or failed");
+                Self::new(
+                    StatusCode::BAD_GATEWAY,
+                    "payment_provider_error",
+                    "The payment provider did not answer as expected",
+                    Some("Nothing was charged. Please try again in a minute.".into()),
+                )
+            }
+            PaymentsError::Webhook(why) => {
+                let code = match why {
+                    WebhookRejection::BadHeader => "bad_signature_header",
+                    WebhookRejection::BadSignature => "bad_signature",
+                    WebhookRejection::Stale => "stale_signature",
+                    WebhookRejection::BadPayload(_) => "bad_event",
+                };
+                Self::bad_request(code, why.to_string())
+            }
+            PaymentsError::Billing(e) => e.into(),
+            PaymentsError::Db(db) => db.into(),
         }
     }
 }

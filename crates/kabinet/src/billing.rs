@@ -72,20 +72,27 @@ pub async fn run(db: &Database, command: BillingCommand) -> anyhow::Result<()> {
 /// Safe on any number of nodes: a node works a tenant only while holding that tenant's
 /// transaction-scoped advisory lock (others skip it this round), and every step is idempotent
 /// besides, so a node dying mid-way loses nothing and a rerun repeats nothing.
-pub fn spawn_scheduler(db: Database, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+///
+/// With Stripe configured, each round also runs auto-pay (after the tenant's transaction: it
+/// calls Stripe, and claims each attempt by a unique key so nodes never charge twice).
+pub fn spawn_scheduler(
+    db: Database,
+    stripe: Option<kabinet_payments::Stripe>,
+    every: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            if let Err(e) = tick_all(&db).await {
+            if let Err(e) = tick_all(&db, stripe.as_ref()).await {
                 tracing::warn!(error = %e, "billing scheduler round failed; retrying next round");
             }
         }
     })
 }
 
-async fn tick_all(db: &Database) -> anyhow::Result<()> {
+async fn tick_all(db: &Database, stripe: Option<&kabinet_payments::Stripe>) -> anyhow::Result<()> {
     let mut platform = db.platform_tx().await?;
     let tenants = kabinet_tenancy::list_tenants(&mut platform).await?;
     platform.commit().await?;
@@ -111,6 +118,18 @@ async fn tick_all(db: &Database) -> anyhow::Result<()> {
                 blocked = report.blocked,
                 "billing round"
             );
+        }
+        if let Some(stripe) = stripe {
+            let autopay = kabinet_payments::run_autopay(db, stripe, tenant.id, Utc::now()).await?;
+            if autopay.attempted > 0 {
+                tracing::info!(
+                    tenant = %tenant.slug,
+                    attempted = autopay.attempted,
+                    succeeded = autopay.succeeded,
+                    failed = autopay.failed,
+                    "auto-pay round"
+                );
+            }
         }
     }
     Ok(())

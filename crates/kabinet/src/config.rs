@@ -26,6 +26,11 @@ pub struct Settings {
     pub billing_tick: Option<Duration>,
     pub log_format: LogFormat,
     pub gateway: GatewayConfig,
+    /// `KABINET_STRIPE_SECRET_KEY`, `KABINET_STRIPE_WEBHOOK_SECRET`, `KABINET_STRIPE_API_BASE`:
+    /// online payments. Unset: subscribers cannot pay by card online.
+    pub stripe: Option<kabinet_payments::StripeSettings>,
+    /// `KABINET_RECONCILE_SECS`: how often payments are reconciled with Stripe (0: never).
+    pub reconcile_every: Option<Duration>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -84,6 +89,26 @@ impl Settings {
             },
             log_format,
             gateway,
+            stripe: match (
+                var("KABINET_STRIPE_SECRET_KEY"),
+                var("KABINET_STRIPE_WEBHOOK_SECRET"),
+            ) {
+                (Some(secret_key), Some(webhook_secret)) => {
+                    Some(kabinet_payments::StripeSettings {
+                        secret_key,
+                        webhook_secret,
+                        api_base: var("KABINET_STRIPE_API_BASE"),
+                    })
+                }
+                (None, None) => None,
+                _ => bail!(
+                    "KABINET_STRIPE_SECRET_KEY and KABINET_STRIPE_WEBHOOK_SECRET go together: set both or neither"
+                ),
+            },
+            reconcile_every: match parsed("KABINET_RECONCILE_SECS", 3600u64)? {
+                0 => None,
+                secs => Some(Duration::from_secs(secs)),
+            },
         })
     }
 

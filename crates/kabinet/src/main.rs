@@ -4,6 +4,7 @@
 mod bench;
 mod billing;
 mod config;
+mod payments;
 
 use std::path::PathBuf;
 
@@ -16,6 +17,7 @@ use poem::listener::TcpListener;
 
 use crate::billing::BillingCommand;
 use crate::config::Settings;
+use crate::payments::PaymentsCommand;
 
 #[derive(Parser)]
 #[command(
@@ -55,6 +57,11 @@ enum Command {
     Billing {
         #[command(subcommand)]
         command: BillingCommand,
+    },
+    /// Online payments over every tenant (needs the Stripe settings).
+    Payments {
+        #[command(subcommand)]
+        command: PaymentsCommand,
     },
     /// Benchmarks that print figures (they create and drop a scratch database).
     Bench {
@@ -162,6 +169,18 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             db.close().await;
             result
         }
+        Command::Payments { command } => {
+            let stripe = settings.stripe.as_ref().context(
+                "online payments need KABINET_STRIPE_SECRET_KEY and KABINET_STRIPE_WEBHOOK_SECRET",
+            )?;
+            let stripe = kabinet_payments::Stripe::new(stripe)?;
+            let (target, _cluster) = settings.database().await?;
+            kabinet_db::migrate(&target.owner_url).await?;
+            let db = kabinet_db::Database::connect(&target.app_url, 4).await?;
+            let result = payments::run(&db, &stripe, command).await;
+            db.close().await;
+            result
+        }
         Command::Bench {
             command:
                 BenchCommand::Billing {
@@ -228,10 +247,20 @@ async fn serve(settings: Settings, listen: String, tenants: Option<PathBuf>) -> 
         apply_tenants(&db, &dir, &settings.gateway.platform_domain).await?;
     }
 
-    let state = AppState::new(db.clone(), settings.gateway.clone());
+    let mut state = AppState::new(db.clone(), settings.gateway.clone());
+    let stripe = match &settings.stripe {
+        Some(s) => Some(kabinet_payments::Stripe::new(s).context("configuring Stripe")?),
+        None => None,
+    };
+    if let Some(stripe) = &stripe {
+        state = state.with_stripe(stripe.clone());
+    }
     let mut listeners = state.spawn_background();
     if let Some(every) = settings.billing_tick {
-        listeners.push(billing::spawn_scheduler(db.clone(), every));
+        listeners.push(billing::spawn_scheduler(db.clone(), stripe.clone(), every));
+    }
+    if let (Some(stripe), Some(every)) = (stripe, settings.reconcile_every) {
+        listeners.push(payments::spawn_reconciler(db.clone(), stripe, every));
     }
     let app = build_app(state);
     let domain = settings.gateway.platform_domain.clone();

@@ -188,6 +188,16 @@ pub async fn apply(
         report.changes.push("billing rules updated".into());
     }
 
+    if let Some(p) = &m.payments
+        && kabinet_payments::connect_account(&mut tx, &p.stripe_account, p.application_fee_bps)
+            .await
+            .map_err(|e| err(&format!("payments: {e}")))?
+    {
+        report
+            .changes
+            .push(format!("Stripe account {} connected", p.stripe_account));
+    }
+
     for s in &m.staff {
         let staff = StaffSpec {
             email: s.email.clone(),

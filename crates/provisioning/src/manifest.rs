@@ -33,6 +33,8 @@ pub struct Manifest {
     #[serde(default)]
     pub billing: Option<BillingRules>,
     #[serde(default)]
+    pub payments: Option<PaymentsSpec>,
+    #[serde(default)]
     pub staff: Vec<StaffEntry>,
     #[serde(default)]
     pub tariffs: Vec<TariffEntry>,
@@ -103,6 +105,36 @@ impl TryFrom<String> for Color {
 impl From<Color> for String {
     fn from(c: Color) -> String {
         c.0
+    }
+}
+
+/// Online payments: the ISP's connected Stripe account and the platform's fee on each payment.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentsSpec {
+    /// `acct_…`, the ISP's Stripe account (Stripe Connect).
+    pub stripe_account: String,
+    /// The platform's application fee in basis points (150 = 1.5 %).
+    #[serde(default)]
+    pub application_fee_bps: i32,
+}
+
+impl PaymentsSpec {
+    fn problem(&self) -> Option<String> {
+        let id = self.stripe_account.strip_prefix("acct_").unwrap_or("");
+        if id.is_empty()
+            || id.len() > 64
+            || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Some(format!(
+                "stripe_account {:?} is not a Stripe account id (acct_…)",
+                self.stripe_account
+            ));
+        }
+        if !(0..=5000).contains(&self.application_fee_bps) {
+            return Some("application_fee_bps must be between 0 and 5000".into());
+        }
+        None
     }
 }
 
@@ -405,6 +437,9 @@ pub fn parse_manifest(file: &Path, src: &str) -> Result<ParsedManifest, Manifest
     }
     if let Some(problem) = manifest.billing.as_ref().and_then(BillingRules::problem) {
         return Err(invalid(file, src, at_key("[billing]"), problem));
+    }
+    if let Some(problem) = manifest.payments.as_ref().and_then(PaymentsSpec::problem) {
+        return Err(invalid(file, src, at_key("[payments]"), problem));
     }
     let logo_data_url = match &manifest.branding.logo {
         Some(rel) => Some(

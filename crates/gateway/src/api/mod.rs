@@ -6,6 +6,7 @@ mod account;
 mod billing;
 mod console;
 mod dto;
+mod payments;
 mod platform;
 mod portal;
 mod profile;
@@ -16,6 +17,7 @@ pub type Apis = (
     session::SessionApi,
     portal::PortalApi,
     account::AccountApi,
+    payments::PaymentsApi,
     profile::ProfileApi,
     console::ConsoleApi,
     billing::BillingApi,
@@ -27,6 +29,7 @@ pub fn apis() -> Apis {
         session::SessionApi,
         portal::PortalApi,
         account::AccountApi,
+        payments::PaymentsApi,
         profile::ProfileApi,
         console::ConsoleApi,
         billing::BillingApi,

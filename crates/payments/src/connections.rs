@@ -1,0 +1,125 @@
+//! Which Stripe account belongs to which ISP (`stripe_accounts`, a platform table).
+
+use kabinet_core::TenantId;
+use kabinet_db::{PlatformTx, TenantTx, sqlx};
+use uuid::Uuid;
+
+use crate::error::PaymentsError;
+
+/// An ISP's connected Stripe account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Connection {
+    pub account_id: String,
+    pub tenant: TenantId,
+    /// The platform's fee per payment, in basis points.
+    pub application_fee_bps: i32,
+    pub charges_enabled: bool,
+}
+
+impl Connection {
+    /// The platform's fee on `amount_minor`, rounded down (never more than agreed).
+    pub fn application_fee(&self, amount_minor: i64) -> i64 {
+        let fee = i128::from(amount_minor) * i128::from(self.application_fee_bps) / 10_000;
+        i64::try_from(fee).unwrap_or(0)
+    }
+}
+
+/// Connects the tenant's Stripe account, replacing an earlier one; `true` when something
+/// changed. Runs inside the tenant's transaction so a manifest lands whole. An account already
+/// connected to another ISP is refused: its webhooks would otherwise credit the wrong
+/// subscribers.
+pub async fn connect_account(
+    tx: &mut TenantTx,
+    account_id: &str,
+    application_fee_bps: i32,
+) -> Result<bool, PaymentsError> {
+    let tenant = tx.tenant();
+    let current = by_tenant(tx.conn(), tenant).await?;
+    if let Some(c) = &current {
+        if c.account_id == account_id && c.application_fee_bps == application_fee_bps {
+            return Ok(false);
+        }
+        if c.account_id != account_id {
+            sqlx::query("DELETE FROM stripe_accounts WHERE tenant_id = $1")
+                .bind(tenant.as_uuid())
+                .execute(tx.conn())
+                .await?;
+        }
+    }
+    let owner: Option<Uuid> = sqlx::query_scalar(
+        "INSERT INTO stripe_accounts (account_id, tenant_id, application_fee_bps) VALUES ($1, $2, $3) \
+         ON CONFLICT (account_id) DO UPDATE SET application_fee_bps = EXCLUDED.application_fee_bps \
+           WHERE stripe_accounts.tenant_id = EXCLUDED.tenant_id \
+         RETURNING tenant_id",
+    )
+    .bind(account_id)
+    .bind(tenant.as_uuid())
+    .bind(application_fee_bps)
+    .fetch_optional(tx.conn())
+    .await?;
+    if owner.is_none() {
+        return Err(PaymentsError::AccountTaken);
+    }
+    Ok(true)
+}
+
+/// The tenant's connected account, if it has one.
+pub async fn connection(tx: &mut TenantTx) -> Result<Option<Connection>, PaymentsError> {
+    let tenant = tx.tenant();
+    by_tenant(tx.conn(), tenant).await
+}
+
+async fn by_tenant(
+    conn: &mut sqlx::PgConnection,
+    tenant: TenantId,
+) -> Result<Option<Connection>, PaymentsError> {
+    let row: Option<(String, i32, bool)> = sqlx::query_as(
+        "SELECT account_id, application_fee_bps, charges_enabled FROM stripe_accounts WHERE tenant_id = $1",
+    )
+    .bind(tenant.as_uuid())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(account_id, fee, enabled)| Connection {
+        account_id,
+        tenant,
+        application_fee_bps: fee,
+        charges_enabled: enabled,
+    }))
+}
+
+/// The ISP that owns a connected account: the only way a webhook finds its tenant.
+pub(crate) async fn tenant_of_account(
+    tx: &mut PlatformTx,
+    account_id: &str,
+) -> Result<Option<Connection>, PaymentsError> {
+    let row: Option<(Uuid, i32, bool)> = sqlx::query_as(
+        "SELECT tenant_id, application_fee_bps, charges_enabled FROM stripe_accounts WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|(tenant, fee, enabled)| Connection {
+        account_id: account_id.to_owned(),
+        tenant: TenantId(tenant),
+        application_fee_bps: fee,
+        charges_enabled: enabled,
+    }))
+}
+
+/// Stripe says whether the account may take charges (`account.updated`).
+pub(crate) async fn set_charges_enabled(
+    tx: &mut TenantTx,
+    account_id: &str,
+    enabled: bool,
+) -> Result<(), PaymentsError> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "UPDATE stripe_accounts SET charges_enabled = $3 WHERE account_id = $1 AND tenant_id = $2",
+    )
+    .bind(account_id)
+    .bind(tenant.as_uuid())
+    .bind(enabled)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,72 @@
+use kabinet_billing::BillingError;
+use kabinet_db::{DbError, sqlx};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentsError {
+    /// Stripe is not configured on this platform, or the ISP has no (enabled) Stripe account.
+    #[error("online payments are not available for this provider")]
+    Unavailable,
+    #[error("this Stripe account is connected to another provider")]
+    AccountTaken,
+    #[error("the amount must be between {min} and {max} minor units")]
+    AmountOutOfRange { min: i64, max: i64 },
+    #[error("no card is saved for this account")]
+    NoSavedCard,
+    #[error("auto-pay needs a positive amount and a threshold below it")]
+    BadAutopayRule,
+    #[error("the payment was not found")]
+    NotFound,
+    /// Stripe refused or could not be reached; `code` is Stripe's error code when it gave one.
+    #[error("Stripe: {message}")]
+    Provider {
+        code: Option<String>,
+        message: String,
+    },
+    #[error("webhook rejected: {0}")]
+    Webhook(#[from] WebhookRejection),
+    #[error(transparent)]
+    Billing(#[from] BillingError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Why a webhook delivery was refused (Stripe retries these, so they must be real problems).
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookRejection {
+    #[error("the Stripe-Signature header is missing or malformed")]
+    BadHeader,
+    #[error("no signature matches the payload")]
+    BadSignature,
+    #[error("the signature is older than the 300 s tolerance")]
+    Stale,
+    #[error("the payload is not a Stripe event: {0}")]
+    BadPayload(String),
+}
+
+impl From<sqlx::Error> for PaymentsError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+impl From<stripe::StripeError> for PaymentsError {
+    fn from(e: stripe::StripeError) -> Self {
+        match e {
+            stripe::StripeError::Stripe(api, status) => Self::Provider {
+                code: api
+                    .code
+                    .as_ref()
+                    .map(|c| c.to_string())
+                    .or_else(|| api.decline_code.clone()),
+                message: api
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| format!("status {status}")),
+            },
+            other => Self::Provider {
+                code: None,
+                message: other.to_string(),
+            },
+        }
+    }
+}
