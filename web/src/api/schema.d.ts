@@ -364,6 +364,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/payment-options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The payments page: whether card payments are on, limits, saved card, auto-pay and the
+         *     latest online payments.
+         */
+        get: operations["getPaymentOptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/payments/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Starts a card top-up: returns Stripe Checkout's page to send the browser to. */
+        post: operations["startTopUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/payments/online/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One online payment: the page Checkout returns to polls this until it settles. */
+        get: operations["getOnlinePayment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/autopay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Sets auto-pay: top up the saved card's `amount` when the balance falls below `threshold`. */
+        put: operations["setAutopay"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/card": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Forgets the saved card (here and at Stripe); auto-pay stops. */
+        delete: operations["forgetCard"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me/password": {
         parameters: {
             query?: never;
@@ -584,6 +672,28 @@ export interface components {
         };
         /** @enum {string} */
         AuthorKind: "subscriber" | "staff";
+        /** Autopay */
+        Autopay: {
+            card?: components["schemas"]["SavedCard"];
+            enabled: boolean;
+            /** @description Top up when the balance falls below this (minor units). */
+            threshold: components["schemas"]["Money"] & unknown;
+            /** @description How much to top up. */
+            amount: components["schemas"]["Money"] & unknown;
+            /** @description Why auto-pay stopped (a declined card) until you change something. */
+            paused_reason?: string;
+        };
+        /** AutopayRequest */
+        AutopayRequest: {
+            enabled: boolean;
+            /**
+             * Format: int64
+             * @description Top up when the balance is below this (minor units; may be negative).
+             */
+            threshold_minor: number;
+            /** Format: int64 */
+            amount_minor: number;
+        };
         /**
          * Branding
          * @description How the ISP's portal looks.
@@ -693,6 +803,23 @@ export interface components {
             at: string;
             amount: components["schemas"]["Money"];
         };
+        /** OnlinePayment */
+        OnlinePayment: {
+            /** Format: uuid */
+            id: string;
+            purpose: components["schemas"]["OnlinePaymentPurpose"];
+            amount: components["schemas"]["Money"];
+            status: components["schemas"]["OnlinePaymentStatus"];
+            failure?: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            settled_at?: string;
+        };
+        /** @enum {string} */
+        OnlinePaymentPurpose: "top_up" | "auto_pay";
+        /** @enum {string} */
+        OnlinePaymentStatus: "pending" | "succeeded" | "failed" | "expired";
         /** PasswordChange */
         PasswordChange: {
             current_password: string;
@@ -709,6 +836,19 @@ export interface components {
         };
         /** @enum {string} */
         PaymentMethod: "cash" | "bank_transfer";
+        /**
+         * PaymentOptions
+         * @description What the payments page needs to draw itself.
+         */
+        PaymentOptions: {
+            /** @description The provider takes cards online (Stripe is connected). */
+            online: boolean;
+            min_amount: components["schemas"]["Money"];
+            max_amount: components["schemas"]["Money"];
+            autopay: components["schemas"]["Autopay"];
+            /** @description The latest online payments, newest first. */
+            recent: components["schemas"]["OnlinePayment"][];
+        };
         /** PaymentRecorded */
         PaymentRecorded: {
             movement: components["schemas"]["Movement"];
@@ -808,6 +948,14 @@ export interface components {
             subscriber_name: string;
             account_number: string;
             messages: components["schemas"]["Message"][];
+        };
+        /** SavedCard */
+        SavedCard: {
+            /** @description `visa`, `mastercard`, `mir` … */
+            brand: string;
+            last4: string;
+            /** @description `MM/YYYY`. */
+            expires: string;
         };
         /**
          * SessionInfo
@@ -991,6 +1139,26 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             messages: components["schemas"]["Message"][];
+        };
+        /** TopUpRequest */
+        TopUpRequest: {
+            /**
+             * Format: int64
+             * @description Amount in minor units of the ISP's currency.
+             */
+            amount_minor: number;
+            /**
+             * @description Keep the card for next time and for auto-pay.
+             * @default false
+             */
+            save_card: boolean;
+        };
+        /** TopUpStarted */
+        TopUpStarted: {
+            /** Format: uuid */
+            payment_id: string;
+            /** @description Send the browser here: Stripe's payment page. It returns to `/payments?payment=<id>`. */
+            checkout_url: string;
         };
     };
     responses: never;
@@ -1713,6 +1881,155 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Service resumed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPaymentOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PaymentOptions"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startTopUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TopUpRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TopUpStarted"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getOnlinePayment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["OnlinePayment"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setAutopay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["AutopayRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Autopay"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    forgetCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The card is forgotten and auto-pay is off. */
             204: {
                 headers: {
                     [name: string]: unknown;
