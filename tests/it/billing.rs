@@ -1258,3 +1258,123 @@ async fn an_account_activated_mid_month_pays_from_that_day() {
     );
     assert_invariants(&db, tenant).await;
 }
+
+#[tokio::test]
+async fn staff_correct_balances_and_reverse_movements_once_with_an_audit_trail() {
+    let app = TestApp::spawn().await.expect("app");
+    let owner = app.staff("demo.localhost", "owner@demo.example").await;
+    let base = "/api/v1/console/subscribers/100002";
+    // 100002 is blocked at -120.00 (credit limit 0): a goodwill credit of 150.00 unblocks.
+    let credit =
+        json!({"amount_minor": 15_000, "reason": "Outage on 12 Nov", "reference": "TCK-77"});
+    let done = json_body(
+        owner.post(&format!("{base}/corrections"), &credit).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(done["balance"]["minor"], 3_000);
+    assert_eq!(done["account_status"], "active");
+    assert_eq!(done["movement"]["kind"], "correction");
+    // The same reference again: nothing new; with another amount: a conflict.
+    let again = json_body(
+        owner.post(&format!("{base}/corrections"), &credit).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(again["created"], false);
+    assert_eq!(again["balance"]["minor"], 3_000);
+    assert_problem(
+        owner
+            .post(
+                &format!("{base}/corrections"),
+                &json!({"amount_minor": 1, "reason": "x", "reference": "TCK-77"}),
+            )
+            .await,
+        StatusCode::CONFLICT,
+        "idempotency_conflict",
+    )
+    .await;
+    assert_problem(
+        owner
+            .post(
+                &format!("{base}/corrections"),
+                &json!({"amount_minor": 0, "reason": "x", "reference": "TCK-78"}),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not_positive",
+    )
+    .await;
+
+    // Reversing the correction restores the debt and the block, once.
+    let correction = done["movement"]["id"].as_str().expect("id").to_owned();
+    let reverse = format!("{base}/movements/{correction}/reversal");
+    let reversed = json_body(
+        owner
+            .post(&reverse, &json!({"reason": "Entered on the wrong account"}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(reversed["balance"]["minor"], -12_000);
+    assert_eq!(reversed["account_status"], "blocked");
+    assert_eq!(reversed["movement"]["kind"], "reversal");
+    let twice = json_body(
+        owner.post(&reverse, &json!({"reason": "again"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(twice["created"], false);
+    assert_eq!(twice["balance"]["minor"], -12_000);
+    // A reversal cannot be reversed; another subscriber's movement reads as missing.
+    let reversal = reversed["movement"]["id"].as_str().expect("id");
+    assert_problem(
+        owner
+            .post(
+                &format!("{base}/movements/{reversal}/reversal"),
+                &json!({"reason": "no"}),
+            )
+            .await,
+        StatusCode::CONFLICT,
+        "not_reversible",
+    )
+    .await;
+    assert_problem(
+        owner
+            .post(
+                &format!("/api/v1/console/subscribers/100001/movements/{correction}/reversal"),
+                &json!({"reason": "no"}),
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    // Read-only staff may not.
+    let viewer = app.staff("demo.localhost", "viewer@demo.example").await;
+    assert_problem(
+        viewer
+            .post(
+                &format!("{base}/corrections"),
+                &json!({"amount_minor": 1, "reason": "x", "reference": "V-1"}),
+            )
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+
+    let mut admin = app.db.admin().await.expect("admin");
+    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log WHERE action IN ('balance.correct', 'movement.reverse') ORDER BY at")
+        .fetch_all(&mut admin)
+        .await
+        .expect("audit");
+    assert_eq!(actions, ["balance.correct", "movement.reverse"]);
+    let mut tx = app
+        .state
+        .db
+        .tenant_tx(demo(&app.db).await)
+        .await
+        .expect("tx");
+    assert!(verify(&mut tx).await.expect("verify").is_empty());
+}

@@ -614,3 +614,75 @@ async fn without_stripe_card_payments_are_unavailable_and_bad_amounts_are_refuse
     assert_eq!(settled_or_pending(&client, &payment).await, "pending");
     assert_eq!(balance(&client).await.0, start);
 }
+
+#[tokio::test]
+async fn staff_refund_a_card_payment_to_the_card_once() {
+    let (app, fake) = TestApp::spawn_with_stripe().await.expect("app");
+    let client = app.subscriber("demo.localhost", "100001").await;
+    let (start, _) = balance(&client).await;
+    let (payment, url) = start_top_up(&client, 60_000, false).await;
+    pay_on_checkout_page(&url, VISA).await.expect("paid");
+    assert_eq!(settled(&client, &payment).await["status"], "succeeded");
+    let owner = app.staff("demo.localhost", "owner@demo.example").await;
+    let ledger = json_body(
+        owner.get("/api/v1/console/subscribers/100001/ledger").await,
+        StatusCode::OK,
+    )
+    .await;
+    let card_payment = ledger["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|m| m["kind"] == "payment" && m["amount"]["minor"] == 60_000)
+        .expect("the card payment")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let path = format!("/api/v1/console/subscribers/100001/movements/{card_payment}/reversal");
+    let refunded = json_body(
+        owner
+            .post(&path, &json!({"reason": "Paid twice by mistake"}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(refunded["balance"]["minor"], start);
+    // Stripe refunded the PaymentIntent in full and told us (charge.refunded): no second refund.
+    for _ in 0..100 {
+        if fake.events().iter().any(|e| e["type"] == "charge.refunded")
+            && fake
+                .deliveries()
+                .iter()
+                .any(|d| d.event_type == "charge.refunded" && d.status == Some(200))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refund_event = fake
+        .events()
+        .into_iter()
+        .find(|e| e["type"] == "charge.refunded")
+        .expect("charge.refunded");
+    assert_eq!(refund_event["data"]["object"]["amount_refunded"], 60_000);
+    assert_eq!(balance(&client).await.0, start);
+    assert_problem(
+        owner.post(&path, &json!({"reason": "again"})).await,
+        StatusCode::CONFLICT,
+        "already_refunded",
+    )
+    .await;
+    let mut admin = app.db.admin().await.expect("admin");
+    let refunds: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM ledger_transactions WHERE kind = 'refund'")
+            .fetch_one(&mut admin)
+            .await
+            .expect("count");
+    assert_eq!(refunds, 1);
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'payment.refund'")
+            .fetch_one(&mut admin)
+            .await
+            .expect("audit");
+    assert_eq!(audited, 1);
+}

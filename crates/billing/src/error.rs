@@ -39,6 +39,10 @@ pub enum BillingError {
     SameTariff,
     #[error("the account is not suspended")]
     NotSuspended,
+    #[error("no such transaction for this subscriber")]
+    NoTransaction,
+    #[error("a reversal cannot itself be reversed")]
+    NotReversible,
     #[error("corrupt billing data: {0}")]
     Corrupt(String),
     #[error(transparent)]
@@ -53,6 +57,7 @@ impl From<sqlx::Error> for BillingError {
             Some("suspensions_open_key") => Self::NotActive,
             Some("tariff_changes_pending_key") => Self::SameTariff,
             Some("addon_subscriptions_active_key") => Self::AlreadyConnected,
+            Some("ledger_transactions_reverses_key") => Self::NotReversible,
             _ => Self::Db(e.into()),
         }
     }

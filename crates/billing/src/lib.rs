@@ -11,6 +11,7 @@ mod accounts;
 mod addons;
 mod catalogue;
 mod charges;
+mod corrections;
 mod error;
 mod forecast;
 mod ledger;
@@ -27,6 +28,7 @@ pub use addons::{
 };
 pub use catalogue::{list_tariffs, upsert_tariff};
 pub use charges::run_monthly_charges;
+pub use corrections::{Correction, correct_balance, record_refund, reverse_transaction};
 pub use error::BillingError;
 pub use forecast::{Forecast, days_covered, forecast};
 pub use ledger::{

@@ -268,6 +268,13 @@ impl From<BillingError> for ApiError {
                 "Idempotency key reused",
                 Some(e.to_string()),
             ),
+            BillingError::NoTransaction => Self::not_found(),
+            BillingError::NotReversible => Self::new(
+                StatusCode::CONFLICT,
+                "not_reversible",
+                "Cannot be reversed",
+                Some(e.to_string()),
+            ),
             BillingError::Db(db) => db.into(),
             BillingError::Corrupt(_) => Self::internal("billing", &e),
         }
@@ -300,6 +307,12 @@ impl From<PaymentsError> for ApiError {
             ),
             PaymentsError::BadAutopayRule => Self::unprocessable("bad_autopay_rule", e.to_string()),
             PaymentsError::NotFound => Self::not_found(),
+            PaymentsError::AlreadyRefunded => Self::new(
+                StatusCode::CONFLICT,
+                "already_refunded",
+                "Already refunded",
+                Some(e.to_string()),
+            ),
             PaymentsError::Provider { code, message } => {
                 tracing::warn!(stripe_code = ?code, %message, "Stripe refused or failed");
                 Self::new(

@@ -14,6 +14,8 @@ pub enum PaymentsError {
     NoSavedCard,
     #[error("auto-pay needs a positive amount and a threshold below it")]
     BadAutopayRule,
+    #[error("this payment has been refunded in full")]
+    AlreadyRefunded,
     #[error("the payment was not found")]
     NotFound,
     /// Stripe refused or could not be reached; `code` is Stripe's error code when it gave one.

@@ -16,6 +16,7 @@ mod connections;
 mod error;
 mod model;
 mod reconcile;
+mod refunds;
 mod settle;
 mod stripe_api;
 mod webhook;
@@ -31,6 +32,7 @@ pub use model::{
     OnlinePayment, PaymentPurpose, PaymentStatus, online_payment, recent_online_payments,
 };
 pub use reconcile::{Discrepancy, ReconcileReport, reconcile};
+pub use refunds::{is_card_payment, refund_card_payment};
 pub use stripe_api::{Stripe, StripeSettings};
 pub use webhook::{WebhookOutcome, handle_webhook};
 

@@ -15,6 +15,7 @@ use stripe_checkout::checkout_session::{
 use stripe_core::payment_intent::{
     CreatePaymentIntent, CreatePaymentIntentOffSession, ListPaymentIntent,
 };
+use stripe_core::refund::CreateRefund;
 use stripe_payment::payment_method::{DetachPaymentMethod, ListPaymentMethod};
 use stripe_shared::{AccountId, CheckoutSession, CheckoutSessionMode, PaymentIntent};
 use stripe_types::{Currency, RangeQueryTs};
@@ -229,6 +230,29 @@ impl Stripe {
             .request_strategy(idempotent(req.payment)?)
             .send(&self.client)
             .await?)
+    }
+
+    /// Refunds `amount_minor` of a PaymentIntent; `key` makes a retried call refund once.
+    pub(crate) async fn refund(
+        &self,
+        account: &str,
+        payment_intent: &str,
+        amount_minor: i64,
+        key: &str,
+    ) -> Result<(), PaymentsError> {
+        let key = IdempotencyKey::new(key).map_err(|e| PaymentsError::Provider {
+            code: None,
+            message: e.to_string(),
+        })?;
+        CreateRefund::new()
+            .payment_intent(payment_intent)
+            .amount(amount_minor)
+            .customize()
+            .account_id(account_id(account)?)
+            .request_strategy(RequestStrategy::Idempotent(key))
+            .send(&self.client)
+            .await?;
+        Ok(())
     }
 
     /// The customer's first card, if any.

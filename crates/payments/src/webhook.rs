@@ -190,6 +190,14 @@ async fn apply(
                 None,
             )
         }
+        EventObject::ChargeRefunded(charge) => match &charge.payment_intent {
+            Some(intent) => (
+                crate::refunds::sync_refund(tx, intent.id().as_str(), charge.amount_refunded)
+                    .await?,
+                None,
+            ),
+            None => ("ignored: charge without a payment intent".into(), None),
+        },
         EventObject::AccountUpdated(acct) => {
             set_charges_enabled(tx, account, acct.charges_enabled.unwrap_or(false)).await?;
             ("account_updated".into(), None)
