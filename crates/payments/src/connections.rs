@@ -123,3 +123,26 @@ pub(crate) async fn set_charges_enabled(
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_fee(bps: i32) -> Connection {
+        Connection {
+            account_id: "acct_1".into(),
+            tenant: TenantId(Uuid::nil()),
+            application_fee_bps: bps,
+            charges_enabled: true,
+        }
+    }
+
+    #[test]
+    fn the_application_fee_rounds_down_and_never_overflows() {
+        assert_eq!(with_fee(150).application_fee(50_000), 750);
+        assert_eq!(with_fee(150).application_fee(99), 1);
+        assert_eq!(with_fee(150).application_fee(66), 0);
+        assert_eq!(with_fee(0).application_fee(1_000_000), 0);
+        assert_eq!(with_fee(5000).application_fee(i64::MAX), i64::MAX / 2);
+    }
+}

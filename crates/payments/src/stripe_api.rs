@@ -322,3 +322,23 @@ pub(crate) fn currency(code: &str) -> Result<Currency, PaymentsError> {
 pub(crate) fn metadata_payment(metadata: Option<&HashMap<String, String>>) -> Option<Uuid> {
     metadata?.get("kabinet_payment")?.parse().ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_payment_id_is_read_back_from_metadata_and_junk_is_ignored() {
+        let id = Uuid::now_v7();
+        assert_eq!(metadata_payment(Some(&payment_metadata(id))), Some(id));
+        let junk = HashMap::from([("kabinet_payment".to_owned(), "not-a-uuid".to_owned())]);
+        assert_eq!(metadata_payment(Some(&junk)), None);
+        assert_eq!(metadata_payment(None), None);
+    }
+
+    #[test]
+    fn currencies_map_to_stripes_lowercase_codes() {
+        assert_eq!(currency("RUB").expect("rub").to_string(), "rub");
+        assert_eq!(currency("EUR").expect("eur").to_string(), "eur");
+    }
+}
