@@ -3,7 +3,8 @@
 // answer, a read-only colleague may look but not answer, the other ISP never sees it, and the
 // operator lists both ISPs. Billing: staff records a payment for a blocked subscriber, which
 // lifts the block, and the subscriber sees it among their payments. Account features: a tariff
-// change from next month, a voluntary suspension and its early end, a promised payment.
+// change from next month, a voluntary suspension and its early end, a promised payment. Card
+// payments: a top-up through Stripe Checkout (a fake Stripe in tests), the saved card, auto-pay.
 // Screenshots of every screen at 1280x800 and 390x844 go to e2e/screenshots/ (git-ignored; keep
 // them as CI artifacts).
 //
@@ -738,6 +739,122 @@ describe(`${PROMISE.slug}: a promised payment`, { concurrency: false }, () => {
     await page.getByTestId("nav-payments").click();
     await page.waitForURL("**/payments");
     await page.locator('[data-testid="ledger-row"][data-kind="promised_credit"]').first().waitFor();
+  });
+});
+
+// A card top-up through Stripe Checkout (the fake Stripe's hosted page, on its own origin), the
+// card saved by it, and auto-pay switched on for that card. Every run pays again: the balance only
+// grows, and auto-pay's threshold stays far below it, so it never charges during a run.
+const CARD = {
+  slug: "demo",
+  subscriber: "100001",
+  amount: "250",
+  amountMinor: 25_000,
+  last4: "4242",
+  autopay: { threshold: "100", thresholdMinor: 10_000, amount: "500", amountMinor: 50_000 },
+  // Checkout's answer arrives by webhook; the page polls for it up to a minute.
+  settleTimeout: 60_000,
+};
+
+describe(`${CARD.slug}: a card top-up through Stripe Checkout, then auto-pay`, { concurrency: false }, () => {
+  const c = {};
+  const f = flow("card");
+
+  after(async () => {
+    await closePage(c.page);
+  });
+
+  f.step("subscriber pays by card on the Checkout page and sees the balance go up", async () => {
+    const page = (c.page = await newPage(DESKTOP));
+    f.pages.push(page);
+    await signIn(page, urlFor(CARD.slug, "/"), CARD.subscriber);
+    await page.getByTestId("dashboard-balance").waitFor();
+    await page.getByTestId("nav-payments").click();
+    await page.waitForURL("**/payments");
+    await page.getByTestId("topup-form").waitFor();
+    const options = await apiGet(page, "/me/payment-options");
+    assert.equal(options.online, true, "demo takes cards online");
+    c.session = await page.context().storageState();
+    await screenshots(`${CARD.slug}-payments-card`, urlFor(CARD.slug, "/payments"), c.session, (p) =>
+      p.getByTestId("topup-form").waitFor(),
+    );
+
+    // Below the ISP's minimum: caught in the form, nothing is sent.
+    await page.getByTestId("topup-amount").fill(String((options.min_amount.minor - 1) / 100).replace(".", ","));
+    await page.getByTestId("topup-submit").click();
+    await page.getByTestId("topup-amount-error").waitFor();
+
+    const before = (await apiGet(page, "/me/dashboard")).account.balance.minor;
+    await page.getByTestId("topup-amount").fill(CARD.amount);
+    await page.getByTestId("topup-save-card").check();
+    await page.getByTestId("topup-submit").click();
+
+    // Stripe's hosted page, on another origin; its own "Pay" button.
+    await page.waitForURL(/\/checkout\/pay\/cs_/);
+    assert.notEqual(new URL(page.url()).origin, new URL(urlFor(CARD.slug)).origin, "Checkout is Stripe's page");
+    await page.screenshot({ path: `${SCREENSHOTS}${CARD.slug}-stripe-checkout-desktop.png`, fullPage: true });
+    await page.locator('form[action^="/checkout/pay/"] button[type="submit"]').click();
+
+    // Back on the payments page: checking, then received.
+    const banner = page.getByTestId("payment-return");
+    await banner.waitFor({ timeout: NAVIGATION_TIMEOUT });
+    assert.equal(new URL(page.url()).origin, new URL(urlFor(CARD.slug)).origin, "back from Checkout");
+    await page
+      .locator('[data-testid="payment-return"]:not([data-status="checking"])')
+      .waitFor({ timeout: CARD.settleTimeout });
+    assert.equal(await banner.getAttribute("data-status"), "succeeded");
+    c.paymentId = await banner.getAttribute("data-payment-id");
+    assert.ok(c.paymentId, "the banner names the payment");
+    const payment = await apiGet(page, `/me/payments/online/${c.paymentId}`);
+    assert.equal(payment.status, "succeeded");
+    assert.equal(payment.amount.minor, CARD.amountMinor);
+    assert.equal(payment.purpose, "top_up");
+
+    const after = (await apiGet(page, "/me/dashboard")).account.balance.minor;
+    assert.equal(after - before, CARD.amountMinor, "the balance grew by exactly the payment");
+    assert.equal(Number(await page.getByTestId("payments-balance").getAttribute("data-minor")), after, "the header shows it");
+    assert.match(await banner.innerText(), new RegExp(moneyPattern(CARD.amountMinor)), "the banner names the amount");
+    // Settled: the address loses the query, so a reload does not show the banner again.
+    await page.waitForFunction(() => !new URLSearchParams(location.search).has("payment"));
+
+    const card = page.getByTestId("saved-card");
+    await card.waitFor();
+    assert.equal(await card.getAttribute("data-last4"), CARD.last4);
+    assert.match(await card.innerText(), new RegExp(CARD.last4));
+    await page
+      .locator(`[data-testid="online-payment-row"][data-payment-id="${c.paymentId}"][data-status="succeeded"]`)
+      .waitFor();
+    c.session = await page.context().storageState();
+  });
+
+  f.step("subscriber turns auto-pay on for the saved card", async () => {
+    const page = c.page;
+    const form = page.getByTestId("autopay-form");
+    await form.waitFor();
+    await page.getByTestId("autopay-enabled").check();
+    await page.getByTestId("autopay-threshold").fill(CARD.autopay.threshold);
+    await page.getByTestId("autopay-amount").fill(CARD.autopay.amount);
+    await page.getByTestId("autopay-submit").click();
+    await page.getByTestId("autopay-saved").waitFor();
+    await page.locator('[data-testid="autopay-rule"][data-enabled="true"]').waitFor();
+
+    const { autopay } = await apiGet(page, "/me/payment-options");
+    assert.equal(autopay.enabled, true);
+    assert.equal(autopay.threshold.minor, CARD.autopay.thresholdMinor);
+    assert.equal(autopay.amount.minor, CARD.autopay.amountMinor);
+    assert.equal(autopay.card?.last4, CARD.last4);
+    assert.equal(autopay.paused_reason, undefined);
+
+    await screenshots(`${CARD.slug}-payments-autopay`, urlFor(CARD.slug, "/payments"), c.session, (p) =>
+      p.locator('[data-testid="autopay-rule"][data-enabled="true"]').waitFor(),
+    );
+    // The page Checkout returns to, for a payment that has settled.
+    await screenshots(
+      `${CARD.slug}-payments-received`,
+      urlFor(CARD.slug, `/payments?payment=${c.paymentId}`),
+      c.session,
+      (p) => p.locator('[data-testid="payment-return"][data-status="succeeded"]').waitFor(),
+    );
   });
 });
 

@@ -55,6 +55,13 @@ export type AccountOptions = ApiData<"/me/account-options", "get">;
 export type PromisedPayment = NonNullable<AccountOptions["open_promised_payment"]>;
 export type Suspension = NonNullable<AccountOptions["suspension"]>;
 
+export type PaymentOptions = ApiData<"/me/payment-options", "get">;
+export type Autopay = PaymentOptions["autopay"];
+export type SavedCard = NonNullable<Autopay["card"]>;
+export type OnlinePayment = ApiData<"/me/payments/online/{id}", "get">;
+export type OnlinePaymentStatus = OnlinePayment["status"];
+export type OnlinePaymentPurpose = OnlinePayment["purpose"];
+
 export type MySession = ApiData<"/me/sessions", "get">["items"][number];
 export type PasswordChanged = ApiData<"/me/password", "post">;
 
