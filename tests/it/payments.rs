@@ -686,3 +686,43 @@ async fn staff_refund_a_card_payment_to_the_card_once() {
             .expect("audit");
     assert_eq!(audited, 1);
 }
+
+#[tokio::test]
+async fn cancelling_on_checkout_closes_the_session_and_a_paid_one_stays_paid() {
+    let (app, fake) = TestApp::spawn_with_stripe().await.expect("app");
+    let client = app.subscriber("demo.localhost", "100001").await;
+    let (start, _) = balance(&client).await;
+    let (cancelled, cancelled_url) = start_top_up(&client, 12_300, false).await;
+    let after = json_body(
+        client
+            .post(
+                &format!("/api/v1/me/payments/online/{cancelled}/cancel"),
+                &json!({}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(after["status"], "expired");
+    // Stripe closed the session: its page can no longer take the money.
+    assert!(pay_on_checkout_page(&cancelled_url, VISA).await.is_err());
+    assert_eq!(balance(&client).await.0, start);
+
+    // Paid in another tab, then "cancel" from the first: still paid, credited once.
+    let (paid, paid_url) = start_top_up(&client, 4_500, false).await;
+    pay_on_checkout_page(&paid_url, VISA).await.expect("paid");
+    assert_eq!(settled(&client, &paid).await["status"], "succeeded");
+    let after = json_body(
+        client
+            .post(
+                &format!("/api/v1/me/payments/online/{paid}/cancel"),
+                &json!({}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(after["status"], "succeeded");
+    assert_eq!(balance(&client).await.0, start + 4_500);
+    let _ = fake;
+}

@@ -143,3 +143,42 @@ pub async fn start_top_up(
         }
     }
 }
+
+/// The subscriber came back from Checkout with "cancel": the session is closed at Stripe so it
+/// cannot be paid later, and the payment ends as expired. A session that was paid after all
+/// (another tab) is left for its webhook; the answer is the payment as it stands.
+pub async fn cancel_top_up(
+    db: &Database,
+    stripe: Option<&Stripe>,
+    tenant: TenantId,
+    subscriber: SubscriberId,
+    payment: Uuid,
+    now: DateTime<Utc>,
+) -> Result<crate::OnlinePayment, PaymentsError> {
+    let mut tx = db.tenant_tx(tenant).await?;
+    let current = crate::online_payment(&mut tx, subscriber, payment).await?;
+    let target: Option<(String, String)> = sqlx::query_as(
+        "SELECT stripe_account, checkout_session FROM online_payments \
+         WHERE tenant_id = $1 AND id = $2 AND status = 'pending' AND checkout_session IS NOT NULL",
+    )
+    .bind(tenant.as_uuid())
+    .bind(payment)
+    .fetch_optional(tx.conn())
+    .await?;
+    tx.commit().await?;
+    let (Some((account, session)), Some(stripe)) = (target, stripe) else {
+        return Ok(current);
+    };
+    let closed = stripe.expire_checkout(&account, &session).await;
+    let mut tx = db.tenant_tx(tenant).await?;
+    match closed {
+        Ok(_) => {
+            close_unpaid(&mut tx, Find::Session(&session), "expired", None, now).await?;
+        }
+        // Not open any more: paid or expired meanwhile; its webhook settles it.
+        Err(e) => tracing::info!(%payment, error = %e, "Checkout Session not expired"),
+    }
+    let after = crate::online_payment(&mut tx, subscriber, payment).await?;
+    tx.commit().await?;
+    Ok(after)
+}

@@ -12,7 +12,7 @@ pub enum PaymentsError {
     AmountOutOfRange { min: i64, max: i64 },
     #[error("no card is saved for this account")]
     NoSavedCard,
-    #[error("auto-pay needs a positive amount and a threshold below it")]
+    #[error("auto-pay tops up between 1.00 and 1,000,000.00, at a threshold within ±1,000,000.00")]
     BadAutopayRule,
     #[error("this payment has been refunded in full")]
     AlreadyRefunded,

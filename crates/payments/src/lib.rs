@@ -25,7 +25,7 @@ pub use autopay::{
     AutopayReport, AutopayRule, AutopayView, SavedCard, autopay_view, forget_card, run_autopay,
     set_autopay,
 };
-pub use checkout::{TopUp, TopUpStarted, start_top_up};
+pub use checkout::{TopUp, TopUpStarted, cancel_top_up, start_top_up};
 pub use connections::{Connection, connect_account, connection};
 pub use error::{PaymentsError, WebhookRejection};
 pub use model::{

@@ -10,7 +10,8 @@ use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeReque
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionCustomerCreation, CreateCheckoutSessionLineItems,
     CreateCheckoutSessionLineItemsPriceData, CreateCheckoutSessionPaymentIntentData,
-    CreateCheckoutSessionPaymentIntentDataSetupFutureUsage, ListCheckoutSession, ProductData,
+    CreateCheckoutSessionPaymentIntentDataSetupFutureUsage, ExpireCheckoutSession,
+    ListCheckoutSession, ProductData,
 };
 use stripe_core::payment_intent::{
     CreatePaymentIntent, CreatePaymentIntentOffSession, ListPaymentIntent,
@@ -146,6 +147,20 @@ impl Stripe {
             .customize()
             .account_id(account_id(req.account)?)
             .request_strategy(idempotent(req.payment)?)
+            .send(&self.client)
+            .await?)
+    }
+
+    /// Closes an open Checkout Session (the subscriber cancelled); Stripe then sends
+    /// `checkout.session.expired`. Returns the session as it stands.
+    pub(crate) async fn expire_checkout(
+        &self,
+        account: &str,
+        session: &str,
+    ) -> Result<CheckoutSession, PaymentsError> {
+        Ok(ExpireCheckoutSession::new(session)
+            .customize()
+            .account_id(account_id(account)?)
             .send(&self.client)
             .await?)
     }

@@ -418,6 +418,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/payments/online/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The subscriber cancelled on Stripe's page: closes the Checkout Session so it can no
+         *     longer be paid and returns the payment (`expired`, or `succeeded` if it was paid after all).
+         */
+        post: operations["cancelTopUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me/autopay": {
         parameters: {
             query?: never;
@@ -588,6 +608,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/console/subscribers/{account_number}/corrections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Corrects a subscriber's balance (credit or debit) with a reason; audited; the account's
+         *     status follows at once.
+         */
+        post: operations["correctBalance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/subscribers/{account_number}/movements/{transaction}/reversal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reverses one movement in full: a card payment is refunded to the card through Stripe,
+         *     anything else gets a reversing transaction. Audited; at most once per movement.
+         */
+        post: operations["reverseMovement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/platform/tenants": {
         parameters: {
             query?: never;
@@ -695,6 +755,17 @@ export interface components {
             amount_minor: number;
         };
         /**
+         * BalanceChanged
+         * @description A balance change made by staff and where the account stands after it.
+         */
+        BalanceChanged: {
+            movement?: components["schemas"]["Movement"];
+            /** @description False when this had been done already (nothing new happened). */
+            created: boolean;
+            account_status: components["schemas"]["AccountStatus"];
+            balance: components["schemas"]["Money"];
+        };
+        /**
          * Branding
          * @description How the ISP's portal looks.
          */
@@ -710,6 +781,21 @@ export interface components {
         };
         /** @enum {string} */
         ChangeRule: "immediate_prorated" | "next_period";
+        /**
+         * CorrectionRequest
+         * @description A correction of a subscriber's balance by staff.
+         */
+        CorrectionRequest: {
+            /**
+             * Format: int64
+             * @description Positive credits the subscriber, negative debits them (minor units, never 0).
+             */
+            amount_minor: number;
+            /** @description Why, as the subscriber will read it in their history. */
+            reason: string;
+            /** @description Your reference (ticket number, memo); one correction per reference. */
+            reference: string;
+        };
         /** Dashboard */
         Dashboard: {
             subscriber: components["schemas"]["SubscriberProfile"];
@@ -948,6 +1034,10 @@ export interface components {
             subscriber_name: string;
             account_number: string;
             messages: components["schemas"]["Message"][];
+        };
+        /** ReversalRequest */
+        ReversalRequest: {
+            reason: string;
         };
         /** SavedCard */
         SavedCard: {
@@ -1988,6 +2078,36 @@ export interface operations {
             };
         };
     };
+    cancelTopUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["OnlinePayment"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     setAutopay: {
         parameters: {
             query?: never;
@@ -2296,6 +2416,93 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["PaymentRecorded"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    correctBalance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CorrectionRequest"];
+            };
+        };
+        responses: {
+            /** @description Done before; nothing changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["BalanceChanged"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["BalanceChanged"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reverseMovement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_number: string;
+                transaction: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ReversalRequest"];
+            };
+        };
+        responses: {
+            /** @description Done before; nothing changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["BalanceChanged"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["BalanceChanged"];
                 };
             };
             /** @description A problem (RFC 9457). */

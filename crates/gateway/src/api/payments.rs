@@ -3,8 +3,8 @@ use kabinet_access::directory::subscriber_profile;
 use kabinet_core::Money as DomainMoney;
 use kabinet_payments::{
     AutopayRule, AutopayView, MAX_TOP_UP_MINOR, MIN_TOP_UP_MINOR, OnlinePayment as DomainPayment,
-    PaymentPurpose, PaymentStatus, TopUp, autopay_view, connection, forget_card, online_payment,
-    recent_online_payments, set_autopay, start_top_up,
+    PaymentPurpose, PaymentStatus, TopUp, autopay_view, cancel_top_up, connection, forget_card,
+    online_payment, recent_online_payments, set_autopay, start_top_up,
 };
 use poem::Request;
 use poem::web::Data;
@@ -272,6 +272,32 @@ impl PaymentsApi {
         let mut tx = state.db.tenant_tx(me.tenant.id).await?;
         let payment = online_payment(&mut tx, me.id, id.0).await?;
         tx.commit().await?;
+        Ok(Json(payment.into()))
+    }
+
+    /// The subscriber cancelled on Stripe's page: closes the Checkout Session so it can no
+    /// longer be paid and returns the payment (`expired`, or `succeeded` if it was paid after all).
+    #[oai(
+        path = "/payments/online/:id/cancel",
+        method = "post",
+        operation_id = "cancelTopUp"
+    )]
+    async fn cancel(
+        &self,
+        state: Data<&AppState>,
+        auth: SubscriberAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<OnlinePayment>, ApiError> {
+        let me = auth.0;
+        let payment = cancel_top_up(
+            &state.db,
+            state.stripe.as_deref(),
+            me.tenant.id,
+            me.id,
+            id.0,
+            Utc::now(),
+        )
+        .await?;
         Ok(Json(payment.into()))
     }
 

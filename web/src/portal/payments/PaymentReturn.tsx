@@ -16,7 +16,7 @@ type View = "checking" | "slow" | "succeeded" | "failed" | "expired" | "cancelle
 export function PaymentReturnBanner({ checkout, onDismiss }: { checkout: CheckoutReturn; onDismiss: () => void }) {
   const { t } = useTranslation();
   const format = useFormat();
-  const payment = useOnlinePayment(checkout.id, checkout.pollUntil);
+  const payment = useOnlinePayment(checkout.id, checkout.pollUntil, checkout.cancelled);
   const balance = useDashboard().data?.account.balance;
   const [timedOut, setTimedOut] = useState(checkout.pollUntil === 0);
   const navigate = useNavigate();

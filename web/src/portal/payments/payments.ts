@@ -28,14 +28,21 @@ export const POLL_FOR_MS = 60_000;
  * Once it has settled, everything under ["me"] is read again before the answer is handed over,
  * so the balance on screen already includes it when the page says it arrived.
  */
-export function useOnlinePayment(id: string | undefined, pollUntil: number) {
+export function useOnlinePayment(id: string | undefined, pollUntil: number, cancelled = false) {
   const client = useQueryClient();
   return useQuery({
     // Not under ["me"]: refreshing the account must not start this one again.
-    queryKey: ["online-payment", id] as const,
+    queryKey: ["online-payment", id, cancelled] as const,
     enabled: id !== undefined,
     queryFn: async (): Promise<OnlinePayment> => {
-      const payment = await data(api.GET("/me/payments/online/{id}", { params: { path: { id: id ?? "" } } }));
+      const path = { params: { path: { id: id ?? "" } } };
+      // Back from Checkout with "cancel": close the session at Stripe so it cannot be paid
+      // later (the answer says "succeeded" if it was paid in another tab after all).
+      const payment = await data(
+        cancelled
+          ? api.POST("/me/payments/online/{id}/cancel", path)
+          : api.GET("/me/payments/online/{id}", path),
+      );
       if (payment.status !== "pending") await refreshAccount(client);
       return payment;
     },
