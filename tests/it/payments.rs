@@ -585,7 +585,7 @@ async fn without_stripe_card_payments_are_unavailable_and_bad_amounts_are_refuse
         client
             .post(
                 "/api/v1/me/payments/checkout",
-                &json!({"amount_minor": 10_000}),
+                &json!({"amount_minor": 10_000, "save_card": false}),
             )
             .await,
         StatusCode::CONFLICT,
@@ -598,7 +598,7 @@ async fn without_stripe_card_payments_are_unavailable_and_bad_amounts_are_refuse
         let resp = client
             .post(
                 "/api/v1/me/payments/checkout",
-                &json!({"amount_minor": amount}),
+                &json!({"amount_minor": amount, "save_card": false}),
             )
             .await;
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{amount}");

@@ -1237,10 +1237,7 @@ export interface components {
              * @description Amount in minor units of the ISP's currency.
              */
             amount_minor: number;
-            /**
-             * @description Keep the card for next time and for auto-pay.
-             * @default false
-             */
+            /** @description Keep the card for next time and for auto-pay. */
             save_card: boolean;
         };
         /** TopUpStarted */

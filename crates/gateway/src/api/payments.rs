@@ -29,7 +29,6 @@ pub struct TopUpRequest {
     #[oai(validator(minimum(value = "100"), maximum(value = "100000000")))]
     pub amount_minor: i64,
     /// Keep the card for next time and for auto-pay.
-    #[oai(default)]
     pub save_card: bool,
 }
 
