@@ -72,3 +72,9 @@ impl From<stripe::StripeError> for PaymentsError {
         }
     }
 }
+
+/// A currency code read back from our own tables; a bad one is corrupt data, not user error.
+pub(crate) fn stored_currency(raw: &str) -> Result<kabinet_core::Currency, PaymentsError> {
+    kabinet_core::Currency::parse(raw.trim())
+        .map_err(|e| PaymentsError::Billing(BillingError::Corrupt(e.to_string())))
+}

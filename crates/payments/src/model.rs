@@ -1,12 +1,12 @@
 //! Online payments as subscribers and staff see them.
 
 use chrono::{DateTime, Utc};
-use kabinet_core::{Currency, Money, SubscriberId};
+use kabinet_core::{Money, SubscriberId};
 use kabinet_db::{TenantTx, sqlx};
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::error::PaymentsError;
+use crate::error::{PaymentsError, stored_currency};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PaymentPurpose {
@@ -87,10 +87,7 @@ fn from_row(row: &sqlx::postgres::PgRow) -> Result<OnlinePayment, PaymentsError>
         subscriber: SubscriberId(row.try_get("subscriber_id")?),
         purpose: PaymentPurpose::parse(&purpose)
             .ok_or_else(|| corrupt(format!("purpose {purpose:?}")))?,
-        amount: Money::new(
-            row.try_get("amount_minor")?,
-            Currency::parse(currency.trim()).map_err(|e| corrupt(e.to_string()))?,
-        ),
+        amount: Money::new(row.try_get("amount_minor")?, stored_currency(&currency)?),
         status: PaymentStatus::parse(&status)
             .ok_or_else(|| corrupt(format!("status {status:?}")))?,
         transaction: row.try_get("transaction_id")?,

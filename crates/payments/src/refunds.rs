@@ -5,12 +5,12 @@
 
 use chrono::{DateTime, Utc};
 use kabinet_billing::{PaymentMethod, record_refund};
-use kabinet_core::{Currency, Money, StaffId, SubscriberId, TenantId};
+use kabinet_core::{Money, StaffId, SubscriberId, TenantId};
 use kabinet_db::{Database, TenantTx, sqlx};
 use uuid::Uuid;
 
 use crate::connections::connection;
-use crate::error::PaymentsError;
+use crate::error::{PaymentsError, stored_currency};
 use crate::stripe_api::Stripe;
 
 #[derive(sqlx::FromRow)]
@@ -54,9 +54,7 @@ async fn apply_refund_total(
     if delta <= 0 {
         return Ok(0);
     }
-    let currency = Currency::parse(payment.currency.trim()).map_err(|e| {
-        PaymentsError::Billing(kabinet_billing::BillingError::Corrupt(e.to_string()))
-    })?;
+    let currency = stored_currency(&payment.currency)?;
     let reference = payment
         .payment_intent
         .clone()
@@ -131,9 +129,7 @@ pub async fn refund_card_payment(
         .await?;
     let refunded = apply_refund_total(&mut tx, &payment, payment.amount_minor, Some(staff)).await?;
     tx.commit().await?;
-    let currency = Currency::parse(payment.currency.trim()).map_err(|e| {
-        PaymentsError::Billing(kabinet_billing::BillingError::Corrupt(e.to_string()))
-    })?;
+    let currency = stored_currency(&payment.currency)?;
     Ok(Money::new(refunded, currency))
 }
 

@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, Utc};
 use kabinet_billing::{IncomingPayment, PaymentMethod, receive_payment};
-use kabinet_core::{Currency, Money, SubscriberId};
+use kabinet_core::{Money, SubscriberId};
 use kabinet_db::TenantTx;
 use uuid::Uuid;
 
-use crate::error::PaymentsError;
+use crate::error::{PaymentsError, stored_currency};
 use crate::stripe_api::CardOnFile;
 
 /// How Stripe names the payment.
@@ -105,9 +105,7 @@ pub(crate) async fn credit(
     if row.status == "succeeded" {
         return Ok(Settled::AlreadyCredited);
     }
-    let currency = Currency::parse(row.currency.trim()).map_err(|e| {
-        PaymentsError::Billing(kabinet_billing::BillingError::Corrupt(e.to_string()))
-    })?;
+    let currency = stored_currency(&row.currency)?;
     let subscriber = SubscriberId(row.subscriber_id);
     let reference = paid
         .payment_intent

@@ -172,27 +172,20 @@ impl Stripe {
         since: i64,
     ) -> Result<Vec<CheckoutSession>, PaymentsError> {
         let acct = account_id(account)?;
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let mut list = ListCheckoutSession::new()
-                .created(RangeQueryTs::gte(since))
-                .limit(100);
-            if let Some(a) = &after {
-                list = list.starting_after(a.clone());
-            }
-            let page = list
-                .customize()
-                .account_id(acct.clone())
-                .send(&self.client)
-                .await?;
-            after = page.data.last().map(|s| s.id.to_string());
-            all.extend(page.data);
-            if !page.has_more || after.is_none() || all.len() >= 100_000 {
-                break;
-            }
-        }
-        Ok(all)
+        all_pages(
+            |after| {
+                let mut list = ListCheckoutSession::new()
+                    .created(RangeQueryTs::gte(since))
+                    .limit(100);
+                if let Some(a) = after {
+                    list = list.starting_after(a);
+                }
+                let request = list.customize().account_id(acct.clone());
+                async move { Ok(request.send(&self.client).await?) }
+            },
+            |s| s.id.to_string(),
+        )
+        .await
     }
 
     /// Every PaymentIntent created at or after `since` (unix seconds), newest first.
@@ -202,27 +195,20 @@ impl Stripe {
         since: i64,
     ) -> Result<Vec<PaymentIntent>, PaymentsError> {
         let acct = account_id(account)?;
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let mut list = ListPaymentIntent::new()
-                .created(RangeQueryTs::gte(since))
-                .limit(100);
-            if let Some(a) = &after {
-                list = list.starting_after(a.clone());
-            }
-            let page = list
-                .customize()
-                .account_id(acct.clone())
-                .send(&self.client)
-                .await?;
-            after = page.data.last().map(|s| s.id.to_string());
-            all.extend(page.data);
-            if !page.has_more || after.is_none() || all.len() >= 100_000 {
-                break;
-            }
-        }
-        Ok(all)
+        all_pages(
+            |after| {
+                let mut list = ListPaymentIntent::new()
+                    .created(RangeQueryTs::gte(since))
+                    .limit(100);
+                if let Some(a) = after {
+                    list = list.starting_after(a);
+                }
+                let request = list.customize().account_id(acct.clone());
+                async move { Ok(request.send(&self.client).await?) }
+            },
+            |p| p.id.to_string(),
+        )
+        .await
     }
 
     pub(crate) async fn charge_saved_card(
@@ -304,6 +290,28 @@ impl Stripe {
             .send(&self.client)
             .await?;
         Ok(())
+    }
+}
+
+/// Follows Stripe's cursor (`starting_after` = the last id of a page) until the list ends;
+/// stops at 100,000 objects so a runaway account cannot exhaust memory.
+async fn all_pages<T, Page, Fut>(
+    mut page: Page,
+    id: impl Fn(&T) -> String,
+) -> Result<Vec<T>, PaymentsError>
+where
+    Page: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<stripe_types::List<T>, PaymentsError>>,
+{
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let list = page(after.take()).await?;
+        after = list.data.last().map(&id);
+        all.extend(list.data);
+        if !list.has_more || after.is_none() || all.len() >= 100_000 {
+            return Ok(all);
+        }
     }
 }
 
