@@ -2,7 +2,8 @@
 # Installs what Kabinet needs on Debian, skipping whatever is already there:
 #   - PostgreSQL server binaries (the embedded default starts a project-local cluster with them)
 #   - Node.js >= 20 and npm (to build the web app)
-#   - with --test: Chromium (browser tests) and Python's venv (Schemathesis)
+#   - with --test: Chromium (browser tests), Python's venv (Schemathesis) and poppler-utils
+#     (pdftotext reads generated PDFs back)
 # Safe to run again; it only calls apt-get when something is missing.
 set -euo pipefail
 
@@ -23,6 +24,8 @@ if $want_test; then
   if ! have curl; then packages+=(curl ca-certificates); fi
   if [[ ! -x /usr/bin/chromium ]]; then packages+=(chromium fonts-dejavu-core); fi
   if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then packages+=(python3-venv); fi
+  # pdftotext: the tests read the statement PDFs back as a real reader would.
+  if ! have pdftotext; then packages+=(poppler-utils); fi
 fi
 
 if (( ${#packages[@]} > 0 )); then

@@ -1040,7 +1040,13 @@ async fn a_statement_shows_the_period_with_opening_and_closing_balances_as_json_
     )
     .await;
     let sub = app.subscriber("demo.localhost", "100002").await;
-    let today = chrono::Utc::now().date_naive();
+    // Days are the ISP's calendar days: "today" is what the API says it is in the ISP's zone.
+    let this_month = json_body(sub.get("/api/v1/me/statement").await, StatusCode::OK).await;
+    let today: chrono::NaiveDate = this_month["to"]
+        .as_str()
+        .expect("to")
+        .parse()
+        .expect("a date");
     let statement = json_body(
         sub.get(&format!("/api/v1/me/statement?from={today}&to={today}"))
             .await,
@@ -1109,6 +1115,117 @@ async fn a_statement_shows_the_period_with_opening_and_closing_balances_as_json_
         sub.get("/api/v1/me/statement?from=2026-13-01").await,
         StatusCode::BAD_REQUEST,
         "invalid_parameter",
+    )
+    .await;
+}
+
+/// The text a real PDF reader (poppler's `pdftotext`) finds in a document.
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("kabinet-pdf-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("statement.pdf");
+    std::fs::write(&file, bytes).expect("write pdf");
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils, installed by deploy/debian/install-deps.sh --test)");
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        out.status.success(),
+        "pdftotext: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 text")
+}
+
+#[tokio::test]
+async fn a_statement_downloads_as_a_pdf_in_the_isps_language_and_staff_can_print_one() {
+    let app = TestApp::spawn().await.expect("app");
+    let owner = app.staff("demo.localhost", "owner@demo.example").await;
+    json_body(
+        owner
+            .post(
+                "/api/v1/console/subscribers/100002/payments",
+                &json!({"amount_minor": 123_456, "method": "cash", "reference": "КО-77"}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let sub = app.subscriber("demo.localhost", "100002").await;
+    let resp = sub.get("/api/v1/me/statement.pdf").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "application/pdf");
+    let disposition = resp.headers()["content-disposition"]
+        .to_str()
+        .expect("disposition")
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment") && disposition.contains("statement-100002-"),
+        "{disposition}"
+    );
+    let bytes = resp.bytes().await.expect("pdf");
+    assert!(bytes.starts_with(b"%PDF-"));
+    let text = pdf_text(&bytes);
+    // The demo ISP writes Russian by default; the reader finds the words, not glyph soup.
+    for expected in [
+        "Выписка по лицевому счёту",
+        "Демо Телеком",
+        "100002",
+        "Наличными",
+        "+1 234,56 RUB",
+        "Остаток на конец",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+
+    let english = pdf_text(
+        &sub.get("/api/v1/me/statement.pdf?lang=en")
+            .await
+            .bytes()
+            .await
+            .expect("pdf"),
+    );
+    assert!(english.contains("Statement of account"), "{english}");
+    assert!(english.contains("+1,234.56 RUB"), "{english}");
+
+    // Staff with billing:read print the same statement; the support agent may not.
+    let staff_copy = owner
+        .get("/api/v1/console/subscribers/100002/statement.pdf")
+        .await;
+    assert_eq!(staff_copy.status(), StatusCode::OK);
+    assert!(pdf_text(&staff_copy.bytes().await.expect("pdf")).contains("100002"));
+    let agent = app.staff("demo.localhost", "agent@demo.example").await;
+    assert_problem(
+        agent
+            .get("/api/v1/console/subscribers/100002/statement.pdf")
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    // Another ISP's account number reads as missing.
+    let northnet = app
+        .staff("northnet.localhost", "owner@northnet.example")
+        .await;
+    assert_problem(
+        northnet
+            .get("/api/v1/console/subscribers/100002/statement.pdf")
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        sub.get("/api/v1/me/statement.pdf?from=2026-02-01&to=2026-01-01")
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "bad_period",
     )
     .await;
 }

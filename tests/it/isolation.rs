@@ -3,7 +3,9 @@
 
 use kabinet_core::TenantId;
 use kabinet_db::sqlx;
-use kabinet_tests::{PASSWORD, TestApp, json, json_body, pay_on_checkout_page};
+use kabinet_tests::{
+    PASSWORD, TestApp, json, json_body, pay_on_checkout_page, totp_code, unix_now,
+};
 use reqwest::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
@@ -12,13 +14,20 @@ use crate::schema::tenant_tables;
 
 /// Drives both demo ISPs through the product so every tenant table holds rows of each.
 async fn seed_both_tenants(app: &TestApp) {
-    for (host, account, staff, other_tariff) in [
-        ("demo.localhost", "100001", "owner@demo.example", "home-500"),
+    for (host, account, staff, other_tariff, equipment) in [
+        (
+            "demo.localhost",
+            "100001",
+            "owner@demo.example",
+            "home-500",
+            "patch-cord-5m",
+        ),
         (
             "northnet.localhost",
             "200001",
             "owner@northnet.example",
             "fiber-300",
+            "patch-cable",
         ),
     ] {
         let mut subscriber = app.client(host);
@@ -49,6 +58,30 @@ async fn seed_both_tenants(app: &TestApp) {
                 .post("/api/v1/me/addons/static-ip", &json!({}))
                 .await,
             StatusCode::CREATED,
+        )
+        .await;
+        // An equipment order and its cancellation: equipment_orders, _events and _counters
+        // (equipment_items and news_posts come from the manifests).
+        let order = json_body(
+            subscriber
+                .post(
+                    "/api/v1/me/equipment-orders",
+                    &json!({"code": equipment, "mode": "buy", "delivery_note": "",
+                            "contact_phone": "+79001234567", "request_id": Uuid::now_v7()}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let order_id = order["id"].as_str().expect("order id");
+        json_body(
+            subscriber
+                .post(
+                    &format!("/api/v1/me/equipment-orders/{order_id}/cancel"),
+                    &json!({}),
+                )
+                .await,
+            StatusCode::OK,
         )
         .await;
         json_body(
@@ -105,6 +138,42 @@ async fn seed_both_tenants(app: &TestApp) {
             StatusCode::CREATED,
         )
         .await;
+        // The agent desk: an internal note, tags (with their events) and the ISP's settings
+        // and SLA policies.
+        crate::ticket_desk::seed_desk(&agent, id).await;
+        // Account security: an authenticator with recovery codes, a sign-in waiting for its
+        // second factor, and a password reset link with its letter in the mail outbox.
+        let started = json_body(
+            subscriber
+                .post(
+                    "/api/v1/me/two-factor/enrollment",
+                    &json!({"password": PASSWORD}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let code = totp_code(started["secret"].as_str().expect("secret"), unix_now());
+        json_body(
+            subscriber
+                .post("/api/v1/me/two-factor/confirm", &json!({"code": code}))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        let mut waiting = app.client(host);
+        json_body(
+            waiting.login_subscriber(account, PASSWORD).await,
+            StatusCode::OK,
+        )
+        .await;
+        let reset = waiting
+            .post(
+                "/api/v1/auth/password-reset",
+                &json!({"audience": "staff", "login": staff}),
+            )
+            .await;
+        assert_eq!(reset.status(), StatusCode::ACCEPTED);
     }
 }
 

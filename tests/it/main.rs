@@ -3,9 +3,14 @@
 mod auth;
 mod bad_input;
 mod billing;
+mod equipment;
 mod isolation;
 mod manifests;
+mod news;
+mod password_reset;
 mod payments;
 mod schema;
 mod sites;
+mod ticket_desk;
 mod tickets;
+mod two_factor;

@@ -19,9 +19,12 @@ use poem::listener::TcpAcceptor;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
+mod smtp;
+
 pub use kabinet_fake_stripe::{Completion, Config as FakeConfig, FakeStripe, TestCard};
 pub use reqwest;
 pub use serde_json::json;
+pub use smtp::{MailCatcher, ReceivedMail};
 
 /// The platform's Stripe keys in tests and in the demo (`deploy/dev.sh`): the fake's.
 pub const STRIPE_SECRET_KEY: &str = "sk_test_kabinet_platform";
@@ -199,6 +202,17 @@ impl TestApp {
         Ok((app, fake))
     }
 
+    /// The demo tenants with outgoing mail: an in-process SMTP server ([`MailCatcher`]) and the
+    /// app's mail sender worker delivering to it, as `kabinet serve` runs it.
+    pub async fn spawn_with_mail() -> anyhow::Result<(Self, MailCatcher)> {
+        let catcher = MailCatcher::start()?;
+        let db = TestDb::new().await?;
+        db.apply_demo_tenants().await?;
+        let app = Self::serve(db, GatewayConfig::default()).await?;
+        kabinet_mail::spawn_worker(app.db.db.clone(), mail_settings(Some(catcher.smtp_url())))?;
+        Ok((app, catcher))
+    }
+
     /// Another app process (same database) — for "two nodes behave as one".
     pub async fn serve(db: TestDb, config: GatewayConfig) -> anyhow::Result<Self> {
         Self::serve_with(db, config, None).await
@@ -363,6 +377,17 @@ impl Client {
         self.remember_csrf(resp).await
     }
 
+    /// The second step of a sign-in with two-factor authentication.
+    pub async fn login_second_factor(&mut self, challenge: &str, code: &str) -> Response {
+        let resp = self
+            .post(
+                "/api/v1/auth/login/second-factor",
+                &json!({"challenge": challenge, "code": code}),
+            )
+            .await;
+        self.remember_csrf(resp).await
+    }
+
     async fn remember_csrf(&mut self, resp: Response) -> Response {
         // Re-wrap: read the body once, keep the token, hand back an equivalent response.
         let status = resp.status();
@@ -410,3 +435,33 @@ pub async fn assert_problem(resp: Response, status: StatusCode, code: &str) -> V
 }
 
 pub const PASSWORD: &str = "demo-password";
+
+/// Mail settings as `kabinet serve` builds them from the environment, sweeping every second.
+pub fn mail_settings(smtp_url: Option<String>) -> kabinet_mail::MailSettings {
+    kabinet_mail::MailSettings {
+        smtp_url,
+        from: "noreply@kabinet.test".into(),
+        sweep_every: Duration::from_secs(1),
+        retry: kabinet_mail::RetryPolicy::default(),
+    }
+}
+
+/// Seconds since the Unix epoch, as an authenticator app reads its clock.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// The six-digit code an authenticator app shows at `unix_time` for a base32 secret
+/// (RFC 6238: SHA-1, 30-second steps).
+pub fn totp_code(secret_base32: &str, unix_time: u64) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret_base32).expect("base32 secret");
+    totp_rs::Builder::new()
+        .with_secret(secret)
+        .build()
+        .expect("TOTP parameters")
+        .generate(unix_time)
+        .to_string()
+}

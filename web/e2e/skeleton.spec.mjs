@@ -5,6 +5,8 @@
 // lifts the block, and the subscriber sees it among their payments. Account features: a tariff
 // change from next month, a voluntary suspension and its early end, a promised payment. Card
 // payments: a top-up through Stripe Checkout (a fake Stripe in tests), the saved card, auto-pay.
+// Account security: two-factor sign-in (TOTP turned on in the profile, then the code and a
+// recovery code at sign-in, phone included) and the forgotten-password pages.
 // Screenshots of every screen at 1280x800 and 390x844 go to e2e/screenshots/ (git-ignored; keep
 // them as CI artifacts).
 //
@@ -18,6 +20,7 @@
 //      CHROMIUM_PATH (default /usr/bin/chromium).
 // Chromium resolves *.localhost to loopback by itself, so no /etc/hosts entries are needed.
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { access, mkdir, readdir, rm } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
@@ -447,6 +450,32 @@ describe(`${BILLING.slug}: staff records a payment that lifts a debt block`, { c
     );
   });
 
+  f.step("staff credits a goodwill correction, then reverses it in full", async () => {
+    const page = b.staff;
+    const reference = `COR-${runId}`;
+    const corrected = page.locator(`[data-testid="ledger-row"][data-reference="${reference}"]`);
+    const before = (await apiGet(page, `/console/subscribers/${BILLING.account}/ledger`)).balance.minor;
+
+    await page.getByTestId("correction-credit").check();
+    await page.getByTestId("correction-amount").fill("100");
+    await page.getByTestId("correction-reason").fill("Компенсация за перерыв связи");
+    await page.getByTestId("correction-reference").fill(reference);
+    await page.getByTestId("correction-submit").click();
+    await page.locator('[data-testid="correction-result"][data-created="true"]').waitFor();
+    await corrected.waitFor();
+    assert.equal(await corrected.getAttribute("data-kind"), "correction");
+    assert.equal((await apiGet(page, `/console/subscribers/${BILLING.account}/ledger`)).balance.minor, before + 10_000);
+
+    await corrected.getByTestId("movement-reverse").click();
+    await page.getByTestId("reverse-reason").fill("Начислено по ошибке");
+    await page.getByTestId("reverse-confirm").click();
+    await corrected.getByTestId("movement-reversed").waitFor();
+    await page.locator('[data-testid="ledger-row"][data-kind="reversal"]').first().waitFor();
+    const after = await apiGet(page, `/console/subscribers/${BILLING.account}/ledger`);
+    assert.equal(after.balance.minor, before, "the reversal took exactly the correction back");
+    assert.equal(after.items.filter((m) => m.reference === reference).length, 1, "one correction, reversed once");
+  });
+
   f.step("a read-only colleague sees the ledger without a payment form; an agent has no access", async () => {
     const url = urlFor(BILLING.slug, `/console/subscribers/${BILLING.account}`);
     const post = (page) =>
@@ -856,6 +885,286 @@ describe(`${CARD.slug}: a card top-up through Stripe Checkout, then auto-pay`, {
       (p) => p.locator('[data-testid="payment-return"][data-status="succeeded"]').waitFor(),
     );
   });
+
+  f.step("subscriber finds the payment in the statement and downloads it as a PDF and CSV", async () => {
+    const page = c.page;
+    await page.getByTestId("nav-statement").click();
+    await page.waitForURL("**/statement");
+    await page.getByTestId("statement-closing").waitFor();
+    // This month so far: the card payment is in it, and the closing balance is the balance now.
+    const balance = (await apiGet(page, "/me/dashboard")).account.balance.minor;
+    assert.equal(Number(await page.getByTestId("statement-closing").getAttribute("data-minor")), balance);
+    await page
+      .locator('[data-testid="ledger-row"][data-kind="payment"]')
+      .filter({ hasText: new RegExp(moneyPattern(CARD.amountMinor)) })
+      .first()
+      .waitFor();
+
+    const [pdf] = await Promise.all([page.waitForEvent("download"), page.getByTestId("statement-download-pdf").click()]);
+    assert.match(pdf.suggestedFilename(), new RegExp(`^statement-${CARD.subscriber}-\\d{4}-\\d{2}-\\d{2}-\\d{4}-\\d{2}-\\d{2}\\.pdf$`));
+    const pdfPath = await pdf.path();
+    const { readFile } = await import("node:fs/promises");
+    const bytes = await readFile(pdfPath);
+    assert.equal(bytes.subarray(0, 5).toString("latin1"), "%PDF-", "a PDF document");
+    assert.ok(bytes.length > 2_000 && bytes.length < 200_000, `a statement of sensible size (${bytes.length} bytes)`);
+
+    const [csv] = await Promise.all([page.waitForEvent("download"), page.getByTestId("statement-download-csv").click()]);
+    const text = await readFile(await csv.path(), "utf8");
+    assert.match(text.split("\n")[0] ?? "", /^date,kind,description,reference,amount,currency/);
+    assert.match(text, new RegExp(`,payment,.*,${(CARD.amountMinor / 100).toFixed(2)},RUB`));
+
+    // Last month: an earlier period, a different opening balance, and the presets stay in the address.
+    await page.getByTestId("statement-preset-lastMonth").click();
+    await page.waitForURL(/\/statement\?from=\d{4}-\d{2}-01&to=/);
+    await page.getByTestId("statement-closing").waitFor();
+    await screenshots(`${CARD.slug}-statement`, urlFor(CARD.slug, "/statement"), c.session, (p) =>
+      p.getByTestId("statement-closing").waitFor(),
+    );
+  });
+});
+
+// Equipment and news: staff publish a post in the console editor and the subscriber reads it on
+// the dashboard; the subscriber rents a router (the price and the effect on the balance first,
+// then the charge in the ledger and the order), staff confirm and deliver it. At the end staff
+// take the router back (the rent stops) and the post down, so repeated runs leave no rentals
+// charging and no posts piling up.
+const EQUIPMENT = {
+  slug: "demo",
+  subscriber: "100001",
+  staff: "owner@demo.example",
+  item: "wifi6-router",
+  rentMinor: 19_900,
+  // The demo manifest's pinned offer.
+  offerTitle: "Wi-Fi 6 роутер в аренду — 199 ₽ в месяц",
+};
+
+/** A JSON POST from the page's session, with its CSRF token; the status and body. */
+const apiPost = (page, path, body) =>
+  page.evaluate(
+    async ([url, payload]) => {
+      const session = await fetch("/api/v1/session").then((r) => r.json());
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": session.csrf_token },
+        body: JSON.stringify(payload),
+      });
+      return { status: response.status, body: await response.json().catch(() => null) };
+    },
+    [`/api/v1${path}`, body],
+  );
+
+describe(`${EQUIPMENT.slug}: a router rented, news on the dashboard`, { concurrency: false }, () => {
+  const e = { newsTitle: `E2E новость ${runId}` };
+  const f = flow("equipment");
+  const offer = (page) => page.locator(`[data-testid="equipment-offer"][data-code="${EQUIPMENT.item}"]`);
+
+  after(async () => {
+    await closePage(e.staff);
+    await closePage(e.subscriber);
+  });
+
+  f.step("staff publish a post in the console's news editor", async () => {
+    const page = (e.staff = await newPage(DESKTOP));
+    f.pages.push(page);
+    await signIn(page, urlFor(EQUIPMENT.slug, "/console"), EQUIPMENT.staff);
+    await page.getByTestId("nav-console-news").click();
+    await page.getByTestId("news-admin-list").waitFor();
+    await page.getByTestId("news-new").click();
+    // An empty form is caught before anything is sent.
+    await page.getByTestId("news-save").click();
+    await page.locator(".field__error").first().waitFor();
+    await page.getByTestId("news-title-input").fill(e.newsTitle);
+    await page
+      .getByTestId("news-body-input")
+      .fill("Проверка браузерным тестом.\n\n- первый пункт\n- второй пункт с **важным**");
+    await page.getByTestId("news-save").click();
+    await page.getByTestId("news-saved").waitFor();
+    await page.waitForURL(/\/console\/news\/[0-9a-f-]{36}$/);
+    e.newsId = page.url().split("/").pop();
+    await page.locator('[data-testid="news-state"]').filter({ hasText: /./ }).waitFor();
+    e.staffSession = await page.context().storageState();
+  });
+
+  f.step("the subscriber sees the offer and the new post on the dashboard and reads it", async () => {
+    const page = (e.subscriber = await newPage(DESKTOP));
+    f.pages.push(page);
+    await signIn(page, urlFor(EQUIPMENT.slug, "/"), EQUIPMENT.subscriber);
+    const news = page.getByTestId("dashboard-news");
+    await news.waitFor();
+    const cards = news.getByTestId("news-card");
+    assert.ok((await cards.count()) <= 3, "the dashboard shows at most three posts");
+    const first = cards.first();
+    assert.equal(await first.getAttribute("data-kind"), "promotion", "the pinned offer comes first");
+    assert.equal((await first.getByTestId("news-link").innerText()).trim(), EQUIPMENT.offerTitle);
+    await first.getByTestId("news-promotion").waitFor();
+    const mine = cards.filter({ hasText: e.newsTitle });
+    await mine.waitFor();
+    await mine.getByTestId("news-link").click();
+    await page.waitForURL(`**/news/${e.newsId}`);
+    assert.equal((await page.getByTestId("news-title").innerText()).trim(), e.newsTitle);
+    assert.equal(await page.getByTestId("news-body").locator("li").count(), 2, "the list is rendered as one");
+    assert.equal(await page.getByTestId("news-body").locator("strong").innerText(), "важным");
+    e.session = await page.context().storageState();
+  });
+
+  f.step("the subscriber rents a router: the price and the balance after it first", async () => {
+    const page = e.subscriber;
+    await page.getByTestId("nav-equipment").click();
+    await page.waitForURL("**/equipment");
+    await offer(page).waitFor();
+    assert.match(await offer(page).getByTestId("equipment-rent-price").innerText(), new RegExp(moneyPattern(EQUIPMENT.rentMinor)));
+
+    // Earlier runs and the monthly charges move this balance: make sure the rent fits.
+    const quote = await apiGet(page, `/me/equipment/${EQUIPMENT.item}/quote?mode=rent`);
+    if (!quote.allowed) {
+      const paid = await apiPost(e.staff, `/console/subscribers/${EQUIPMENT.subscriber}/payments`, {
+        amount_minor: Math.ceil(quote.shortfall.minor / 10_000) * 10_000 + 10_000,
+        method: "cash",
+        reference: `E2E-RENT-${runId}`,
+      });
+      assert.equal(paid.status, 201);
+    }
+    const before = (await apiGet(page, "/me/dashboard")).account.balance.minor;
+
+    await offer(page).getByTestId("equipment-rent").click();
+    const dialog = page.getByTestId("order-dialog");
+    await dialog.getByTestId("quote-charge-now").waitFor();
+    assert.match(await dialog.getByTestId("quote-price").innerText(), new RegExp(moneyPattern(EQUIPMENT.rentMinor)));
+    const shown = await apiGet(page, `/me/equipment/${EQUIPMENT.item}/quote?mode=rent`);
+    assert.equal(shown.balance_after.minor, before - shown.charge_now.minor);
+    assert.notEqual((await dialog.getByTestId("order-phone").inputValue()).trim(), "", "the profile's phone is filled in");
+    await page.screenshot({ path: `${SCREENSHOTS}${EQUIPMENT.slug}-equipment-dialog-desktop.png` });
+
+    // Nothing is ordered until the subscriber confirms: closing the dialog changes nothing.
+    await dialog.getByRole("button", { name: /Отмена/ }).click();
+    await dialog.waitFor({ state: "detached" });
+    assert.equal((await apiGet(page, "/me/dashboard")).account.balance.minor, before);
+
+    await offer(page).getByTestId("equipment-rent").click();
+    await dialog.getByTestId("quote-charge-now").waitFor();
+    await dialog.getByTestId("order-note").fill("Подъезд 2, домофон 12, после 18:00");
+    await dialog.getByTestId("order-confirm").click();
+    await page.getByTestId("order-placed").waitFor();
+
+    const orders = await apiGet(page, "/me/equipment-orders");
+    const order = orders.items[0];
+    assert.equal(order.item_code, EQUIPMENT.item);
+    assert.equal(order.mode, "rent");
+    assert.equal(order.status, "new");
+    assert.equal(order.charged.minor, shown.charge_now.minor, "charged exactly what was shown");
+    e.order = order;
+    const after = (await apiGet(page, "/me/dashboard")).account.balance.minor;
+    assert.equal(after, before - order.charged.minor, "the balance went down by the charge, once");
+    await page.locator(`[data-testid="my-order"][data-order-id="${order.id}"][data-status="new"]`).waitFor();
+
+    // The charge is in the ledger, named after the order.
+    await page.getByTestId("nav-payments").click();
+    await page.waitForURL("**/payments");
+    const row = page.locator(`[data-testid="ledger-row"][data-reference="order ${order.number}"]`);
+    await row.first().waitFor();
+    assert.equal(await row.first().getAttribute("data-kind"), "charge");
+    assert.match(await row.first().innerText(), /Аренда/);
+  });
+
+  f.step("staff confirm and deliver the order from the console queue", async () => {
+    const page = e.staff;
+    await page.getByTestId("nav-console-orders").click();
+    await page.getByTestId("orders-status-filter").selectOption("new");
+    const row = page.locator(`[data-testid="console-order-row"][data-order-id="${e.order.id}"]`);
+    await row.waitFor();
+    await row.getByTestId("console-order-link").click();
+    await page.waitForURL(`**/console/orders/${e.order.id}`);
+    await page.getByTestId("order-to-confirmed").check();
+    await page.getByTestId("order-status-note").fill("Привезём завтра с 10 до 14");
+    await page.getByTestId("order-status-submit").click();
+    await page.getByTestId("order-status-done").waitFor();
+    await page.getByTestId("order-to-delivered").check();
+    await page.getByTestId("order-status-submit").click();
+    await page.getByTestId("order-status-done").filter({ hasText: /Доставлен/ }).waitFor();
+    const detail = await apiGet(page, `/console/equipment-orders/${e.order.id}`);
+    assert.equal(detail.status, "delivered");
+    assert.deepEqual(
+      detail.history.map((h) => h.status),
+      ["new", "confirmed", "delivered"],
+    );
+    await page.screenshot({ path: `${SCREENSHOTS}${EQUIPMENT.slug}-console-order-desktop.png`, fullPage: true });
+  });
+
+  f.step("the subscriber follows the order: delivered, with its history", async () => {
+    const page = e.subscriber;
+    await page.goto(urlFor(EQUIPMENT.slug, `/equipment/orders/${e.order.id}`));
+    await page.getByTestId("order-status").filter({ hasText: /Доставлен/ }).first().waitFor();
+    const steps = page.getByTestId("order-history").locator("li");
+    assert.equal(await steps.count(), 3);
+    assert.match(await steps.nth(1).innerText(), /Привезём завтра/);
+    assert.equal(await page.getByTestId("order-cancel").count(), 0, "a delivered order cannot be cancelled");
+  });
+
+  f.step("equipment screens at desktop and phone size", async () => {
+    const rentDialog = async (p) => {
+      await offer(p).getByTestId("equipment-rent").click();
+      await p.getByTestId("quote-charge-now").waitFor();
+    };
+    await screenshots(`${EQUIPMENT.slug}-equipment`, urlFor(EQUIPMENT.slug, "/equipment"), e.session, (p) =>
+      p.locator(`[data-testid="my-order"][data-order-id="${e.order.id}"]`).waitFor(),
+    );
+    await screenshots(`${EQUIPMENT.slug}-equipment-order-dialog`, urlFor(EQUIPMENT.slug, "/equipment"), e.session, rentDialog);
+    await screenshots(
+      `${EQUIPMENT.slug}-equipment-order`,
+      urlFor(EQUIPMENT.slug, `/equipment/orders/${e.order.id}`),
+      e.session,
+      (p) => p.getByTestId("order-history").waitFor(),
+    );
+  });
+
+  f.step("news and console screens at desktop and phone size", async () => {
+    await screenshots(`${EQUIPMENT.slug}-dashboard-news`, urlFor(EQUIPMENT.slug, "/"), e.session, (p) =>
+      p.getByTestId("dashboard-news").getByText(e.newsTitle).waitFor(),
+    );
+    await screenshots(`${EQUIPMENT.slug}-news`, urlFor(EQUIPMENT.slug, "/news"), e.session, (p) =>
+      p.getByTestId("news-list").getByText(e.newsTitle).waitFor(),
+    );
+    await screenshots(`${EQUIPMENT.slug}-news-post`, urlFor(EQUIPMENT.slug, `/news/${e.newsId}`), e.session, (p) =>
+      p.getByTestId("news-body").waitFor(),
+    );
+    await screenshots(`${EQUIPMENT.slug}-console-orders`, urlFor(EQUIPMENT.slug, "/console/orders"), e.staffSession, (p) =>
+      p.locator(`[data-testid="console-order-row"][data-order-id="${e.order.id}"]`).waitFor(),
+    );
+    await screenshots(
+      `${EQUIPMENT.slug}-console-order`,
+      urlFor(EQUIPMENT.slug, `/console/orders/${e.order.id}`),
+      e.staffSession,
+      (p) => p.getByTestId("order-status-form").waitFor(),
+    );
+    await screenshots(`${EQUIPMENT.slug}-console-news`, urlFor(EQUIPMENT.slug, "/console/news"), e.staffSession, (p) =>
+      p.locator(`[data-testid="news-admin-row"][data-news-id="${e.newsId}"]`).waitFor(),
+    );
+    await screenshots(
+      `${EQUIPMENT.slug}-console-news-editor`,
+      urlFor(EQUIPMENT.slug, `/console/news/${e.newsId}`),
+      e.staffSession,
+      (p) => p.getByTestId("news-title-input").waitFor(),
+    );
+  });
+
+  f.step("staff take the router back and the post down: the rent stops, the post is gone", async () => {
+    const page = e.staff;
+    await page.goto(urlFor(EQUIPMENT.slug, `/console/orders/${e.order.id}`));
+    await page.getByTestId("order-to-returned").check();
+    await page.getByTestId("order-refund-warning").waitFor();
+    await page.getByTestId("order-status-submit").click();
+    await page.getByTestId("order-final").waitFor();
+    const detail = await apiGet(page, `/console/equipment-orders/${e.order.id}`);
+    assert.equal(detail.status, "returned");
+    assert.ok(detail.rent_ended_at, "the rent has stopped");
+
+    await page.getByTestId("nav-console-news").click();
+    const row = page.locator(`[data-testid="news-admin-row"][data-news-id="${e.newsId}"]`);
+    await row.getByTestId("news-unpublish").click();
+    await page.locator(`[data-testid="news-admin-row"][data-news-id="${e.newsId}"][data-state="unpublished"]`).waitFor();
+    const feed = await apiGet(e.subscriber, "/me/news?limit=100");
+    assert.ok(!feed.items.some((p) => p.id === e.newsId), "the post left the subscriber's feed");
+  });
 });
 
 describe("tenant isolation", () => {
@@ -898,5 +1207,262 @@ describe("operator", () => {
     } finally {
       await closePage(page);
     }
+  });
+});
+
+/** RFC 4648 base32 (no padding) → bytes. */
+function base32Decode(text) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const char of text.replace(/[\s=]/g, "").toUpperCase()) {
+    const index = alphabet.indexOf(char);
+    if (index < 0) throw new Error(`not base32: ${char}`);
+    value = (value << 5) | index;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The code an authenticator app shows at `unixSeconds` (RFC 6238: HMAC-SHA1, 30 s, 6 digits). */
+function totp(secretBase32, unixSeconds = Math.floor(Date.now() / 1000)) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const mac = createHmac("sha1", base32Decode(secretBase32)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const binary = mac.readUInt32BE(offset) & 0x7fffffff;
+  return String(binary % 1_000_000).padStart(6, "0");
+}
+
+// Two-factor sign-in: a subscriber turns TOTP on in the profile, signs out, and signs back in with
+// the password and a code (and, on a phone, with a recovery code); then turns it off again, so a
+// later run (and the other flows, which sign in with the password alone) find the account as
+// before. If a step fails half-way, `after` turns it off through the API with a recovery code.
+const TWO_FACTOR = { slug: "demo", subscriber: "100001" };
+
+describe(`${TWO_FACTOR.slug}: two-factor sign-in`, { concurrency: false }, () => {
+  const tf = {};
+  const f = flow("two-factor");
+
+  after(async () => {
+    if (tf.enabled && tf.codes?.length) {
+      const page = await newPage(DESKTOP);
+      try {
+        await page.goto(urlFor(TWO_FACTOR.slug, "/api/v1/site"));
+        const result = await page.evaluate(
+          async ({ login, password, code }) => {
+            const post = (path, body, csrf) =>
+              fetch(`/api/v1${path}`, {
+                method: "POST",
+                headers: { "Content-Type": "application/json", ...(csrf ? { "X-CSRF-Token": csrf } : {}) },
+                body: JSON.stringify(body),
+              });
+            const first = await (await post("/auth/subscriber/login", { login, password })).json();
+            const session =
+              first.outcome === "second_factor_required"
+                ? await (await post("/auth/login/second-factor", { challenge: first.challenge, code })).json()
+                : first;
+            return (await post("/me/two-factor/disable", { password }, session.csrf_token)).status;
+          },
+          { login: TWO_FACTOR.subscriber, password: PASSWORD, code: tf.codes[tf.codes.length - 1] },
+        );
+        assert.equal(result, 204, "two-factor authentication turned off after a failed run");
+      } finally {
+        await closePage(page);
+      }
+    }
+    await closePage(tf.page);
+  });
+
+  f.step("subscriber turns on two-factor authentication with a QR code and a first code", async () => {
+    const page = (tf.page = await newPage(DESKTOP));
+    f.pages.push(page);
+    await signIn(page, urlFor(TWO_FACTOR.slug, "/"), TWO_FACTOR.subscriber);
+    await page.getByTestId("dashboard-balance").waitFor();
+    await page.getByTestId("profile-link").click();
+    await page.waitForURL("**/profile");
+    const card = page.getByTestId("two-factor-card");
+    await card.waitFor();
+    assert.equal(await page.getByTestId("two-factor-state").getAttribute("class"), "badge badge--neutral", "off at first");
+
+    await page.getByTestId("two-factor-enable").click();
+    // The password is asked again; a wrong one is refused in place.
+    await page.getByTestId("two-factor-password").fill("not-my-password");
+    await page.getByTestId("two-factor-start-submit").click();
+    await card.getByTestId("error-notice").waitFor();
+    assert.equal(await card.getByTestId("error-notice").getAttribute("data-code"), "wrong_current_password");
+    await page.getByTestId("two-factor-password").fill(PASSWORD);
+    await page.getByTestId("two-factor-start-submit").click();
+
+    const setup = page.getByTestId("two-factor-setup");
+    await setup.waitFor();
+    await page.waitForFunction(() => {
+      const img = document.querySelector('[data-testid="two-factor-qr"]');
+      return img instanceof HTMLImageElement && img.complete && img.naturalWidth > 0;
+    });
+    tf.secret = await page.getByTestId("two-factor-secret").getAttribute("data-secret");
+    assert.match(tf.secret ?? "", /^[A-Z2-7]{32}$/, "a 160-bit base32 secret");
+    await setup.screenshot({ path: `${SCREENSHOTS}${TWO_FACTOR.slug}-two-factor-setup-desktop.png` });
+
+    // A wrong code first, then the app's current one.
+    await page.getByTestId("two-factor-code").fill("000000");
+    await page.getByTestId("two-factor-confirm").click();
+    await setup.getByTestId("error-notice").waitFor();
+    assert.equal(await setup.getByTestId("error-notice").getAttribute("data-code"), "invalid_two_factor_code");
+    tf.confirmedAt = Math.floor(Date.now() / 1000);
+    await page.getByTestId("two-factor-code").fill(totp(tf.secret, tf.confirmedAt));
+    await page.getByTestId("two-factor-confirm").click();
+
+    const codes = page.getByTestId("recovery-codes");
+    await codes.waitFor();
+    tf.enabled = true;
+    tf.codes = (await codes.locator("code").allInnerTexts()).map((c) => c.trim());
+    assert.equal(tf.codes.length, 10, "ten recovery codes");
+    for (const code of tf.codes) assert.match(code, /^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$/);
+    await page.getByTestId("two-factor-codes").screenshot({ path: `${SCREENSHOTS}${TWO_FACTOR.slug}-two-factor-codes-desktop.png` });
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("recovery-codes-download").click()]);
+    const { readFile } = await import("node:fs/promises");
+    const saved = await readFile(await download.path(), "utf8");
+    for (const code of tf.codes) assert.ok(saved.includes(code), "the downloaded file lists every code");
+
+    await page.getByTestId("recovery-codes-saved").click();
+    await page.getByTestId("two-factor-enabled").waitFor();
+    assert.equal(await page.getByTestId("two-factor-state").getAttribute("class"), "badge badge--success");
+    assert.equal(await page.getByTestId("two-factor-codes-left").getAttribute("data-count"), "10");
+    const status = await apiGet(page, "/me/two-factor");
+    assert.equal(status.enabled, true);
+    tf.session = await page.context().storageState();
+    await screenshots(`${TWO_FACTOR.slug}-profile-two-factor`, urlFor(TWO_FACTOR.slug, "/profile"), tf.session, async (p) => {
+      await p.locator('[data-testid="two-factor-state"].badge--success').waitFor();
+      await p.getByTestId("profile-account-number").waitFor();
+      await p.getByTestId("session-list").waitFor();
+    });
+  });
+
+  f.step("after signing out, the password alone asks for the code; a wrong one is refused, the app's works", async () => {
+    const page = tf.page;
+    await page.getByTestId("sign-out").click();
+    await page.getByTestId("login-form").waitFor();
+    await signIn(page, urlFor(TWO_FACTOR.slug, "/"), TWO_FACTOR.subscriber);
+    await page.getByTestId("second-factor").waitFor();
+    assert.equal(
+      (await page.context().cookies()).filter((c) => c.name.endsWith("kabinet_session")).length,
+      0,
+      "no session cookie before the code",
+    );
+    await page.screenshot({ path: `${SCREENSHOTS}${TWO_FACTOR.slug}-signin-second-factor-desktop.png`, fullPage: true });
+
+    // Not six digits: caught in the form.
+    await page.getByTestId("second-factor-code").fill("12");
+    await page.getByTestId("second-factor-submit").click();
+    await page.getByTestId("second-factor-problem").waitFor();
+    await page.getByTestId("second-factor-code").fill("000000");
+    await page.getByTestId("second-factor-submit").click();
+    await page.getByTestId("error-notice").waitFor();
+    assert.equal(await page.getByTestId("error-notice").getAttribute("data-code"), "invalid_second_factor");
+
+    // The next step's code: the confirming one is spent (a code works once).
+    await page.getByTestId("second-factor-code").fill(totp(tf.secret, tf.confirmedAt + 30));
+    await page.getByTestId("second-factor-submit").click();
+    await page.getByTestId("dashboard-balance").waitFor();
+  });
+
+  f.step("on a phone, the second step in both forms; a recovery code signs in once", async () => {
+    const page = await newPage(PHONE);
+    f.pages.push(page);
+    try {
+      await signIn(page, urlFor(TWO_FACTOR.slug, "/"), TWO_FACTOR.subscriber);
+      await page.getByTestId("second-factor").waitFor();
+      await page.evaluate(() => document.fonts.ready);
+      await page.screenshot({ path: `${SCREENSHOTS}${TWO_FACTOR.slug}-signin-second-factor-phone.png`, fullPage: true });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `the second step is ${overflow}px wider than the phone`);
+      assert.equal(await page.getByTestId("second-factor-code").getAttribute("inputmode"), "numeric");
+      assert.equal(await page.getByTestId("second-factor-code").getAttribute("autocomplete"), "one-time-code");
+
+      await page.getByTestId("second-factor-toggle").click();
+      await page.locator('[data-testid="second-factor-code"][name="recovery-code"]').waitFor();
+      await page.screenshot({ path: `${SCREENSHOTS}${TWO_FACTOR.slug}-signin-recovery-code-phone.png`, fullPage: true });
+      tf.recoveryUsed = tf.codes[0];
+      await page.getByTestId("second-factor-code").fill(tf.recoveryUsed.toLowerCase());
+      await page.getByTestId("second-factor-submit").click();
+      await page.getByTestId("dashboard-balance").waitFor();
+      const status = await apiGet(page, "/me/two-factor");
+      assert.equal(status.recovery_codes_left, 9, "the recovery code is spent");
+    } finally {
+      await closePage(page);
+    }
+  });
+
+  f.step("subscriber turns two-factor authentication off with the password", async () => {
+    const page = tf.page;
+    await page.getByTestId("profile-link").click();
+    await page.waitForURL("**/profile");
+    await page.getByTestId("two-factor-disable").click();
+    await page.getByTestId("two-factor-disable-password").fill(PASSWORD);
+    await page.getByTestId("two-factor-disable-submit").click();
+    await page.getByTestId("two-factor-disabled").waitFor();
+    const status = await apiGet(page, "/me/two-factor");
+    assert.equal(status.enabled, false);
+    tf.enabled = false;
+  });
+
+  f.step("staff find the same card on the console's security page", async () => {
+    const page = await newPage(DESKTOP);
+    f.pages.push(page);
+    try {
+      await signIn(page, urlFor(TWO_FACTOR.slug, "/console"), "agent@demo.example");
+      await page.getByTestId("profile-link").click();
+      await page.waitForURL("**/console/security");
+      await page.getByTestId("two-factor-card").waitFor();
+      await page.getByTestId("two-factor-enable").waitFor();
+      const status = await apiGet(page, "/console/me/two-factor");
+      assert.equal(status.enabled, false);
+      const session = await page.context().storageState();
+      await screenshots(`${TWO_FACTOR.slug}-console-security`, urlFor(TWO_FACTOR.slug, "/console/security"), session, (p) =>
+        p.getByTestId("two-factor-enable").waitFor(),
+      );
+    } finally {
+      await closePage(page);
+    }
+  });
+
+  f.step("forgotten password: the request page, the same answer for anyone, and the reset page", async () => {
+    await screenshots(`${TWO_FACTOR.slug}-forgot-password`, urlFor(TWO_FACTOR.slug, "/forgot-password"), undefined, (p) =>
+      p.getByTestId("forgot-password-form").waitFor(),
+    );
+    const page = await newPage(DESKTOP);
+    f.pages.push(page);
+    try {
+      await page.goto(urlFor(TWO_FACTOR.slug, "/"));
+      await page.getByTestId("forgot-password-link").click();
+      await page.waitForURL("**/forgot-password");
+      // An account that does not exist, unique per run (so its request limit never fills up).
+      await page.getByTestId("forgot-password-login").fill(`nobody-${runId}`);
+      await page.getByTestId("forgot-password-submit").click();
+      await page.getByTestId("reset-requested").waitFor();
+      await page.screenshot({ path: `${SCREENSHOTS}${TWO_FACTOR.slug}-forgot-password-sent-desktop.png`, fullPage: true });
+
+      // A link that is not (or no longer) valid: the token leaves the address bar, the error says so.
+      await page.goto(urlFor(TWO_FACTOR.slug, `/reset-password?token=${"x".repeat(43)}`));
+      await page.getByTestId("reset-password-form").waitFor();
+      await page.waitForFunction(() => !location.search.includes("token"));
+      await page.getByTestId("reset-new").fill("a brand new password");
+      await page.getByTestId("reset-repeat").fill("a brand new password");
+      await page.getByTestId("reset-submit").click();
+      await page.getByTestId("error-notice").waitFor();
+      assert.equal(await page.getByTestId("error-notice").getAttribute("data-code"), "invalid_reset_token");
+      await page.getByTestId("reset-request-new").waitFor();
+    } finally {
+      await closePage(page);
+    }
+    await screenshots(`${TWO_FACTOR.slug}-reset-password`, urlFor(TWO_FACTOR.slug, `/reset-password?token=${"y".repeat(43)}`), undefined, (p) =>
+      p.getByTestId("reset-password-form").waitFor(),
+    );
   });
 });

@@ -32,10 +32,16 @@ pub enum Permission {
     StaffManage,
     SettingsManage,
     AuditRead,
+    /// See equipment orders.
+    OrdersRead,
+    /// Move equipment orders along (confirm, deliver, cancel with a refund, take back).
+    OrdersManage,
+    /// Write, schedule and take down news and promotions.
+    NewsManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 14] = [
         Self::TicketsRead,
         Self::TicketsReply,
         Self::TicketsManage,
@@ -47,6 +53,9 @@ impl Permission {
         Self::StaffManage,
         Self::SettingsManage,
         Self::AuditRead,
+        Self::OrdersRead,
+        Self::OrdersManage,
+        Self::NewsManage,
     ];
 
     /// (object, action) as casbin sees it.
@@ -63,6 +72,9 @@ impl Permission {
             Self::StaffManage => ("staff", "manage"),
             Self::SettingsManage => ("settings", "manage"),
             Self::AuditRead => ("audit", "read"),
+            Self::OrdersRead => ("orders", "read"),
+            Self::OrdersManage => ("orders", "manage"),
+            Self::NewsManage => ("news", "manage"),
         }
     }
 
@@ -125,11 +137,33 @@ impl Role {
                 CatalogueManage,
                 StaffManage,
                 SettingsManage,
+                OrdersRead,
+                OrdersManage,
+                NewsManage,
             ],
-            Self::SupportAgent => &[TicketsRead, TicketsReply, TicketsManage, SubscribersRead],
-            Self::BillingClerk => &[TicketsRead, SubscribersRead, BillingRead, BillingWrite],
-            Self::Technician => &[TicketsRead, TicketsReply, SubscribersRead],
-            Self::ReadOnly => &[TicketsRead, SubscribersRead, BillingRead],
+            Self::SupportAgent => &[
+                TicketsRead,
+                TicketsReply,
+                TicketsManage,
+                SubscribersRead,
+                OrdersRead,
+                OrdersManage,
+            ],
+            Self::BillingClerk => &[
+                TicketsRead,
+                SubscribersRead,
+                BillingRead,
+                BillingWrite,
+                OrdersRead,
+            ],
+            Self::Technician => &[
+                TicketsRead,
+                TicketsReply,
+                SubscribersRead,
+                OrdersRead,
+                OrdersManage,
+            ],
+            Self::ReadOnly => &[TicketsRead, SubscribersRead, BillingRead, OrdersRead],
         }
     }
 }

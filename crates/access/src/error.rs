@@ -17,6 +17,28 @@ pub enum AccessError {
     AlreadyTaken(&'static str),
     #[error("invalid {field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    /// A second-factor code at sign-in (TOTP or recovery) was wrong; the challenge lives on.
+    #[error("the code is not correct")]
+    SecondFactorInvalid,
+    /// The sign-in challenge is unknown, expired, used, or has had too many wrong codes.
+    #[error("this sign-in has expired; start again with your password")]
+    ChallengeExpired,
+    /// A code given to manage two-factor authentication (confirm, new recovery codes) was wrong.
+    #[error("the authenticator code is not correct")]
+    TwoFactorCodeInvalid,
+    #[error("two-factor authentication is already on")]
+    TwoFactorAlreadyEnabled,
+    #[error("two-factor authentication is not on")]
+    TwoFactorNotEnabled,
+    #[error("no two-factor setup has been started")]
+    NoTwoFactorEnrollment,
+    /// A password reset link that is unknown, expired, already used or replaced by a newer one.
+    #[error("this password reset link is not valid any more; ask for a new one")]
+    ResetTokenInvalid,
+    #[error("stored secret: {0}")]
+    Secret(String),
+    #[error("mail: {0}")]
+    Mail(#[from] kabinet_mail::MailError),
     #[error("authorization model: {0}")]
     Authz(String),
     #[error("password hashing: {0}")]

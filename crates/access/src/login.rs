@@ -1,13 +1,20 @@
 //! Signing in: throttle check, password check (constant work whether or not the account
-//! exists), session issue. Every failure looks the same from outside.
+//! exists), then a session — or, for an account with two-factor authentication, a short-lived
+//! challenge that [`complete_second_factor`] turns into a session for a valid code. Every failed
+//! password looks the same from outside.
 
+use chrono::{DateTime, Duration, Utc};
 use kabinet_core::{StaffId, SubscriberId, TenantId};
-use kabinet_db::{Database, sqlx};
+use kabinet_db::{Database, TenantTx, sqlx};
 use uuid::Uuid;
 
-use crate::sessions::{NewSession, Principal, SessionOwner, SessionPolicy};
+use crate::sessions::{
+    NewSession, Principal, SessionOwner, SessionPolicy, plausible, random_token, token_hash,
+};
 use crate::throttle::{self, Buckets, ThrottlePolicy};
-use crate::{AccessError, ClientInfo, Role, password::verify_password};
+use crate::{
+    AccessError, Account, ClientInfo, Role, SecretKey, password::verify_password, two_factor,
+};
 
 /// Sign-in names never contain control characters; such input is refused before any lookup
 /// (PostgreSQL cannot even compare text containing NUL).
@@ -99,6 +106,127 @@ impl<'a> Attempt<'a> {
     }
 }
 
+/// What a correct password leads to.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    /// Signed in: no second factor is set up.
+    SignedIn(NewSession),
+    /// The account has two-factor authentication: no session yet, only a challenge to answer
+    /// with a code at [`complete_second_factor`].
+    SecondFactor(Challenge),
+}
+
+/// A sign-in waiting for its second factor. The token goes to the client and is never stored.
+#[derive(Debug)]
+pub struct Challenge {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// How long a client has to give the second factor after the password.
+pub const CHALLENGE_TTL_SECS: i64 = 5 * 60;
+/// Wrong codes a challenge takes before it dies (the throttle counts them too).
+pub const CHALLENGE_MAX_FAILURES: i32 = 5;
+
+async fn issue_challenge(tx: &mut TenantTx, account: Account) -> Result<Challenge, AccessError> {
+    let token = random_token();
+    let expires_at = Utc::now() + Duration::seconds(CHALLENGE_TTL_SECS);
+    let (subscriber, staff) = account.columns();
+    let tenant = tx.tenant();
+    // Expired challenges of this account go as new ones come.
+    sqlx::query(&format!(
+        "DELETE FROM login_challenges WHERE tenant_id = $1 AND {} = $2 AND expires_at <= now()",
+        account.column()
+    ))
+    .bind(tenant.as_uuid())
+    .bind(account.id())
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "INSERT INTO login_challenges (tenant_id, id, token_hash, subscriber_id, staff_id, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(tenant.as_uuid())
+    .bind(Uuid::now_v7())
+    .bind(token_hash(&token))
+    .bind(subscriber)
+    .bind(staff)
+    .bind(expires_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(Challenge { token, expires_at })
+}
+
+/// After the password: a session, or a challenge when the account has a second factor.
+async fn finish(
+    mut tx: TenantTx,
+    attempt: Attempt<'_>,
+    account: Account,
+    candidate: Candidate,
+    session_policy: SessionPolicy,
+    client: &ClientInfo,
+) -> Result<LoginOutcome, AccessError> {
+    if two_factor::is_enabled(&mut tx, account).await? {
+        let challenge = issue_challenge(&mut tx, account).await?;
+        tx.commit().await?;
+        // The password bucket is cleared as for any correct password; wrong codes count in the
+        // account's own second-factor bucket, which only a correct code clears.
+        attempt.succeeded().await?;
+        return Ok(LoginOutcome::SecondFactor(challenge));
+    }
+    let session = open_session(&mut tx, account, candidate, session_policy, client).await?;
+    tx.commit().await?;
+    attempt.succeeded().await?;
+    Ok(LoginOutcome::SignedIn(session))
+}
+
+async fn open_session(
+    tx: &mut TenantTx,
+    account: Account,
+    candidate: Candidate,
+    session_policy: SessionPolicy,
+    client: &ClientInfo,
+) -> Result<NewSession, AccessError> {
+    let tenant = tx.tenant();
+    let owner = match account {
+        Account::Subscriber(id) => SessionOwner::Subscriber(id),
+        Account::Staff(id) => SessionOwner::Staff(id),
+    };
+    let (token, csrf_token, session_id, expires_at) =
+        crate::sessions::issue_tenant_session(tx, owner, session_policy, client).await?;
+    let principal = match account {
+        Account::Subscriber(id) => Principal::Subscriber {
+            tenant,
+            id,
+            display_name: candidate.display_name,
+            session_id,
+            csrf_token,
+        },
+        Account::Staff(id) => Principal::Staff {
+            tenant,
+            id,
+            display_name: candidate.display_name,
+            roles: candidate
+                .roles
+                .iter()
+                .filter_map(|r| Role::parse(r))
+                .collect(),
+            session_id,
+            csrf_token,
+        },
+    };
+    Ok(NewSession {
+        token,
+        expires_at,
+        principal,
+    })
+}
+
+const STAFF_CANDIDATE: &str = "SELECT s.id, s.display_name, s.password_hash, \
+        COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM staff_roles r \
+                  WHERE r.tenant_id = s.tenant_id AND r.staff_id = s.id), '{}') AS roles \
+ FROM staff s WHERE s.tenant_id = $1 AND s.active";
+
 /// Signs a subscriber in by account number, e-mail or phone.
 pub async fn login_subscriber(
     db: &Database,
@@ -108,7 +236,7 @@ pub async fn login_subscriber(
     client: &ClientInfo,
     session_policy: SessionPolicy,
     throttle_policy: ThrottlePolicy,
-) -> Result<NewSession, AccessError> {
+) -> Result<LoginOutcome, AccessError> {
     let attempt = Attempt::start(
         db,
         &format!("t:{tenant}:subscriber"),
@@ -129,28 +257,9 @@ pub async fn login_subscriber(
     .bind(normalize_phone(login))
     .fetch_optional(tx.conn())
     .await?;
-    let account = attempt.verify(found, password).await?;
-    let id = SubscriberId(account.id);
-    let (token, csrf_token, session_id, expires_at) = crate::sessions::issue_tenant_session(
-        &mut tx,
-        SessionOwner::Subscriber(id),
-        session_policy,
-        client,
-    )
-    .await?;
-    tx.commit().await?;
-    attempt.succeeded().await?;
-    Ok(NewSession {
-        token,
-        expires_at,
-        principal: Principal::Subscriber {
-            tenant,
-            id,
-            display_name: account.display_name,
-            session_id,
-            csrf_token,
-        },
-    })
+    let candidate = attempt.verify(found, password).await?;
+    let account = Account::Subscriber(SubscriberId(candidate.id));
+    finish(tx, attempt, account, candidate, session_policy, client).await
 }
 
 /// Signs an active staff member in by e-mail.
@@ -162,7 +271,7 @@ pub async fn login_staff(
     client: &ClientInfo,
     session_policy: SessionPolicy,
     throttle_policy: ThrottlePolicy,
-) -> Result<NewSession, AccessError> {
+) -> Result<LoginOutcome, AccessError> {
     let attempt = Attempt::start(
         db,
         &format!("t:{tenant}:staff"),
@@ -172,43 +281,100 @@ pub async fn login_staff(
     )
     .await?;
     let mut tx = db.tenant_tx(tenant).await?;
-    let found: Option<Candidate> = sqlx::query_as(
-        "SELECT s.id, s.display_name, s.password_hash, \
-                COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM staff_roles r \
-                          WHERE r.tenant_id = s.tenant_id AND r.staff_id = s.id), '{}') AS roles \
-         FROM staff s WHERE s.tenant_id = $1 AND s.email = lower($2) AND s.active",
+    let found: Option<Candidate> =
+        sqlx::query_as(&format!("{STAFF_CANDIDATE} AND s.email = lower($2)"))
+            .bind(tenant.as_uuid())
+            .bind(email.trim())
+            .fetch_optional(tx.conn())
+            .await?;
+    let candidate = attempt.verify(found, password).await?;
+    let account = Account::Staff(StaffId(candidate.id));
+    finish(tx, attempt, account, candidate, session_policy, client).await
+}
+
+/// The second step of a sign-in: the challenge from the password step and a code from the
+/// authenticator app, or one of the recovery codes. Throttled like the password: wrong codes
+/// count per account and per address, and a challenge dies after
+/// [`CHALLENGE_MAX_FAILURES`] of them or [`CHALLENGE_TTL_SECS`].
+#[allow(clippy::too_many_arguments)]
+pub async fn complete_second_factor(
+    db: &Database,
+    key: &SecretKey,
+    tenant: TenantId,
+    challenge: &str,
+    code: &str,
+    client: &ClientInfo,
+    session_policy: SessionPolicy,
+    throttle_policy: ThrottlePolicy,
+) -> Result<NewSession, AccessError> {
+    if !plausible(challenge) {
+        return Err(AccessError::ChallengeExpired);
+    }
+    let mut tx = db.tenant_tx(tenant).await?;
+    let row: Option<(Uuid, Option<Uuid>, Option<Uuid>)> = sqlx::query_as(
+        "SELECT id, subscriber_id, staff_id FROM login_challenges \
+         WHERE tenant_id = $1 AND token_hash = $2 AND expires_at > now() AND failures < $3 \
+         FOR UPDATE",
     )
     .bind(tenant.as_uuid())
-    .bind(email.trim())
+    .bind(token_hash(challenge))
+    .bind(CHALLENGE_MAX_FAILURES)
     .fetch_optional(tx.conn())
     .await?;
-    let account = attempt.verify(found, password).await?;
-    let id = StaffId(account.id);
-    let (token, csrf_token, session_id, expires_at) = crate::sessions::issue_tenant_session(
-        &mut tx,
-        SessionOwner::Staff(id),
-        session_policy,
-        client,
-    )
-    .await?;
+    let Some((challenge_id, account)) =
+        row.and_then(|(id, sub, staff)| Account::from_columns(sub, staff).map(|a| (id, a)))
+    else {
+        return Err(AccessError::ChallengeExpired);
+    };
+    let buckets = Buckets {
+        account: format!("t:{tenant}:second-factor:{}", account.id()),
+        address: client.addr.as_ref().map(|a| format!("addr:{a}")),
+    };
+    throttle::ensure_not_locked(db, &buckets).await?;
+
+    let plausible_code = code.len() <= 64 && !code.chars().any(char::is_control);
+    if !(plausible_code && two_factor::verify_for_sign_in(&mut tx, key, account, code).await?) {
+        sqlx::query(
+            "UPDATE login_challenges SET failures = failures + 1 WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.as_uuid())
+        .bind(challenge_id)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+        throttle::record_failure(db, &buckets, throttle_policy).await?;
+        return Err(AccessError::SecondFactorInvalid);
+    }
+    sqlx::query("DELETE FROM login_challenges WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.as_uuid())
+        .bind(challenge_id)
+        .execute(tx.conn())
+        .await?;
+    let candidate: Option<Candidate> = match account {
+        Account::Subscriber(id) => {
+            sqlx::query_as(
+                "SELECT id, full_name AS display_name, password_hash FROM subscribers \
+                 WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(tenant.as_uuid())
+            .bind(id.as_uuid())
+            .fetch_optional(tx.conn())
+            .await?
+        }
+        Account::Staff(id) => {
+            sqlx::query_as(&format!("{STAFF_CANDIDATE} AND s.id = $2"))
+                .bind(tenant.as_uuid())
+                .bind(id.as_uuid())
+                .fetch_optional(tx.conn())
+                .await?
+        }
+    };
+    // Deactivated since the password step: the sign-in is over.
+    let candidate = candidate.ok_or(AccessError::ChallengeExpired)?;
+    let session = open_session(&mut tx, account, candidate, session_policy, client).await?;
     tx.commit().await?;
-    attempt.succeeded().await?;
-    Ok(NewSession {
-        token,
-        expires_at,
-        principal: Principal::Staff {
-            tenant,
-            id,
-            display_name: account.display_name,
-            roles: account
-                .roles
-                .iter()
-                .filter_map(|r| Role::parse(r))
-                .collect(),
-            session_id,
-            csrf_token,
-        },
-    })
+    throttle::record_success(db, &buckets).await?;
+    Ok(session)
 }
 
 /// Signs a platform operator in (platform host only).

@@ -86,6 +86,7 @@ pub async fn run_monthly_charges(
         .bind(days)
         .fetch_one(tx.conn())
         .await?;
+    crate::equipment::charge_monthly_rent(tx, month).await?;
     let changes = refresh_status(tx, None).await?;
     Ok(ChargeRun {
         charged: tariffs as u64,

@@ -76,6 +76,18 @@ pub async fn reverse_transaction(
     staff: StaffId,
     reason: &str,
 ) -> Result<Posted, BillingError> {
+    reverse(tx, subscriber, transaction, Some(staff), reason).await
+}
+
+/// [`reverse_transaction`] for the crate's own refunds too (a cancelled equipment order), which
+/// may have no staff member behind them. Same key, same unique index: never twice.
+pub(crate) async fn reverse(
+    tx: &mut TenantTx,
+    subscriber: SubscriberId,
+    transaction: Uuid,
+    staff: Option<StaffId>,
+    reason: &str,
+) -> Result<Posted, BillingError> {
     check_text(reason)?;
     let tenant = tx.tenant();
     let original: Option<(String, String, Option<Uuid>)> = sqlx::query_as(
@@ -105,7 +117,7 @@ pub async fn reverse_transaction(
     .bind(format!("Reversal of “{description}”: {}", reason.trim()))
     .bind(&key)
     .bind(subscriber.as_uuid())
-    .bind(staff.as_uuid())
+    .bind(staff.map(|s| s.as_uuid()))
     .bind(transaction.to_string())
     .bind(transaction)
     .fetch_optional(tx.conn())

@@ -43,6 +43,26 @@ pub enum BillingError {
     NoTransaction,
     #[error("a reversal cannot itself be reversed")]
     NotReversible,
+    #[error("unknown equipment {0:?}")]
+    UnknownEquipment(String),
+    #[error("{code:?} cannot be ordered to {mode}")]
+    ModeNotOffered { code: String, mode: &'static str },
+    #[error("{0:?} is out of stock")]
+    OutOfStock(String),
+    #[error("the order needs {needed} on the balance; top up {shortfall} first")]
+    InsufficientBalance {
+        needed: kabinet_core::Money,
+        shortfall: kabinet_core::Money,
+    },
+    #[error("no such order")]
+    NoOrder,
+    #[error("an order cannot go from {from} to {to}")]
+    IllegalTransition {
+        from: &'static str,
+        to: &'static str,
+    },
+    #[error("{field} {reason}")]
+    InvalidOrder { field: &'static str, reason: String },
     #[error("corrupt billing data: {0}")]
     Corrupt(String),
     #[error(transparent)]

@@ -252,10 +252,11 @@ async fn movements(
 ) -> Result<Vec<HistoryItem>, BillingError> {
     let tenant = tx.tenant();
     let rows = sqlx::query(
-        "SELECT t.id, t.kind, t.description, t.reference, t.created_at, sum(e.amount_minor)::bigint AS amount, min(e.currency) AS currency \
+        "SELECT t.id, t.kind, t.description, t.reference, t.created_at, sum(e.amount_minor)::bigint AS amount, min(e.currency) AS currency, \
+                EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.tenant_id = t.tenant_id AND r.reverses = t.id) AS reversed \
          FROM ledger_entries e JOIN ledger_transactions t ON t.tenant_id = e.tenant_id AND t.id = e.transaction_id \
          WHERE e.tenant_id = $1 AND e.subscriber_id = $2 AND ($4::uuid IS NULL OR t.id = $4) \
-         GROUP BY t.id, t.kind, t.description, t.reference, t.created_at \
+         GROUP BY t.tenant_id, t.id, t.kind, t.description, t.reference, t.created_at \
          ORDER BY t.created_at DESC, t.id DESC LIMIT $3",
     )
     .bind(tenant.as_uuid())
@@ -278,6 +279,7 @@ async fn movements(
                     currency(&row.try_get::<String, _>("currency")?)?,
                 ),
                 at: row.try_get("created_at")?,
+                reversed: row.try_get("reversed")?,
             })
         })
         .collect()
@@ -349,10 +351,11 @@ pub async fn statement(
     .ok_or(BillingError::NoAccount)?;
     let cur = currency(&cur)?;
     let rows = sqlx::query(
-        "SELECT t.id, t.kind, t.description, t.reference, t.created_at, sum(e.amount_minor)::bigint AS amount \
+        "SELECT t.id, t.kind, t.description, t.reference, t.created_at, sum(e.amount_minor)::bigint AS amount, \
+                EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.tenant_id = t.tenant_id AND r.reverses = t.id) AS reversed \
          FROM ledger_entries e JOIN ledger_transactions t ON t.tenant_id = e.tenant_id AND t.id = e.transaction_id \
          WHERE e.tenant_id = $1 AND e.subscriber_id = $2 AND t.created_at >= $3 AND t.created_at < $4 \
-         GROUP BY t.id, t.kind, t.description, t.reference, t.created_at \
+         GROUP BY t.tenant_id, t.id, t.kind, t.description, t.reference, t.created_at \
          ORDER BY t.created_at, t.id LIMIT 10000",
     )
     .bind(tenant.as_uuid())
@@ -375,6 +378,7 @@ pub async fn statement(
             reference: row.try_get("reference")?,
             amount: Money::new(amount, cur),
             at: row.try_get("created_at")?,
+            reversed: row.try_get("reversed")?,
         });
     }
     Ok(Statement {

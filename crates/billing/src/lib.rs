@@ -1,6 +1,7 @@
 //! Billing: tariffs, one prepaid account per subscriber, and the double-entry ledger.
 //!
-//! Owns `tariffs`, `accounts`, `ledger_transactions` and `ledger_entries`. Every money movement
+//! Owns `tariffs`, `accounts`, `ledger_transactions` and `ledger_entries` (and the add-ons,
+//! promises, suspensions and equipment orders charged through them). Every money movement
 //! is one transaction whose entries sum to zero (the database refuses anything else), recorded
 //! once per idempotency key. The subscriber's balance is the sum of their entries; the account
 //! status follows it at once (blocked below the credit limit, unblocked when paid back).
@@ -12,6 +13,7 @@ mod addons;
 mod catalogue;
 mod charges;
 mod corrections;
+mod equipment;
 mod error;
 mod forecast;
 mod ledger;
@@ -29,6 +31,12 @@ pub use addons::{
 pub use catalogue::{list_tariffs, upsert_tariff};
 pub use charges::run_monthly_charges;
 pub use corrections::{Correction, correct_balance, record_refund, reverse_transaction};
+pub use equipment::{
+    EquipmentItem, EquipmentKind, EquipmentSpec, NewOrder, Order, OrderActor, OrderChange,
+    OrderCursor, OrderDetail, OrderEvent, OrderMode, OrderQuote, OrderStatus, OrdersPage, Placed,
+    cancel_order, change_order_status, charge_monthly_rent, equipment_catalogue, order_detail,
+    orders_queue, place_order, quote_order, subscriber_order, subscriber_orders, upsert_equipment,
+};
 pub use error::BillingError;
 pub use forecast::{Forecast, days_covered, forecast};
 pub use ledger::{

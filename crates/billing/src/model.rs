@@ -191,6 +191,8 @@ pub struct HistoryItem {
     /// Positive: the balance went up.
     pub amount: Money,
     pub at: DateTime<Utc>,
+    /// A later reversal undid it (staff may reverse a movement once).
+    pub reversed: bool,
 }
 
 /// A calendar month, the period of monthly charges.

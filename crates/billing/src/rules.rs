@@ -41,6 +41,9 @@ pub struct BillingSettings {
     pub suspension_max_days: i32,
     pub suspension_fee_minor: i64,
     pub tariff_change_rule: TariffChangeRule,
+    /// A purchase or the first rent charge may take the balance below the credit limit (the
+    /// account is then blocked until paid); otherwise such an order is refused.
+    pub equipment_on_credit: bool,
 }
 
 impl Default for BillingSettings {
@@ -53,6 +56,7 @@ impl Default for BillingSettings {
             suspension_max_days: 90,
             suspension_fee_minor: 0,
             tariff_change_rule: TariffChangeRule::NextPeriod,
+            equipment_on_credit: false,
         }
     }
 }
@@ -63,13 +67,14 @@ impl BillingSettings {
     }
 }
 
-type Row = (i64, i32, i32, i32, i32, i64, String);
+type Row = (i64, i32, i32, i32, i32, i64, String, bool);
 
 pub async fn billing_settings(tx: &mut TenantTx) -> Result<BillingSettings, BillingError> {
     let tenant = tx.tenant();
     let row: Option<Row> = sqlx::query_as(
         "SELECT promised_payment_max_minor, promised_payment_days, promised_payments_per_month, \
-                suspension_min_days, suspension_max_days, suspension_fee_minor, tariff_change_rule \
+                suspension_min_days, suspension_max_days, suspension_fee_minor, tariff_change_rule, \
+                equipment_on_credit \
          FROM billing_settings WHERE tenant_id = $1",
     )
     .bind(tenant.as_uuid())
@@ -85,6 +90,7 @@ pub async fn billing_settings(tx: &mut TenantTx) -> Result<BillingSettings, Bill
             suspension_fee_minor: r.5,
             tariff_change_rule: TariffChangeRule::parse(&r.6)
                 .unwrap_or(TariffChangeRule::NextPeriod),
+            equipment_on_credit: r.7,
         })
         .unwrap_or_default())
 }
@@ -98,18 +104,21 @@ pub async fn set_billing_settings(
     let done = sqlx::query(
         "INSERT INTO billing_settings AS b (tenant_id, promised_payment_max_minor, promised_payment_days, \
            promised_payments_per_month, suspension_min_days, suspension_max_days, suspension_fee_minor, \
-           tariff_change_rule) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+           tariff_change_rule, equipment_on_credit) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (tenant_id) DO UPDATE SET promised_payment_max_minor = EXCLUDED.promised_payment_max_minor, \
            promised_payment_days = EXCLUDED.promised_payment_days, \
            promised_payments_per_month = EXCLUDED.promised_payments_per_month, \
            suspension_min_days = EXCLUDED.suspension_min_days, suspension_max_days = EXCLUDED.suspension_max_days, \
-           suspension_fee_minor = EXCLUDED.suspension_fee_minor, tariff_change_rule = EXCLUDED.tariff_change_rule \
+           suspension_fee_minor = EXCLUDED.suspension_fee_minor, tariff_change_rule = EXCLUDED.tariff_change_rule, \
+           equipment_on_credit = EXCLUDED.equipment_on_credit \
          WHERE (b.promised_payment_max_minor, b.promised_payment_days, b.promised_payments_per_month, \
-                b.suspension_min_days, b.suspension_max_days, b.suspension_fee_minor, b.tariff_change_rule) \
+                b.suspension_min_days, b.suspension_max_days, b.suspension_fee_minor, b.tariff_change_rule, \
+                b.equipment_on_credit) \
            IS DISTINCT FROM (EXCLUDED.promised_payment_max_minor, EXCLUDED.promised_payment_days, \
                 EXCLUDED.promised_payments_per_month, EXCLUDED.suspension_min_days, \
-                EXCLUDED.suspension_max_days, EXCLUDED.suspension_fee_minor, EXCLUDED.tariff_change_rule)",
+                EXCLUDED.suspension_max_days, EXCLUDED.suspension_fee_minor, EXCLUDED.tariff_change_rule, \
+                EXCLUDED.equipment_on_credit)",
     )
     .bind(tenant.as_uuid())
     .bind(s.promised_payment_max_minor)
@@ -119,6 +128,7 @@ pub async fn set_billing_settings(
     .bind(s.suspension_max_days)
     .bind(s.suspension_fee_minor)
     .bind(s.tariff_change_rule.as_str())
+    .bind(s.equipment_on_credit)
     .execute(tx.conn())
     .await?;
     Ok(done.rows_affected() > 0)

@@ -1,7 +1,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use kabinet_access::{SessionPolicy, ThrottlePolicy};
+use kabinet_access::password_reset::ResetPolicy;
+use kabinet_access::{SecretKey, SessionPolicy, ThrottlePolicy};
 
 /// What the gateway needs to know about its deployment.
 #[derive(Clone, Debug)]
@@ -18,6 +19,10 @@ pub struct GatewayConfig {
     pub throttle: ThrottlePolicy,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted load balancer).
     pub trust_forwarded_for: bool,
+    /// Seals secrets kept in the database (authenticator secrets): `KABINET_SECRET_KEY`.
+    pub secret_key: SecretKey,
+    /// How long password reset links live and how often they may be asked for.
+    pub password_reset: ResetPolicy,
 }
 
 impl Default for GatewayConfig {
@@ -31,6 +36,8 @@ impl Default for GatewayConfig {
             sessions: SessionPolicy::default(),
             throttle: ThrottlePolicy::default(),
             trust_forwarded_for: false,
+            secret_key: SecretKey::development(),
+            password_reset: ResetPolicy::default(),
         }
     }
 }

@@ -8,6 +8,7 @@
 use kabinet_access::AccessError;
 use kabinet_billing::BillingError;
 use kabinet_cabinet::CabinetError;
+use kabinet_cabinet::news::NewsError;
 use kabinet_db::DbError;
 use kabinet_payments::{PaymentsError, WebhookRejection};
 use kabinet_tenancy::TenancyError;
@@ -171,6 +172,44 @@ impl From<AccessError> for ApiError {
                 ..
             } => Self::unprocessable("weak_password", e.to_string()),
             AccessError::Invalid { .. } => Self::unprocessable("invalid", e.to_string()),
+            AccessError::SecondFactorInvalid => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_second_factor",
+                "Wrong code",
+                Some(e.to_string()),
+            ),
+            AccessError::ChallengeExpired => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "login_challenge_expired",
+                "Sign in again",
+                Some(e.to_string()),
+            ),
+            AccessError::TwoFactorCodeInvalid => {
+                Self::unprocessable("invalid_two_factor_code", e.to_string())
+            }
+            AccessError::TwoFactorAlreadyEnabled => Self::new(
+                StatusCode::CONFLICT,
+                "two_factor_enabled",
+                "Two-factor authentication is already on",
+                Some(e.to_string()),
+            ),
+            AccessError::TwoFactorNotEnabled => Self::new(
+                StatusCode::CONFLICT,
+                "two_factor_not_enabled",
+                "Two-factor authentication is off",
+                Some(e.to_string()),
+            ),
+            AccessError::NoTwoFactorEnrollment => Self::new(
+                StatusCode::CONFLICT,
+                "no_two_factor_enrollment",
+                "Start the setup first",
+                Some(e.to_string()),
+            ),
+            AccessError::ResetTokenInvalid => {
+                Self::bad_request("invalid_reset_token", e.to_string())
+            }
+            AccessError::Mail(kabinet_mail::MailError::Db(db)) => db.into(),
+            AccessError::Mail(_) | AccessError::Secret(_) => Self::internal("access", &e),
             AccessError::Db(db) => db.into(),
             AccessError::Authz(_) | AccessError::Hashing(_) => Self::internal("access", &e),
         }
@@ -275,6 +314,32 @@ impl From<BillingError> for ApiError {
                 "Cannot be reversed",
                 Some(e.to_string()),
             ),
+            BillingError::UnknownEquipment(_) => {
+                Self::unprocessable("unknown_equipment", e.to_string())
+            }
+            BillingError::ModeNotOffered { .. } => {
+                Self::unprocessable("mode_not_offered", e.to_string())
+            }
+            BillingError::OutOfStock(_) => Self::new(
+                StatusCode::CONFLICT,
+                "out_of_stock",
+                "Out of stock",
+                Some(e.to_string()),
+            ),
+            BillingError::InsufficientBalance { .. } => Self::new(
+                StatusCode::CONFLICT,
+                "insufficient_balance",
+                "Not enough money on the balance",
+                Some(e.to_string()),
+            ),
+            BillingError::NoOrder => Self::not_found(),
+            BillingError::IllegalTransition { .. } => Self::new(
+                StatusCode::CONFLICT,
+                "illegal_transition",
+                "Not possible in this status",
+                Some(e.to_string()),
+            ),
+            BillingError::InvalidOrder { .. } => Self::unprocessable("invalid", e.to_string()),
             BillingError::Db(db) => db.into(),
             BillingError::Corrupt(_) => Self::internal("billing", &e),
         }
@@ -348,6 +413,21 @@ impl From<TicketingError> for ApiError {
                 "Ticket closed",
                 Some(e.to_string()),
             ),
+            TicketingError::IllegalTransition { .. } => Self::new(
+                StatusCode::CONFLICT,
+                "illegal_ticket_transition",
+                "This status change is not allowed",
+                Some(e.to_string()),
+            ),
+            TicketingError::ReopenWindowPassed { .. } => Self::new(
+                StatusCode::CONFLICT,
+                "reopen_window_passed",
+                "Too late to reopen",
+                Some(e.to_string()),
+            ),
+            TicketingError::UnknownAssignee => {
+                Self::unprocessable("unknown_assignee", e.to_string())
+            }
             TicketingError::Db(db) => db.into(),
             TicketingError::Corrupt(_) => Self::internal("ticketing", &e),
         }
@@ -361,6 +441,20 @@ impl From<CabinetError> for ApiError {
             CabinetError::Access(e) => e.into(),
             CabinetError::Billing(e) => e.into(),
             CabinetError::Ticketing(e) => e.into(),
+            CabinetError::News(e) => e.into(),
+        }
+    }
+}
+
+impl From<NewsError> for ApiError {
+    fn from(e: NewsError) -> Self {
+        match e {
+            NewsError::NotFound => Self::not_found(),
+            NewsError::Invalid { .. } => Self::unprocessable("invalid", e.to_string()),
+            NewsError::UnknownTariff(_) => Self::unprocessable("unknown_tariff", e.to_string()),
+            NewsError::Billing(e) => e.into(),
+            NewsError::Db(db) => db.into(),
+            NewsError::Corrupt(_) => Self::internal("news", &e),
         }
     }
 }

@@ -4,8 +4,11 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use clap::Subcommand;
 use kabinet_billing::{BillingMonth, run_monthly_charges, run_scheduled, verify};
+use kabinet_core::TenantId;
 use kabinet_db::Database;
 use kabinet_db::sqlx;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Subcommand)]
 pub enum BillingCommand {
@@ -52,18 +55,122 @@ pub async fn run(db: &Database, command: BillingCommand) -> anyhow::Result<()> {
                     .with_context(|| format!("--month {raw:?}: expected YYYY-MM"))?,
                 None => BillingMonth::of(Utc::now().date_naive()),
             };
-            for (tenant, _) in &tenants {
-                let mut tx = db.tenant_tx(tenant.id).await?;
-                let run = run_monthly_charges(&mut tx, month).await?;
-                tx.commit().await?;
-                println!(
-                    "{}: {month}: charged {} account(s), blocked {}",
-                    tenant.slug, run.charged, run.blocked
+            let ids: Vec<TenantId> = tenants.iter().map(|(t, _)| t.id).collect();
+            let summary = charge_all(db, &ids, month, concurrency()).await?;
+            println!(
+                "{month}: charged {} account(s) in {} tenant(s), blocked {}",
+                summary.charged,
+                tenants.len(),
+                summary.blocked
+            );
+            if summary.failed > 0 {
+                bail!(
+                    "{} tenant(s) failed; rerun to finish them (charges are idempotent)",
+                    summary.failed
                 );
             }
         }
     }
     Ok(())
+}
+
+/// How many tenants one node works at once: `KABINET_BILLING_CONCURRENCY`, by default the
+/// number of CPUs. Each tenant is one transaction (one connection), so this also bounds the
+/// connections billing takes from the pool.
+pub fn concurrency() -> usize {
+    std::env::var("KABINET_BILLING_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        })
+        .min(32)
+}
+
+/// Runs `work` for every tenant, at most `concurrency` at once; a tenant that fails is logged
+/// and counted, and the others go on.
+async fn for_each_tenant<F, Fut, T>(
+    tenants: &[TenantId],
+    concurrency: usize,
+    work: F,
+) -> (Vec<T>, u64)
+where
+    F: Fn(TenantId) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<T>> + Send,
+    T: Send + 'static,
+{
+    let queue: Arc<Vec<TenantId>> = Arc::new(tenants.to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency.max(1).min(tenants.len().max(1)) {
+        let (queue, next, work) = (queue.clone(), next.clone(), work.clone());
+        workers.spawn(async move {
+            let (mut done, mut failed) = (Vec::new(), 0_u64);
+            while let Some(tenant) = queue.get(next.fetch_add(1, Ordering::Relaxed)) {
+                match work(*tenant).await {
+                    Ok(result) => done.push(result),
+                    Err(e) => {
+                        failed += 1;
+                        tracing::warn!(%tenant, error = %e, "tenant billing work failed; it is retried next round");
+                    }
+                }
+            }
+            (done, failed)
+        });
+    }
+    let (mut done, mut failed) = (Vec::new(), 0);
+    while let Some(joined) = workers.join_next().await {
+        match joined {
+            Ok((d, f)) => {
+                done.extend(d);
+                failed += f;
+            }
+            Err(e) => {
+                failed += 1;
+                tracing::error!(error = %e, "billing worker panicked");
+            }
+        }
+    }
+    (done, failed)
+}
+
+/// What a charge run over many tenants did.
+#[derive(Debug, Default)]
+pub struct ChargeSummary {
+    pub charged: u64,
+    pub blocked: u64,
+    /// Tenants whose run failed (rolled back; a rerun charges them once).
+    pub failed: u64,
+}
+
+/// Charges `month` for every tenant, `concurrency` tenants at once, each in its own
+/// transaction (see `run_monthly_charges` for why a rerun or a parallel node charges nothing
+/// twice).
+pub async fn charge_all(
+    db: &Database,
+    tenants: &[TenantId],
+    month: BillingMonth,
+    concurrency: usize,
+) -> anyhow::Result<ChargeSummary> {
+    let db = db.clone();
+    let (runs, failed) = for_each_tenant(tenants, concurrency, move |tenant| {
+        let db = db.clone();
+        async move {
+            let mut tx = db.tenant_tx(tenant).await?;
+            let run = run_monthly_charges(&mut tx, month).await?;
+            tx.commit().await?;
+            anyhow::Ok(run)
+        }
+    })
+    .await;
+    Ok(ChargeSummary {
+        charged: runs.iter().map(|r| r.charged).sum(),
+        blocked: runs.iter().map(|r| r.blocked).sum(),
+        failed,
+    })
 }
 
 /// The billing scheduler of `kabinet serve`: every `every`, each tenant's time-driven work
@@ -96,40 +203,73 @@ async fn tick_all(db: &Database, stripe: Option<&kabinet_payments::Stripe>) -> a
     let mut platform = db.platform_tx().await?;
     let tenants = kabinet_tenancy::list_tenants(&mut platform).await?;
     platform.commit().await?;
-    for (tenant, _) in tenants {
-        let mut tx = db.tenant_tx(tenant.id).await?;
-        let mine: bool = sqlx::query_scalar(
-            "SELECT pg_try_advisory_xact_lock(hashtextextended('kabinet.billing.' || $1, 0))",
-        )
-        .bind(tenant.id.to_string())
-        .fetch_one(tx.conn())
-        .await?;
-        if !mine {
-            continue;
+    let slugs: std::collections::HashMap<TenantId, String> = tenants
+        .iter()
+        .map(|(t, _)| (t.id, t.slug.to_string()))
+        .collect();
+    let ids: Vec<TenantId> = tenants.iter().map(|(t, _)| t.id).collect();
+    let (db, stripe, slugs) = (db.clone(), stripe.cloned(), Arc::new(slugs));
+    let (_, failed) = for_each_tenant(&ids, concurrency(), move |tenant| {
+        let (db, stripe, slugs) = (db.clone(), stripe.clone(), slugs.clone());
+        async move {
+            let slug = slugs.get(&tenant).map(String::as_str).unwrap_or("?");
+            tick_tenant(&db, stripe.as_ref(), tenant, slug).await
         }
-        let report = run_scheduled(&mut tx, Utc::now()).await?;
-        tx.commit().await?;
-        if !report.is_empty() {
+    })
+    .await;
+    if failed > 0 {
+        anyhow::bail!("{failed} tenant(s) failed this round");
+    }
+    Ok(())
+}
+
+/// One tenant's round, under its advisory lock: another node already on it means skip.
+async fn tick_tenant(
+    db: &Database,
+    stripe: Option<&kabinet_payments::Stripe>,
+    tenant: TenantId,
+    slug: &str,
+) -> anyhow::Result<()> {
+    let mut tx = db.tenant_tx(tenant).await?;
+    let mine: bool = sqlx::query_scalar(
+        "SELECT pg_try_advisory_xact_lock(hashtextextended('kabinet.billing.' || $1, 0))",
+    )
+    .bind(tenant.to_string())
+    .fetch_one(tx.conn())
+    .await?;
+    if !mine {
+        return Ok(());
+    }
+    let report = run_scheduled(&mut tx, Utc::now()).await?;
+    tx.commit().await?;
+    if !report.is_empty() {
+        tracing::info!(
+            tenant = %slug,
+            promises_expired = report.promises_expired,
+            suspensions_ended = report.suspensions_ended,
+            charged = report.charged,
+            blocked = report.blocked,
+            "billing round"
+        );
+    }
+    // The ticket desk's time-driven work (SLA escalations, auto-close) in its own transaction:
+    // safe without the lock above (SKIP LOCKED, set-once columns), so it never holds billing up.
+    let mut tx = db.tenant_tx(tenant).await?;
+    let desk = kabinet_ticketing::run_scheduled(&mut tx, Utc::now()).await?;
+    tx.commit().await?;
+    if !desk.is_empty() {
+        tracing::info!(tenant = %slug, ?desk, "ticket desk round");
+    }
+    if let Some(stripe) = stripe {
+        let autopay = kabinet_payments::run_autopay(db, stripe, tenant, Utc::now()).await?;
+        if autopay.attempted > 0 {
             tracing::info!(
-                tenant = %tenant.slug,
-                promises_expired = report.promises_expired,
-                suspensions_ended = report.suspensions_ended,
-                charged = report.charged,
-                blocked = report.blocked,
-                "billing round"
+                tenant = %slug,
+                attempted = autopay.attempted,
+                succeeded = autopay.succeeded,
+                failed = autopay.failed,
+                "auto-pay round"
             );
-        }
-        if let Some(stripe) = stripe {
-            let autopay = kabinet_payments::run_autopay(db, stripe, tenant.id, Utc::now()).await?;
-            if autopay.attempted > 0 {
-                tracing::info!(
-                    tenant = %tenant.slug,
-                    attempted = autopay.attempted,
-                    succeeded = autopay.succeeded,
-                    failed = autopay.failed,
-                    "auto-pay round"
-                );
-            }
         }
     }
     Ok(())

@@ -31,6 +31,9 @@ pub struct Settings {
     pub stripe: Option<kabinet_payments::StripeSettings>,
     /// `KABINET_RECONCILE_SECS`: how often payments are reconciled with Stripe (0: never).
     pub reconcile_every: Option<Duration>,
+    /// `KABINET_SMTP_URL`, `KABINET_MAIL_FROM`, `KABINET_MAIL_SWEEP_SECS`: outgoing mail. With no
+    /// SMTP URL, mail stays queued.
+    pub mail: kabinet_mail::MailSettings,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -71,6 +74,26 @@ impl Settings {
         gateway.max_body_bytes = parsed("KABINET_MAX_BODY_BYTES", gateway.max_body_bytes)?;
         gateway.tenant_cache_ttl =
             Duration::from_secs(parsed("KABINET_TENANT_CACHE_TTL_SECS", 300u64)?);
+        // Seals authenticator secrets in the database. Over HTTPS (production) it must be set;
+        // locally a fixed development key stands in, with a warning at start.
+        gateway.secret_key = match var("KABINET_SECRET_KEY") {
+            Some(raw) => kabinet_access::SecretKey::from_base64(&raw).map_err(|e| {
+                anyhow::anyhow!("KABINET_SECRET_KEY: {e} (make one with `openssl rand -base64 32`)")
+            })?,
+            None if gateway.secure_cookies => bail!(
+                "KABINET_SECRET_KEY is required when KABINET_SECURE_COOKIES=true \
+                 (32 random bytes in base64: `openssl rand -base64 32`)"
+            ),
+            None => kabinet_access::SecretKey::development(),
+        };
+        let mail = kabinet_mail::MailSettings {
+            smtp_url: var("KABINET_SMTP_URL"),
+            from: var("KABINET_MAIL_FROM")
+                .unwrap_or_else(|| format!("noreply@{}", gateway.platform_domain)),
+            sweep_every: Duration::from_secs(parsed("KABINET_MAIL_SWEEP_SECS", 30u64)?.max(1)),
+            retry: kabinet_mail::RetryPolicy::default(),
+        };
+        mail.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
         let log_format = match var("KABINET_LOG_FORMAT").as_deref() {
             None | Some("json") => LogFormat::Json,
             Some("pretty") => LogFormat::Pretty,
@@ -109,6 +132,7 @@ impl Settings {
                 0 => None,
                 secs => Some(Duration::from_secs(secs)),
             },
+            mail,
         })
     }
 

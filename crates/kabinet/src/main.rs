@@ -82,6 +82,9 @@ enum BenchCommand {
         accounts_per_tenant: u32,
         #[arg(long, default_value_t = 12)]
         months: u32,
+        /// Tenants charged at once (default: as `serve` does, `KABINET_BILLING_CONCURRENCY`).
+        #[arg(long)]
+        concurrency: Option<usize>,
         /// Keep the scratch database afterwards.
         #[arg(long)]
         keep: bool,
@@ -187,6 +190,7 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     tenants,
                     accounts_per_tenant,
                     months,
+                    concurrency,
                     keep,
                 },
         } => {
@@ -203,6 +207,7 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     tenants,
                     accounts_per_tenant,
                     months,
+                    concurrency: concurrency.unwrap_or_else(billing::concurrency),
                     keep,
                 },
             )
@@ -255,7 +260,17 @@ async fn serve(settings: Settings, listen: String, tenants: Option<PathBuf>) -> 
     if let Some(stripe) = &stripe {
         state = state.with_stripe(stripe.clone());
     }
+    if settings.gateway.secret_key.insecure_default {
+        tracing::warn!(
+            "KABINET_SECRET_KEY is not set: authenticator secrets are sealed with the public \
+             DEVELOPMENT key. Never run like this in production (`openssl rand -base64 32`)."
+        );
+    }
     let mut listeners = state.spawn_background();
+    listeners.push(
+        kabinet_mail::spawn_worker(db.clone(), settings.mail.clone())
+            .context("starting the mail sender")?,
+    );
     if let Some(every) = settings.billing_tick {
         listeners.push(billing::spawn_scheduler(db.clone(), stripe.clone(), every));
     }

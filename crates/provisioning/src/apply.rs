@@ -251,6 +251,41 @@ pub async fn apply(
         }
     }
 
+    for e in &m.equipment {
+        let money = |a: &crate::Amount| Money::new(a.0, m.currency);
+        let spec = kabinet_billing::EquipmentSpec {
+            code: e.code.clone(),
+            kind: e.kind.0,
+            name: e.name.clone(),
+            description: e.description.clone(),
+            purchase_price: e.purchase_price.as_ref().map(money),
+            monthly_rent: e.monthly_rent.as_ref().map(money),
+            stock: e.stock,
+            active: e.active,
+        };
+        if kabinet_billing::upsert_equipment(&mut tx, &spec)
+            .await
+            .map_err(|x| err(&format!("equipment {}: {x}", e.code)))?
+        {
+            report
+                .changes
+                .push(format!("equipment {} created or updated", e.code));
+        }
+    }
+
+    for n in &m.news {
+        let ctx = |e: &dyn std::fmt::Display| err(&format!("news {}: {e}", n.slug));
+        let spec = n.spec(chrono::Utc::now()).map_err(|e| ctx(&e))?;
+        if kabinet_cabinet::news::upsert_post(&mut tx, &n.slug, &spec, n.publish_at.is_some())
+            .await
+            .map_err(|e| ctx(&e))?
+        {
+            report
+                .changes
+                .push(format!("news {} created or updated", n.slug));
+        }
+    }
+
     for s in &m.subscribers {
         let ctx = |e: &dyn std::fmt::Display| err(&format!("subscriber {}: {e}", s.account_number));
         let spec = SubscriberSpec {

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 /// Natural keys of list items, so `tariffs[2]` is reported as `tariffs.home-100`.
-const ITEM_KEYS: &[&str] = &["code", "email", "account_number", "host"];
+const ITEM_KEYS: &[&str] = &["code", "slug", "email", "account_number", "host"];
 
 fn item_key(item: &Value) -> Option<String> {
     ITEM_KEYS

@@ -22,7 +22,8 @@ pub struct Manifest {
     pub currency: Currency,
     #[serde(default = "default_locale")]
     pub default_locale: Locale,
-    #[serde(default = "default_time_zone")]
+    /// An IANA zone ("Europe/Moscow"): the ISP's calendar days for statements and dates.
+    #[serde(default = "default_time_zone", deserialize_with = "iana_time_zone")]
     pub time_zone: String,
     #[serde(default = "default_status")]
     pub status: TenantStatus,
@@ -41,6 +42,10 @@ pub struct Manifest {
     #[serde(default)]
     pub addons: Vec<AddonEntry>,
     #[serde(default)]
+    pub equipment: Vec<EquipmentEntry>,
+    #[serde(default)]
+    pub news: Vec<NewsEntry>,
+    #[serde(default)]
     pub subscribers: Vec<SubscriberEntry>,
 }
 
@@ -54,11 +59,130 @@ pub struct AddonEntry {
     pub monthly_price: Amount,
 }
 
+/// `[[equipment]]`: an item of the ISP's equipment catalogue, sold (`purchase_price`), rented
+/// (`monthly_rent`) or both. `stock` counts units on hand (left out: not counted, never out of
+/// stock); applying sets it as written, like a stock-take.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EquipmentEntry {
+    pub code: String,
+    /// `router`, `ont`, `modem`, `tv_box`, `cable` or `other`.
+    pub kind: EquipmentKindName,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub purchase_price: Option<Amount>,
+    pub monthly_rent: Option<Amount>,
+    pub stock: Option<i32>,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// An equipment kind, checked while parsing.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EquipmentKindName(pub kabinet_billing::EquipmentKind);
+
+impl TryFrom<String> for EquipmentKindName {
+    type Error = String;
+    fn try_from(v: String) -> Result<Self, String> {
+        kabinet_billing::EquipmentKind::parse(&v)
+            .map(Self)
+            .ok_or_else(|| {
+                let names: Vec<&str> = kabinet_billing::EquipmentKind::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect();
+                format!("unknown kind {v:?}; kinds are {}", names.join(", "))
+            })
+    }
+}
+
+impl From<EquipmentKindName> for String {
+    fn from(k: EquipmentKindName) -> String {
+        k.0.as_str().to_owned()
+    }
+}
+
+/// `[[news]]`: a news post or promotion, keyed by `slug` so applying twice changes nothing.
+/// Without `publish_at` it is published when first applied; `tariffs` limits it to subscribers
+/// on those tariffs; `locale` (`ru`/`en`) to readers in that language.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewsEntry {
+    pub slug: String,
+    /// `news` (the default) or `promotion`.
+    #[serde(default = "news_kind")]
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub locale: Option<String>,
+    /// RFC 3339, e.g. `2026-12-01T09:00:00+03:00`.
+    pub publish_at: Option<String>,
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub tariffs: Vec<String>,
+    #[serde(default)]
+    pub pinned: bool,
+}
+
+fn news_kind() -> String {
+    "news".into()
+}
+
+impl NewsEntry {
+    /// The post as the cabinet stores it; `now` stands in for a missing `publish_at`.
+    pub fn spec(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<kabinet_cabinet::news::PostSpec, String> {
+        use kabinet_cabinet::news::{PostKind, PostLocale, PostSpec};
+        let time = |field: &str, raw: &Option<String>| {
+            raw.as_deref()
+                .map(|r| {
+                    chrono::DateTime::parse_from_rfc3339(r)
+                        .map(|t| t.with_timezone(&chrono::Utc))
+                        .map_err(|e| format!("{field} {r:?} is not an RFC 3339 time: {e}"))
+                })
+                .transpose()
+        };
+        Ok(PostSpec {
+            kind: PostKind::parse(&self.kind)
+                .ok_or_else(|| format!("kind {:?} is not news or promotion", self.kind))?,
+            title: self.title.clone(),
+            body: self.body.clone(),
+            locale: match &self.locale {
+                Some(l) => Some(
+                    PostLocale::parse(l).ok_or_else(|| format!("locale {l:?} is not ru or en"))?,
+                ),
+                None => None,
+            },
+            publish_at: time("publish_at", &self.publish_at)?.unwrap_or(now),
+            expires_at: time("expires_at", &self.expires_at)?,
+            target_tariffs: self.tariffs.clone(),
+            pinned: self.pinned,
+        })
+    }
+}
+
 fn default_locale() -> Locale {
     Locale::Ru
 }
 fn default_time_zone() -> String {
     "Europe/Moscow".into()
+}
+fn iana_time_zone<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let raw = String::deserialize(d)?;
+    raw.parse::<chrono_tz::Tz>().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "unknown time zone {raw:?}: use an IANA name such as \"Europe/Moscow\""
+        ))
+    })?;
+    Ok(raw)
 }
 fn default_status() -> TenantStatus {
     TenantStatus::Active
@@ -151,6 +275,9 @@ pub struct BillingRules {
     pub suspension_fee: Option<Amount>,
     /// `immediate_prorated` or `next_period` (the default).
     pub tariff_change: Option<TariffChange>,
+    /// Whether an equipment purchase (or a rental's first charge) may take the balance below
+    /// the credit limit, blocking the account until paid. Off by default: such orders are refused.
+    pub equipment_on_credit: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize)]
@@ -183,6 +310,7 @@ impl BillingRules {
                 Some(TariffChange::NextPeriod) => kabinet_billing::TariffChangeRule::NextPeriod,
                 None => d.tariff_change_rule,
             },
+            equipment_on_credit: self.equipment_on_credit.unwrap_or(d.equipment_on_credit),
         }
     }
 
@@ -435,6 +563,74 @@ pub fn parse_manifest(file: &Path, src: &str) -> Result<ParsedManifest, Manifest
             ));
         }
     }
+    let mut codes: Vec<&str> = Vec::new();
+    for e in &manifest.equipment {
+        let at = at_key(&format!("\"{}\"", e.code));
+        if codes.contains(&e.code.as_str()) {
+            return Err(invalid(
+                file,
+                src,
+                at,
+                format!("equipment code {:?} is declared twice", e.code),
+            ));
+        }
+        codes.push(&e.code);
+        let problem = if !is_code(&e.code) {
+            Some("codes are 1-64 lower-case letters, digits, '-' or '_'")
+        } else if e.purchase_price.is_none() && e.monthly_rent.is_none() {
+            Some("an item needs a purchase_price, a monthly_rent or both")
+        } else if e.purchase_price.is_some_and(|a| a.0 < 0)
+            || e.monthly_rent.is_some_and(|a| a.0 < 0)
+        {
+            Some("prices must not be negative")
+        } else if e.stock.is_some_and(|s| s < 0) {
+            Some("stock must not be negative")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(invalid(file, src, at, problem.into()));
+        }
+    }
+    let mut slugs: Vec<&str> = Vec::new();
+    for n in &manifest.news {
+        let at = at_key(&format!("\"{}\"", n.slug));
+        if slugs.contains(&n.slug.as_str()) {
+            return Err(invalid(
+                file,
+                src,
+                at,
+                format!("news slug {:?} is declared twice", n.slug),
+            ));
+        }
+        slugs.push(&n.slug);
+        if !is_code(&n.slug) {
+            return Err(invalid(
+                file,
+                src,
+                at,
+                "slugs are 1-64 lower-case letters, digits, '-' or '_'".into(),
+            ));
+        }
+        if let Some(unknown) = n
+            .tariffs
+            .iter()
+            .find(|t| !tariff_codes.contains(&t.as_str()))
+        {
+            return Err(invalid(
+                file,
+                src,
+                at,
+                format!(
+                    "unknown tariff {unknown:?}; declared tariffs: {}",
+                    tariff_codes.join(", ")
+                ),
+            ));
+        }
+        if let Err(problem) = n.spec(chrono::Utc::now()) {
+            return Err(invalid(file, src, at, problem));
+        }
+    }
     if let Some(problem) = manifest.billing.as_ref().and_then(BillingRules::problem) {
         return Err(invalid(file, src, at_key("[billing]"), problem));
     }
@@ -452,6 +648,16 @@ pub fn parse_manifest(file: &Path, src: &str) -> Result<ParsedManifest, Manifest
         manifest,
         logo_data_url,
     })
+}
+
+/// A catalogue code or a slug, as the database checks it: `^[a-z0-9][a-z0-9_-]{0,63}$`.
+fn is_code(raw: &str) -> bool {
+    let mut chars = raw.chars();
+    raw.len() <= 64
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 const LOGO_MAX_BYTES: usize = 100 * 1024;
@@ -593,6 +799,81 @@ balance = "10.50"
             err.contains("subscribers.balance") && err.contains("strings"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_time_zone_must_be_an_iana_name() {
+        let src = GOOD.replace(
+            "currency = \"RUB\"",
+            "currency = \"RUB\"\ntime_zone = \"Asia/Novosibirsk\"",
+        );
+        assert_eq!(
+            parse(&src).expect("parses").manifest.time_zone,
+            "Asia/Novosibirsk"
+        );
+        let src = GOOD.replace(
+            "currency = \"RUB\"",
+            "currency = \"RUB\"\ntime_zone = \"MSK+3\"",
+        );
+        let err = parse(&src).expect_err("unknown zone").to_string();
+        assert!(err.contains("time_zone") && err.contains("MSK+3"), "{err}");
+    }
+
+    #[test]
+    fn equipment_and_news_are_checked_while_parsing() {
+        let with = |extra: &str| format!("{GOOD}\n{extra}");
+        let good = with(
+            r#"
+[[equipment]]
+code = "router"
+kind = "router"
+name = "Router"
+purchase_price = "4990.00"
+monthly_rent = "199.00"
+stock = 3
+
+[[news]]
+slug = "hello"
+kind = "promotion"
+title = "Hello"
+body = "Text"
+tariffs = ["home"]
+publish_at = "2026-12-01T09:00:00+03:00"
+"#,
+        );
+        let m = parse(&good).expect("parses").manifest;
+        assert_eq!(m.equipment[0].monthly_rent, Some(Amount(19_900)));
+        assert_eq!(m.news[0].tariffs, vec!["home".to_owned()]);
+
+        for (extra, needle) in [
+            (
+                "[[equipment]]\ncode = \"x\"\nkind = \"toaster\"\nname = \"X\"\npurchase_price = \"1\"",
+                "unknown kind",
+            ),
+            (
+                "[[equipment]]\ncode = \"x\"\nkind = \"cable\"\nname = \"X\"",
+                "purchase_price, a monthly_rent",
+            ),
+            (
+                "[[equipment]]\ncode = \"Bad Code\"\nkind = \"cable\"\nname = \"X\"\npurchase_price = \"1\"",
+                "codes are",
+            ),
+            (
+                "[[news]]\nslug = \"n\"\ntitle = \"T\"\nbody = \"B\"\ntariffs = [\"gold\"]",
+                "unknown tariff",
+            ),
+            (
+                "[[news]]\nslug = \"n\"\ntitle = \"T\"\nbody = \"B\"\npublish_at = \"tomorrow\"",
+                "RFC 3339",
+            ),
+            (
+                "[[news]]\nslug = \"n\"\nkind = \"ad\"\ntitle = \"T\"\nbody = \"B\"",
+                "news or promotion",
+            ),
+        ] {
+            let err = parse(&with(extra)).expect_err(needle).to_string();
+            assert!(err.contains(needle), "{err}");
+        }
     }
 
     #[test]

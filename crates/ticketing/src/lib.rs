@@ -1,18 +1,37 @@
 //! Support tickets ("билетики"): a subscriber opens one, staff work the queue and reply, both
 //! follow the thread.
 //!
-//! Owns `tickets`, `ticket_messages` and `ticket_counters`. Subscriber-facing functions take the
-//! subscriber's id and never return another subscriber's ticket; staff-facing ones see the
-//! tenant's whole queue. (The ticketing issue adds SLA, notes, attachments, search, analytics.)
+//! Owns `tickets`, `ticket_messages`, `ticket_counters` and the agent desk's tables:
+//! `ticket_events` (history, shown as system lines), `ticket_notes` (internal, staff only),
+//! `ticket_tags`, `ticket_settings` and `ticket_sla_policies`. Subscriber-facing functions take
+//! the subscriber's id and never return another subscriber's ticket, a note or an event;
+//! staff-facing ones see the tenant's whole queue.
+//!
+//! Lifecycle: new → open → waiting on customer → resolved → closed ([`Status::can_move_to`]);
+//! a subscriber's reply reopens a waiting or (within `reopen_days`) resolved ticket; the worker
+//! closes resolved tickets after `auto_close_days`. SLA ([`sla`]): first-response and resolution
+//! targets in business minutes per priority (and category), counted on the ISP's business hours
+//! and holidays in its time zone, paused while the ticket waits on the customer or is resolved;
+//! [`run_sla_escalations`] records warnings and breaches.
 
 mod model;
 mod repo;
+mod settings;
+pub mod sla;
+mod worker;
 
 pub use model::{
-    Author, Category, NewTicket, QueueCursor, QueueFilter, QueuePage, Status, TicketDetail,
-    TicketMessage, TicketSummary,
+    Actor, AssigneeFilter, Author, Category, EventKind, NewTicket, Priority, QueueCursor,
+    QueueFilter, QueuePage, SlaState, StaffRef, Status, TicketDetail, TicketEvent, TicketMessage,
+    TicketNote, TicketSummary, normalize_tag,
 };
 pub use repo::{
-    TicketingError, add_staff_reply, add_subscriber_message, count_open_for_subscriber,
-    create_ticket, get_for_staff, get_for_subscriber, list_for_subscriber, queue,
+    TicketingError, add_note, add_staff_reply, add_subscriber_message, agents, assign,
+    count_open_for_subscriber, create_ticket, get_for_staff, get_for_subscriber,
+    list_for_subscriber, queue, reopen_for_subscriber, set_priority, set_status, set_tags,
+    tags_in_use,
+};
+pub use settings::{DeskSettings, SlaPolicy, get_settings, put_settings};
+pub use worker::{
+    DeskReport, EscalationReport, auto_close_resolved, run_scheduled, run_sla_escalations,
 };

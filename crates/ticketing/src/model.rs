@@ -1,7 +1,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use kabinet_core::{SubscriberId, TicketId};
+use kabinet_core::{StaffId, SubscriberId, TicketId};
 use uuid::Uuid;
 
 macro_rules! string_enum {
@@ -48,6 +48,72 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// How urgent a ticket is; picks the SLA targets.
+    Priority {
+        Low => "low",
+        Normal => "normal",
+        High => "high",
+        Urgent => "urgent",
+    }
+);
+
+impl Priority {
+    /// One step up, for an SLA breach (urgent stays urgent).
+    pub fn raised(self) -> Self {
+        match self {
+            Self::Low => Self::Normal,
+            Self::Normal => Self::High,
+            Self::High | Self::Urgent => Self::Urgent,
+        }
+    }
+}
+
+impl Status {
+    /// Whether staff may move a ticket from `self` to `next`. Closed is final (the subscriber
+    /// opens a new ticket); nothing goes back to new.
+    pub fn can_move_to(self, next: Status) -> bool {
+        use Status::*;
+        matches!(
+            (self, next),
+            (New, Open | WaitingOnCustomer | Resolved | Closed)
+                | (Open, WaitingOnCustomer | Resolved | Closed)
+                | (WaitingOnCustomer, Open | Resolved | Closed)
+                | (Resolved, Open | Closed)
+        )
+    }
+
+    /// The SLA clock runs only while the ball is in the ISP's court.
+    pub fn sla_running(self) -> bool {
+        matches!(self, Status::New | Status::Open)
+    }
+}
+
+/// A tag as stored: trimmed, lower case, inner whitespace collapsed to one space; letters,
+/// digits, space, `-`, `_` and `.` only; 1–40 characters.
+pub fn normalize_tag(raw: &str) -> Option<String> {
+    let tag = raw
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    let ok = !tag.is_empty()
+        && tag.chars().count() <= 40
+        && tag
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'));
+    ok.then_some(tag)
+}
+
+/// Who did something to a ticket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    Staff(StaffId),
+    Subscriber(SubscriberId),
+    /// The SLA worker, auto-close.
+    System,
+}
+
 #[derive(Clone, Debug)]
 pub struct NewTicket {
     pub subscriber: SubscriberId,
@@ -67,6 +133,87 @@ pub struct TicketSummary {
     pub updated_at: DateTime<Utc>,
     pub subscriber_name: String,
     pub account_number: String,
+    pub priority: Priority,
+    pub assignee: Option<StaffRef>,
+    pub tags: Vec<String>,
+    pub sla: SlaState,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// While resolved: until when the subscriber may reopen it.
+    pub reopen_until: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffRef {
+    pub id: StaffId,
+    pub display_name: String,
+}
+
+/// Where a ticket stands against its SLA.
+#[derive(Clone, Debug, Default)]
+pub struct SlaState {
+    pub first_response_due_at: Option<DateTime<Utc>>,
+    pub first_responded_at: Option<DateTime<Utc>>,
+    pub resolution_due_at: Option<DateTime<Utc>>,
+    pub first_response_breached: bool,
+    pub resolution_breached: bool,
+    /// A due time has passed and the ticket is still with the ISP.
+    pub overdue: bool,
+    /// The clock stands (waiting on the customer, resolved).
+    pub paused: bool,
+}
+
+impl SlaState {
+    /// When the subscriber should hear from the ISP next: the first response while there has
+    /// been none, then the resolution; nothing while the ball is in the subscriber's court.
+    pub fn answer_due_at(&self, status: Status) -> Option<DateTime<Utc>> {
+        if !status.sla_running() {
+            return None;
+        }
+        if self.first_responded_at.is_none() {
+            self.first_response_due_at
+        } else {
+            self.resolution_due_at
+        }
+    }
+}
+
+string_enum!(
+    /// What an event records.
+    EventKind {
+        Status => "status",
+        Priority => "priority",
+        Assignee => "assignee",
+        TagAdded => "tag_added",
+        TagRemoved => "tag_removed",
+        FirstResponseWarning => "first_response_warning",
+        FirstResponseBreach => "first_response_breach",
+        ResolutionWarning => "resolution_warning",
+        ResolutionBreach => "resolution_breach",
+    }
+);
+
+/// A change to a ticket, shown as a system line in the staff thread.
+#[derive(Clone, Debug)]
+pub struct TicketEvent {
+    pub id: Uuid,
+    pub kind: EventKind,
+    /// Staff or subscriber name; `None` for the system.
+    pub actor_name: Option<String>,
+    pub actor_is_staff: bool,
+    /// Previous and new value: a status, priority or tag; for an assignment the staff
+    /// member's display name (`None`: unassigned).
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An internal note: staff only.
+#[derive(Clone, Debug)]
+pub struct TicketNote {
+    pub id: Uuid,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,11 +235,29 @@ pub struct TicketMessage {
 pub struct TicketDetail {
     pub summary: TicketSummary,
     pub messages: Vec<TicketMessage>,
+    /// Staff views only; always empty for the subscriber.
+    pub notes: Vec<TicketNote>,
+    /// Staff views only; always empty for the subscriber.
+    pub events: Vec<TicketEvent>,
+}
+
+/// Whose tickets a queue shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Staff(StaffId),
+    Unassigned,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct QueueFilter {
     pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    pub category: Option<Category>,
+    pub assignee: Option<AssigneeFilter>,
+    /// Only tickets with this (normalised) tag.
+    pub tag: Option<String>,
+    /// Only tickets past a due time and still with the ISP.
+    pub overdue: bool,
 }
 
 /// Keyset position in the queue: the (updated_at, id) of the last row seen.
@@ -142,6 +307,54 @@ mod tests {
         for bad in ["", "!!!", "bm90LWEtY3Vyc29y"] {
             assert_eq!(QueueCursor::decode(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn only_the_legal_moves_are_allowed() {
+        use Status::*;
+        let legal = [
+            (New, Open),
+            (New, WaitingOnCustomer),
+            (New, Resolved),
+            (New, Closed),
+            (Open, WaitingOnCustomer),
+            (Open, Resolved),
+            (Open, Closed),
+            (WaitingOnCustomer, Open),
+            (WaitingOnCustomer, Resolved),
+            (WaitingOnCustomer, Closed),
+            (Resolved, Open),
+            (Resolved, Closed),
+        ];
+        for from in Status::ALL {
+            for to in Status::ALL {
+                assert_eq!(
+                    from.can_move_to(*to),
+                    legal.contains(&(*from, *to)),
+                    "{from:?} -> {to:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn tags_are_normalised() {
+        assert_eq!(normalize_tag("  Fiber   Cut "), Some("fiber cut".into()));
+        assert_eq!(normalize_tag("ОПТИКА"), Some("оптика".into()));
+        assert_eq!(
+            normalize_tag("vip-client_2.0"),
+            Some("vip-client_2.0".into())
+        );
+        for bad in ["", "   ", "a,b", "<b>", &"x".repeat(41)] {
+            assert_eq!(normalize_tag(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn priority_raises_one_step() {
+        assert_eq!(Priority::Low.raised(), Priority::Normal);
+        assert_eq!(Priority::High.raised(), Priority::Urgent);
+        assert_eq!(Priority::Urgent.raised(), Priority::Urgent);
     }
 
     #[test]

@@ -47,7 +47,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Signs a subscriber in by account number, e-mail or phone. */
+        /**
+         * Signs a subscriber in by account number, e-mail or phone. With two-factor
+         *     authentication on, the answer is a challenge for `POST /auth/login/second-factor`.
+         */
         post: operations["loginSubscriber"];
         delete?: never;
         options?: never;
@@ -64,8 +67,32 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Signs an ISP staff member in. */
+        /**
+         * Signs an ISP staff member in. With two-factor authentication on, the answer is a
+         *     challenge for `POST /auth/login/second-factor`.
+         */
         post: operations["loginStaff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/login/second-factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The second step of a sign-in with two-factor authentication: the challenge from the
+         *     password step and a code from the authenticator app or a recovery code. Wrong codes are
+         *     throttled like wrong passwords.
+         */
+        post: operations["loginSecondFactor"];
         delete?: never;
         options?: never;
         head?: never;
@@ -130,7 +157,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Balance, status, tariff and open tickets of the signed-in subscriber. */
+        /** Balance, status, tariff, open tickets and the latest news of the signed-in subscriber. */
         get: operations["getDashboard"];
         put?: never;
         post?: never;
@@ -149,40 +176,6 @@ export interface paths {
         };
         /** Every movement of the subscriber's balance, newest first (payments, charges, corrections). */
         get: operations["listMyMovements"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/me/statement": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A statement for a period (default: this month so far). */
-        get: operations["getMyStatement"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/me/statement.csv": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The same statement as a CSV download. */
-        get: operations["downloadMyStatement"];
         put?: never;
         post?: never;
         delete?: never;
@@ -226,6 +219,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/tickets/{id}/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reopens the subscriber's resolved ticket. Allowed within the ISP's reopen window after
+         *     resolution (`reopen_until`); after it `reopen_window_passed` (open a new ticket). A
+         *     closed ticket is `ticket_closed`; any other status `illegal_ticket_transition`.
+         */
+        post: operations["reopenMyTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me/tickets/{id}/messages": {
         parameters: {
             query?: never;
@@ -235,8 +249,114 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Adds the subscriber's message to their ticket. */
+        /**
+         * Adds the subscriber's message to their ticket. A ticket waiting on the subscriber goes
+         *     back to the agents; a resolved one reopens within the ISP's reopen window
+         *     (`reopen_window_passed` after it); a closed one refuses (`ticket_closed`).
+         */
         post: operations["addMyTicketMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The subscriber's statement for a period (default: this month so far). */
+        get: operations["getMyStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/statement.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same statement as a CSV download. */
+        get: operations["downloadMyStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/statement.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same statement as a PDF in the ISP's colours, to download or print. */
+        get: operations["downloadMyStatementPdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/subscribers/{account_number}/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A subscriber's statement for a period (default: this month so far). */
+        get: operations["getSubscriberStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/subscribers/{account_number}/statement.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A subscriber's statement as CSV. */
+        get: operations["downloadSubscriberStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/subscribers/{account_number}/statement.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A subscriber's statement as a PDF, e.g. to hand over at the office. */
+        get: operations["downloadSubscriberStatementPdf"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -359,6 +479,281 @@ export interface paths {
         post: operations["suspendService"];
         /** Ends the suspension early: service and charges resume now. */
         delete: operations["resumeService"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/equipment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ISP's equipment on offer, to buy or rent. */
+        get: operations["listEquipment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/equipment/{code}/quote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What buying or renting an item would charge now and leave on the balance. Nothing is
+         *     ordered; placing the order applies exactly these rules.
+         */
+        get: operations["quoteEquipmentOrder"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/equipment-orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The subscriber's equipment orders, newest first. */
+        get: operations["listMyEquipmentOrders"];
+        put?: never;
+        /**
+         * Orders an item to buy or rent: the price (or the rest of this month's rent) is charged
+         *     at once. Refused when the balance (plus the credit limit) does not cover it, unless the
+         *     ISP sells on credit. Idempotent per `request_id`.
+         */
+        post: operations["orderEquipment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/equipment-orders/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the subscriber's orders with its history. */
+        get: operations["getMyEquipmentOrder"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/equipment-orders/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancels the subscriber's order while it is new; what it charged comes back at once. */
+        post: operations["cancelMyEquipmentOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/equipment-orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ISP's equipment orders, newest first, keyset-paginated. */
+        get: operations["listEquipmentOrders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/equipment-orders/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One order with its history. */
+        get: operations["getEquipmentOrder"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/equipment-orders/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Moves an order on (`next_statuses` lists where it may go); audited. Cancelling refunds
+         *     everything the order charged; returning a rental stops its rent and refunds the unused
+         *     days of the month. Repeating the current status changes nothing.
+         */
+        post: operations["changeEquipmentOrderStatus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/news": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ISP's news and promotions for this subscriber (their tariff, the language on
+         *     screen): published and not expired, pinned first, then newest; keyset-paginated.
+         */
+        get: operations["listMyNews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/news/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One post, if it is in this subscriber's feed. */
+        get: operations["getMyNewsPost"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/news": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every post in any state (scheduled, published, expired, taken down), pinned first,
+         *     then by publication time; keyset-paginated.
+         */
+        get: operations["listNews"];
+        put?: never;
+        /** Writes a post; a `publish_at` in the future schedules it. Audited. */
+        post: operations["createNews"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/news/tariffs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tariffs a post can be aimed at (`target_tariffs`). */
+        get: operations["listNewsTargets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/news/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One post. */
+        get: operations["getNews"];
+        /** Replaces a post's content, targeting and schedule. Audited. */
+        put: operations["updateNews"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/news/{id}/unpublish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Takes a post down: subscribers no longer see it. Audited; repeating changes nothing. */
+        post: operations["unpublishNews"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/news/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Puts a post taken down back (on its own schedule). Audited; repeating changes nothing. */
+        post: operations["publishNews"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -523,6 +918,226 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends a password reset link by e-mail. Always answers 202 the same way, whether or not the
+         *     account exists or has an e-mail address; limited per login and per address (429).
+         */
+        post: operations["requestPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password-reset/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sets a new password with the token from the e-mail. The token works once and for 30
+         *     minutes; every session of the account ends. An unknown, expired or used token is
+         *     `invalid_reset_token`.
+         */
+        post: operations["completePasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/two-factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether sign-in asks for a code, and how many recovery codes are left. */
+        get: operations["getMyTwoFactor"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/two-factor/enrollment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Starts setting up an authenticator app (the password again): a new secret, shown once.
+         *     Starting again replaces an unconfirmed one.
+         */
+        post: operations["startMyTwoFactor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/two-factor/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turns two-factor authentication on with a first code from the app; returns the recovery
+         *     codes, shown once.
+         */
+        post: operations["confirmMyTwoFactor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/two-factor/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turns two-factor authentication off (the password again). */
+        post: operations["disableMyTwoFactor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/two-factor/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** New recovery codes for a code from the app; the old ones stop working. */
+        post: operations["regenerateMyRecoveryCodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/me/two-factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the staff member's sign-in asks for a code, and how many recovery codes are left. */
+        get: operations["getStaffTwoFactor"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/me/two-factor/enrollment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Starts setting up an authenticator app (the password again): a new secret, shown once. */
+        post: operations["startStaffTwoFactor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/me/two-factor/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turns two-factor authentication on with a first code from the app (audited); returns the
+         *     recovery codes, shown once.
+         */
+        post: operations["confirmStaffTwoFactor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/me/two-factor/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turns two-factor authentication off (the password again; audited). */
+        post: operations["disableStaffTwoFactor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/me/two-factor/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** New recovery codes for a code from the app; the old ones stop working (audited). */
+        post: operations["regenerateStaffRecoveryCodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/console/tickets": {
         parameters: {
             query?: never;
@@ -530,7 +1145,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The ticket queue, newest activity first, keyset-paginated. */
+        /** The ticket queue, newest activity first, keyset-paginated. Filters combine (AND). */
         get: operations["listQueue"];
         put?: never;
         post?: never;
@@ -547,7 +1162,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One ticket with its whole conversation. */
+        /**
+         * One ticket with its conversation, internal notes, events, SLA due times and breach
+         *     flags.
+         */
         get: operations["getQueueTicket"];
         put?: never;
         post?: never;
@@ -566,8 +1184,164 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Replies to the subscriber; the ticket then waits on the customer. */
+        /**
+         * Replies to the subscriber. The first reply is the SLA's first response; the ticket then
+         *     waits on the customer (the SLA clock stops until they answer). Closed tickets refuse
+         *     (`ticket_closed`).
+         */
         post: operations["replyToTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/tickets/{id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Adds an internal note: staff only, never shown to the subscriber; changes neither the
+         *     status nor the SLA.
+         */
+        post: operations["addTicketNote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/tickets/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Moves the ticket along its lifecycle. Legal moves: new → open, waiting on customer,
+         *     resolved, closed; open → waiting on customer, resolved, closed; waiting on customer →
+         *     open, resolved, closed; resolved → open, closed. Closed is final. Anything else is
+         *     `illegal_ticket_transition` (409); the current status again changes nothing.
+         */
+        put: operations["setTicketStatus"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/tickets/{id}/priority": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Sets the priority; the SLA targets and due times follow it. */
+        put: operations["setTicketPriority"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/tickets/{id}/assignee": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Assigns the ticket to an active staff member of this ISP (`unknown_assignee` otherwise). */
+        put: operations["assignTicket"];
+        post?: never;
+        /** Unassigns the ticket. */
+        delete: operations["unassignTicket"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/tickets/{id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replaces the ticket's tags; each addition and removal is recorded as an event. */
+        put: operations["setTicketTags"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/ticket-agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ISP's active staff, by name: whom a ticket can be assigned to. */
+        get: operations["listTicketAgents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/ticket-tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ISP's tags in use, most used first (at most 200): suggestions for the tag editor. */
+        get: operations["listTicketTags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/ticket-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The desk settings: reopen window, auto-close delay, business hours, holidays and SLA
+         *     policies (built-in defaults filled in).
+         */
+        get: operations["getTicketSettings"];
+        /**
+         * Replaces the desk settings. Existing tickets keep their due times until they are next
+         *     recomputed (priority change, reopen, the customer's answer).
+         */
+        put: operations["putTicketSettings"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -709,6 +1483,8 @@ export interface components {
             /** @description This is the session making the request. */
             current: boolean;
         };
+        /** @enum {string} */
+        ActorKind: "subscriber" | "staff" | "system";
         /**
          * Addon
          * @description An add-on service and whether the subscriber has it.
@@ -729,6 +1505,29 @@ export interface components {
         /** AddonList */
         AddonList: {
             items: components["schemas"]["Addon"][];
+        };
+        /**
+         * Agent
+         * @description A staff member who can be assigned tickets.
+         */
+        Agent: {
+            /** Format: uuid */
+            id: string;
+            display_name: string;
+            /** @description The signed-in staff member. */
+            me: boolean;
+        };
+        /** AgentList */
+        AgentList: {
+            items: components["schemas"]["Agent"][];
+        };
+        /** AssigneeChange */
+        AssigneeChange: {
+            /**
+             * Format: uuid
+             * @description An active staff member of this ISP.
+             */
+            staff_id: string;
         };
         /** @enum {string} */
         AuthorKind: "subscriber" | "staff";
@@ -782,6 +1581,119 @@ export interface components {
         /** @enum {string} */
         ChangeRule: "immediate_prorated" | "next_period";
         /**
+         * ConsoleEquipmentOrder
+         * @description An order in the staff queue: the order, whose it is, and where staff may move it next.
+         */
+        ConsoleEquipmentOrder: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @description Per-ISP order number, shown to people.
+             */
+            number: number;
+            item_code: string;
+            item_name: string;
+            item_kind: components["schemas"]["EquipmentKind"];
+            mode: components["schemas"]["OrderMode"];
+            status: components["schemas"]["OrderStatus"];
+            /** @description The purchase price, or the monthly rent agreed when ordering. */
+            price: components["schemas"]["Money"] & unknown;
+            /** @description What ordering charged at once. */
+            charged: components["schemas"]["Money"] & unknown;
+            /** @description What came back on cancellation or return. */
+            refunded: components["schemas"]["Money"] & unknown;
+            delivery_note: string;
+            contact_phone: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * Format: date-time
+             * @description When a rental's rent stopped.
+             */
+            rent_ended_at?: string;
+            /** @description Whether the subscriber may still cancel it. */
+            can_cancel: boolean;
+            subscriber_name: string;
+            account_number: string;
+            next_statuses: components["schemas"]["OrderStatus"][];
+        };
+        /** ConsoleEquipmentOrderDetail */
+        ConsoleEquipmentOrderDetail: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @description Per-ISP order number, shown to people.
+             */
+            number: number;
+            item_code: string;
+            item_name: string;
+            item_kind: components["schemas"]["EquipmentKind"];
+            mode: components["schemas"]["OrderMode"];
+            status: components["schemas"]["OrderStatus"];
+            /** @description The purchase price, or the monthly rent agreed when ordering. */
+            price: components["schemas"]["Money"] & unknown;
+            /** @description What ordering charged at once. */
+            charged: components["schemas"]["Money"] & unknown;
+            /** @description What came back on cancellation or return. */
+            refunded: components["schemas"]["Money"] & unknown;
+            delivery_note: string;
+            contact_phone: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * Format: date-time
+             * @description When a rental's rent stopped.
+             */
+            rent_ended_at?: string;
+            /** @description Whether the subscriber may still cancel it. */
+            can_cancel: boolean;
+            subscriber_name: string;
+            account_number: string;
+            next_statuses: components["schemas"]["OrderStatus"][];
+            history: components["schemas"]["OrderStep"][];
+        };
+        /**
+         * ConsoleNewsItem
+         * @description A post as staff manage it.
+         */
+        ConsoleNewsItem: {
+            /** Format: uuid */
+            id: string;
+            /** @description Set for posts declared in the ISP's manifest. */
+            slug?: string;
+            kind: components["schemas"]["NewsKind"];
+            title: string;
+            body: string;
+            /** @description Absent: shown in every language. */
+            locale?: components["schemas"]["Locale"] & unknown;
+            /** Format: date-time */
+            publish_at: string;
+            /** Format: date-time */
+            expires_at?: string;
+            /** @description Tariff codes; empty means every subscriber. */
+            target_tariffs: string[];
+            pinned: boolean;
+            state: components["schemas"]["NewsState"];
+            /** Format: date-time */
+            unpublished_at?: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** ConsoleNewsPage */
+        ConsoleNewsPage: {
+            items: components["schemas"]["ConsoleNewsItem"][];
+            /** @description Pass as `after` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        /**
          * CorrectionRequest
          * @description A correction of a subscriber's balance by staff.
          */
@@ -810,14 +1722,212 @@ export interface components {
              * @description Days of service the balance still pays for (an estimate); absent on a free tariff.
              */
             days_left?: number;
+            /** @description The first posts of the subscriber's news feed (at most 3, pinned first, then newest). */
+            latest_news: components["schemas"]["NewsItem"][];
         };
         /** EmailLogin */
         EmailLogin: {
             email: string;
             password: string;
         };
+        /** EquipmentCatalogue */
+        EquipmentCatalogue: {
+            items: components["schemas"]["EquipmentOffer"][];
+        };
+        /** @enum {string} */
+        EquipmentKind: "router" | "ont" | "modem" | "tv_box" | "cable" | "other";
+        /**
+         * EquipmentOffer
+         * @description An item of the ISP's catalogue.
+         */
+        EquipmentOffer: {
+            code: string;
+            kind: components["schemas"]["EquipmentKind"];
+            name: string;
+            description: string;
+            /** @description Absent when the item is not sold. */
+            purchase_price?: components["schemas"]["Money"] & unknown;
+            /** @description Absent when the item is not rented. */
+            monthly_rent?: components["schemas"]["Money"] & unknown;
+            /** @description False when the ISP has none left to hand out. */
+            available: boolean;
+        };
+        /**
+         * EquipmentOrder
+         * @description An order as its subscriber sees it.
+         */
+        EquipmentOrder: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @description Per-ISP order number, shown to people.
+             */
+            number: number;
+            item_code: string;
+            item_name: string;
+            item_kind: components["schemas"]["EquipmentKind"];
+            mode: components["schemas"]["OrderMode"];
+            status: components["schemas"]["OrderStatus"];
+            /** @description The purchase price, or the monthly rent agreed when ordering. */
+            price: components["schemas"]["Money"] & unknown;
+            /** @description What ordering charged at once. */
+            charged: components["schemas"]["Money"] & unknown;
+            /** @description What came back on cancellation or return. */
+            refunded: components["schemas"]["Money"] & unknown;
+            delivery_note: string;
+            contact_phone: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * Format: date-time
+             * @description When a rental's rent stopped.
+             */
+            rent_ended_at?: string;
+            /** @description Whether the subscriber may still cancel it. */
+            can_cancel: boolean;
+        };
+        /**
+         * EquipmentOrderCancelled
+         * @description A cancellation and what came back to the balance.
+         */
+        EquipmentOrderCancelled: {
+            order: components["schemas"]["EquipmentOrderDetail"];
+            refunded: components["schemas"]["Money"];
+        };
+        /**
+         * EquipmentOrderDetail
+         * @description An order with its history (oldest step first).
+         */
+        EquipmentOrderDetail: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @description Per-ISP order number, shown to people.
+             */
+            number: number;
+            item_code: string;
+            item_name: string;
+            item_kind: components["schemas"]["EquipmentKind"];
+            mode: components["schemas"]["OrderMode"];
+            status: components["schemas"]["OrderStatus"];
+            /** @description The purchase price, or the monthly rent agreed when ordering. */
+            price: components["schemas"]["Money"] & unknown;
+            /** @description What ordering charged at once. */
+            charged: components["schemas"]["Money"] & unknown;
+            /** @description What came back on cancellation or return. */
+            refunded: components["schemas"]["Money"] & unknown;
+            delivery_note: string;
+            contact_phone: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * Format: date-time
+             * @description When a rental's rent stopped.
+             */
+            rent_ended_at?: string;
+            /** @description Whether the subscriber may still cancel it. */
+            can_cancel: boolean;
+            history: components["schemas"]["OrderStep"][];
+        };
+        /** EquipmentOrderList */
+        EquipmentOrderList: {
+            items: components["schemas"]["EquipmentOrder"][];
+        };
+        /** EquipmentOrderPage */
+        EquipmentOrderPage: {
+            items: components["schemas"]["ConsoleEquipmentOrder"][];
+            /** @description Pass as `after` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        /**
+         * EquipmentOrderRequest
+         * @description An order to buy or rent an item.
+         */
+        EquipmentOrderRequest: {
+            code: string;
+            mode: components["schemas"]["OrderMode"];
+            /** @description Delivery or installation wishes: entrance, floor, convenient times. May be empty. */
+            delivery_note: string;
+            /** @description Where the ISP calls to arrange delivery, e.g. `+7 912 345-67-89`. */
+            contact_phone: string;
+            /**
+             * Format: uuid
+             * @description A fresh id per order form: sending the same order again (a retry) with the same id
+             *     returns the first order and charges nothing more.
+             */
+            request_id: string;
+        };
+        /**
+         * EquipmentQuote
+         * @description What ordering would do, to show before the subscriber confirms.
+         */
+        EquipmentQuote: {
+            code: string;
+            name: string;
+            mode: components["schemas"]["OrderMode"];
+            /** @description The purchase price, or the monthly rent. */
+            price: components["schemas"]["Money"] & unknown;
+            /** @description Charged when the order is placed: the price, or the rest of this month's rent. */
+            charge_now: components["schemas"]["Money"] & unknown;
+            balance: components["schemas"]["Money"];
+            balance_after: components["schemas"]["Money"];
+            credit_limit: components["schemas"]["Money"];
+            /** @description Whether the order would go through. When false, top up `shortfall` first. */
+            allowed: boolean;
+            /**
+             * @description The order would go through but leave the balance below the credit limit: the account
+             *     would be blocked until paid (only ISPs that sell on credit).
+             */
+            blocks_service: boolean;
+            shortfall: components["schemas"]["Money"];
+        };
         /** @enum {string} */
         Locale: "ru" | "en";
+        /**
+         * @description What a correct password leads to, told apart by `outcome`: `signed_in` (a session, the
+         *     cookie is set) or `second_factor_required` (answer the challenge with a code).
+         */
+        LoginResult: components["schemas"]["LoginResult_SessionInfo"] | components["schemas"]["LoginResult_SecondFactorRequired"];
+        /**
+         * @description What a correct password leads to, told apart by `outcome`: `signed_in` (a session, the
+         *     cookie is set) or `second_factor_required` (answer the challenge with a code).
+         */
+        LoginResult_SecondFactorRequired: {
+            /**
+             * @example second_factor_required
+             * @enum {string}
+             */
+            outcome: "second_factor_required";
+        } & components["schemas"]["SecondFactorRequired"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            outcome: "second_factor_required";
+        };
+        /**
+         * @description What a correct password leads to, told apart by `outcome`: `signed_in` (a session, the
+         *     cookie is set) or `second_factor_required` (answer the challenge with a code).
+         */
+        LoginResult_SessionInfo: {
+            /**
+             * @example signed_in
+             * @enum {string}
+             */
+            outcome: "signed_in";
+        } & components["schemas"]["SessionInfo"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            outcome: "signed_in";
+        };
         /**
          * ManualPayment
          * @description A payment taken by staff (cash at the office, a bank transfer).
@@ -866,6 +1976,8 @@ export interface components {
             amount: components["schemas"]["Money"] & unknown;
             /** Format: date-time */
             at: string;
+            /** @description Reversed by staff later (a reversal movement undoes it). */
+            reversed: boolean;
         };
         /** @enum {string} */
         MovementKind: "opening_balance" | "payment" | "charge" | "refund" | "correction" | "reversal" | "promised_credit" | "promised_repayment";
@@ -882,6 +1994,74 @@ export interface components {
             category: components["schemas"]["TicketCategory"];
             subject: string;
             description: string;
+        };
+        /**
+         * NewsInput
+         * @description A post's content and schedule, as staff write it.
+         */
+        NewsInput: {
+            kind: components["schemas"]["NewsKind"];
+            title: string;
+            /** @description Plain text: blank lines separate paragraphs; `**bold**` and links are rendered. */
+            body: string;
+            /** @description Show only to readers in this language; absent: in every language. */
+            locale?: components["schemas"]["Locale"] & unknown;
+            /**
+             * Format: date-time
+             * @description When it appears; a time in the future schedules it.
+             */
+            publish_at: string;
+            /**
+             * Format: date-time
+             * @description When it disappears (a promotion's end); absent: never.
+             */
+            expires_at?: string;
+            /** @description Show only to subscribers on these tariffs (codes); empty: to everyone. */
+            target_tariffs: string[];
+            /** @description Keep it above newer posts. */
+            pinned: boolean;
+        };
+        /**
+         * NewsItem
+         * @description A post as subscribers read it.
+         */
+        NewsItem: {
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["NewsKind"];
+            title: string;
+            /** @description Plain text: blank lines separate paragraphs; `**bold**` and http(s) links are shown as such. */
+            body: string;
+            /** Format: date-time */
+            published_at: string;
+            /**
+             * Format: date-time
+             * @description A promotion's end.
+             */
+            expires_at?: string;
+            pinned: boolean;
+        };
+        /** @enum {string} */
+        NewsKind: "news" | "promotion";
+        /** NewsPage */
+        NewsPage: {
+            items: components["schemas"]["NewsItem"][];
+            /** @description Pass as `after` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        /** @enum {string} */
+        NewsState: "scheduled" | "published" | "expired" | "unpublished";
+        /**
+         * NewsTarget
+         * @description A tariff a post can be aimed at.
+         */
+        NewsTarget: {
+            code: string;
+            name: string;
+        };
+        /** NewsTargets */
+        NewsTargets: {
+            tariffs: components["schemas"]["NewsTarget"][];
         };
         /** NextCharge */
         NextCharge: {
@@ -906,6 +2086,55 @@ export interface components {
         OnlinePaymentPurpose: "top_up" | "auto_pay";
         /** @enum {string} */
         OnlinePaymentStatus: "pending" | "succeeded" | "failed" | "expired";
+        /**
+         * OpeningInterval
+         * @description One opening interval in the ISP's time zone.
+         */
+        OpeningInterval: {
+            /**
+             * Format: uint8
+             * @description ISO weekday: 1 = Monday … 7 = Sunday.
+             */
+            weekday: number;
+            /** @description Local time `HH:MM`. */
+            opens: string;
+            /** @description Local time `HH:MM` (`24:00` for midnight at the end of the day). */
+            closes: string;
+        };
+        /** @enum {string} */
+        OrderMode: "buy" | "rent";
+        /** @enum {string} */
+        OrderStatus: "new" | "confirmed" | "delivered" | "installed" | "cancelled" | "returned";
+        /**
+         * OrderStatusChange
+         * @description Moves an order on.
+         */
+        OrderStatusChange: {
+            status: components["schemas"]["OrderStatus"];
+            /** @description For the order's history (and the subscriber): why, what was agreed. May be empty. */
+            note: string;
+        };
+        /** OrderStatusChanged */
+        OrderStatusChanged: {
+            order: components["schemas"]["ConsoleEquipmentOrderDetail"];
+            /** @description False when the order already was in that status: nothing happened. */
+            changed: boolean;
+            /** @description Given back to the subscriber's balance by this change (cancellation, return). */
+            refunded: components["schemas"]["Money"] & unknown;
+        };
+        /**
+         * OrderStep
+         * @description One step of an order's history.
+         */
+        OrderStep: {
+            status: components["schemas"]["OrderStatus"];
+            note: string;
+            actor: components["schemas"]["ActorKind"];
+            /** @description The staff member's name (absent for the subscriber and the system). */
+            actor_name?: string;
+            /** Format: date-time */
+            at: string;
+        };
         /** PasswordChange */
         PasswordChange: {
             current_password: string;
@@ -919,6 +2148,34 @@ export interface components {
              * @description Sessions on other devices that were ended.
              */
             sessions_ended: number;
+        };
+        /** PasswordConfirmation */
+        PasswordConfirmation: {
+            /** @description The current password, asked again before the second factor changes. */
+            password: string;
+        };
+        /** PasswordResetCompletion */
+        PasswordResetCompletion: {
+            /** @description The `token` of the link in the e-mail. */
+            token: string;
+            /** @description 10 to 1024 characters; not the current password, account number, e-mail or phone. */
+            new_password: string;
+        };
+        /** PasswordResetDone */
+        PasswordResetDone: {
+            /** @description Whose password it was: where to sign in now (the portal or the console). */
+            kind: components["schemas"]["PrincipalKind"] & unknown;
+            /**
+             * Format: uint64
+             * @description Sessions that were ended (all of the account's).
+             */
+            sessions_ended: number;
+        };
+        /** PasswordResetRequest */
+        PasswordResetRequest: {
+            audience: components["schemas"]["ResetAudience"];
+            /** @description Subscribers: account number or e-mail. Staff: e-mail. */
+            login: string;
         };
         /** @enum {string} */
         PaymentMethod: "cash" | "bank_transfer";
@@ -952,6 +2209,10 @@ export interface components {
         };
         /** @enum {string} */
         PrincipalKind: "subscriber" | "staff" | "operator";
+        /** PriorityChange */
+        PriorityChange: {
+            priority: components["schemas"]["TicketPriority"];
+        };
         /**
          * Problem
          * @description An RFC 9457 problem document.
@@ -987,6 +2248,11 @@ export interface components {
              */
             due_at: string;
         };
+        /**
+         * @description Whose tickets the queue shows.
+         * @enum {string}
+         */
+        QueueAssignee: "me" | "unassigned";
         /** QueuePage */
         QueuePage: {
             items: components["schemas"]["QueueTicket"][];
@@ -995,7 +2261,7 @@ export interface components {
         };
         /**
          * QueueTicket
-         * @description A ticket in the agent queue: the ticket plus whose it is.
+         * @description A ticket in the agent queue: the ticket plus whose it is and its desk fields.
          */
         QueueTicket: {
             /** Format: uuid */
@@ -1012,8 +2278,25 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** @description Display name of the agent handling the ticket; absent while nobody is assigned. */
+            agent_name?: string;
+            /**
+             * Format: date-time
+             * @description When the ISP's next answer is due (SLA); absent while the ticket waits on the
+             *     subscriber, is resolved or closed.
+             */
+            answer_due_at?: string;
+            /**
+             * Format: date-time
+             * @description While resolved: until when the subscriber may reopen it (by replying or `reopen`).
+             */
+            reopen_until?: string;
             subscriber_name: string;
             account_number: string;
+            priority: components["schemas"]["TicketPriority"];
+            assignee?: components["schemas"]["TicketAssignee"];
+            tags: string[];
+            sla: components["schemas"]["TicketSla"];
         };
         /** QueueTicketThread */
         QueueTicketThread: {
@@ -1031,10 +2314,41 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** @description Display name of the agent handling the ticket; absent while nobody is assigned. */
+            agent_name?: string;
+            /**
+             * Format: date-time
+             * @description When the ISP's next answer is due (SLA); absent while the ticket waits on the
+             *     subscriber, is resolved or closed.
+             */
+            answer_due_at?: string;
+            /**
+             * Format: date-time
+             * @description While resolved: until when the subscriber may reopen it (by replying or `reopen`).
+             */
+            reopen_until?: string;
             subscriber_name: string;
             account_number: string;
+            priority: components["schemas"]["TicketPriority"];
+            assignee?: components["schemas"]["TicketAssignee"];
+            tags: string[];
+            sla: components["schemas"]["TicketSla"];
             messages: components["schemas"]["Message"][];
+            /** @description Internal notes, oldest first. */
+            notes: components["schemas"]["TicketNote"][];
+            /** @description Status, priority, assignment, tag and SLA changes, oldest first. */
+            events: components["schemas"]["TicketEvent"][];
         };
+        /**
+         * RecoveryCodes
+         * @description Ten single-use recovery codes, shown this once: each signs in once in place of a code from
+         *     the app.
+         */
+        RecoveryCodes: {
+            codes: string[];
+        };
+        /** @enum {string} */
+        ResetAudience: "subscriber" | "staff";
         /** ReversalRequest */
         ReversalRequest: {
             reason: string;
@@ -1046,6 +2360,32 @@ export interface components {
             last4: string;
             /** @description `MM/YYYY`. */
             expires: string;
+        };
+        /** SecondFactorLogin */
+        SecondFactorLogin: {
+            /** @description The `challenge` from the password step. */
+            challenge: string;
+            /** @description Six digits from the authenticator app, or a recovery code (`XXXX-XXXX-XXXX`). */
+            code: string;
+        };
+        /**
+         * @description The kinds of code the second step of a sign-in takes.
+         * @enum {string}
+         */
+        SecondFactorMethod: "totp" | "recovery_code";
+        /**
+         * SecondFactorRequired
+         * @description The password was right and the account has two-factor authentication: no session yet.
+         */
+        SecondFactorRequired: {
+            /**
+             * @description Opaque. Send it with a code to `POST /auth/login/second-factor`. It lives five minutes
+             *     and dies after five wrong codes; then sign in with the password again.
+             */
+            challenge: string;
+            /** Format: date-time */
+            expires_at: string;
+            methods: components["schemas"]["SecondFactorMethod"][];
         };
         /**
          * SessionInfo
@@ -1073,6 +2413,21 @@ export interface components {
         /** @enum {string} */
         SiteKind: "tenant" | "platform";
         /**
+         * SlaPolicyDto
+         * @description SLA targets in business minutes for a priority, optionally narrowed to one category.
+         */
+        SlaPolicyDto: {
+            priority: components["schemas"]["TicketPriority"];
+            /** @description Absent: the priority's default policy. A category's policy wins over it. */
+            category?: components["schemas"]["TicketCategory"] & unknown;
+            /** Format: int32 */
+            first_response_minutes: number;
+            /** Format: int32 */
+            resolution_minutes: number;
+            /** @description Raise the ticket's priority one step when a target is breached. */
+            raise_priority_on_breach: boolean;
+        };
+        /**
          * StatementView
          * @description A statement (выписка): the balance at the start and end of a period and what moved it.
          */
@@ -1088,6 +2443,10 @@ export interface components {
             closing_balance: components["schemas"]["Money"];
             /** @description Oldest first. */
             items: components["schemas"]["Movement"][];
+        };
+        /** StatusChange */
+        StatusChange: {
+            status: components["schemas"]["TicketStatus"];
         };
         /**
          * SubscriberLedger
@@ -1131,6 +2490,24 @@ export interface components {
         SuspensionRequest: {
             /** Format: int32 */
             days: number;
+        };
+        /** TagList */
+        TagList: {
+            items: components["schemas"]["TagUse"][];
+        };
+        /** TagUse */
+        TagUse: {
+            tag: string;
+            /** Format: int64 */
+            tickets: number;
+        };
+        /** TagsChange */
+        TagsChange: {
+            /**
+             * @description The ticket's whole tag set: each normalised (trimmed, lower case, single spaces; 1–40
+             *     letters, digits, spaces, `-`, `_`, `.`), duplicates merged, at most 20.
+             */
+            tags: string[];
         };
         /** Tariff */
         Tariff: {
@@ -1203,12 +2580,146 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** @description Display name of the agent handling the ticket; absent while nobody is assigned. */
+            agent_name?: string;
+            /**
+             * Format: date-time
+             * @description When the ISP's next answer is due (SLA); absent while the ticket waits on the
+             *     subscriber, is resolved or closed.
+             */
+            answer_due_at?: string;
+            /**
+             * Format: date-time
+             * @description While resolved: until when the subscriber may reopen it (by replying or `reopen`).
+             */
+            reopen_until?: string;
+        };
+        /**
+         * TicketAssignee
+         * @description A staff member a ticket is assigned to.
+         */
+        TicketAssignee: {
+            /** Format: uuid */
+            id: string;
+            display_name: string;
         };
         /** @enum {string} */
         TicketCategory: "connectivity" | "speed" | "payments" | "tariff" | "addons" | "equipment" | "complaint" | "account_security" | "other";
+        /**
+         * TicketEvent
+         * @description A change to the ticket (a system line in the staff thread).
+         */
+        TicketEvent: {
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["TicketEventKind"];
+            /** @description Who did it; absent when the system did (SLA worker, auto-close). */
+            actor_name?: string;
+            /** @description The value before: a status, priority, tag or the previous assignee's name. */
+            old_value?: string;
+            /** @description The value after (absent for "unassigned" and removed tags). */
+            new_value?: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
+         * @description What a ticket event records.
+         * @enum {string}
+         */
+        TicketEventKind: "status" | "priority" | "assignee" | "tag_added" | "tag_removed" | "first_response_warning" | "first_response_breach" | "resolution_warning" | "resolution_breach";
         /** TicketList */
         TicketList: {
             items: components["schemas"]["Ticket"][];
+        };
+        /**
+         * TicketNote
+         * @description An internal note: staff only, never shown to the subscriber.
+         */
+        TicketNote: {
+            /** Format: uuid */
+            id: string;
+            author_name: string;
+            body: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
+         * @description How urgent a ticket is; picks its SLA targets.
+         * @enum {string}
+         */
+        TicketPriority: "low" | "normal" | "high" | "urgent";
+        /**
+         * TicketSettings
+         * @description The ISP's desk settings.
+         */
+        TicketSettings: {
+            /**
+             * Format: int32
+             * @description Days after resolution during which the subscriber may reopen the ticket.
+             */
+            reopen_days: number;
+            /**
+             * Format: int32
+             * @description Days after which a resolved ticket closes by itself.
+             */
+            auto_close_days: number;
+            /** @description Business hours the SLA counts, in the ISP's time zone. */
+            opening_hours: components["schemas"]["OpeningInterval"][];
+            /** @description Days off: no business minutes. */
+            holidays: string[];
+            /**
+             * @description Saved as given; priorities without a policy of their own use the built-in targets
+             *     (urgent 60/480, high 240/1440, normal 480/1620, low 1440/2700 minutes).
+             */
+            policies: components["schemas"]["SlaPolicyDto"][];
+        };
+        /**
+         * TicketSettingsView
+         * @description The desk settings as they apply, with the ISP's time zone.
+         */
+        TicketSettingsView: {
+            /** @description IANA time zone the business hours are in. */
+            time_zone: string;
+            /**
+             * Format: int32
+             * @description Days after resolution during which the subscriber may reopen the ticket.
+             */
+            reopen_days: number;
+            /**
+             * Format: int32
+             * @description Days after which a resolved ticket closes by itself.
+             */
+            auto_close_days: number;
+            /** @description Business hours the SLA counts, in the ISP's time zone. */
+            opening_hours: components["schemas"]["OpeningInterval"][];
+            /** @description Days off: no business minutes. */
+            holidays: string[];
+            /**
+             * @description Saved as given; priorities without a policy of their own use the built-in targets
+             *     (urgent 60/480, high 240/1440, normal 480/1620, low 1440/2700 minutes).
+             */
+            policies: components["schemas"]["SlaPolicyDto"][];
+        };
+        /**
+         * TicketSla
+         * @description Where a ticket stands against its SLA (targets in the ISP's business hours).
+         */
+        TicketSla: {
+            /** Format: date-time */
+            first_response_due_at?: string;
+            /**
+             * Format: date-time
+             * @description The first public staff reply.
+             */
+            first_responded_at?: string;
+            /** Format: date-time */
+            resolution_due_at?: string;
+            first_response_breached: boolean;
+            resolution_breached: boolean;
+            /** @description A due time has passed and the ticket is still with the ISP (new or open). */
+            overdue: boolean;
+            /** @description The clock stands: waiting on the customer, or resolved. */
+            paused: boolean;
         };
         /** @enum {string} */
         TicketStatus: "new" | "open" | "waiting_on_customer" | "resolved" | "closed";
@@ -1228,6 +2739,19 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** @description Display name of the agent handling the ticket; absent while nobody is assigned. */
+            agent_name?: string;
+            /**
+             * Format: date-time
+             * @description When the ISP's next answer is due (SLA); absent while the ticket waits on the
+             *     subscriber, is resolved or closed.
+             */
+            answer_due_at?: string;
+            /**
+             * Format: date-time
+             * @description While resolved: until when the subscriber may reopen it (by replying or `reopen`).
+             */
+            reopen_until?: string;
             messages: components["schemas"]["Message"][];
         };
         /** TopUpRequest */
@@ -1246,6 +2770,35 @@ export interface components {
             payment_id: string;
             /** @description Send the browser here: Stripe's payment page. It returns to `/payments?payment=<id>`. */
             checkout_url: string;
+        };
+        /** TwoFactorCode */
+        TwoFactorCode: {
+            /** @description Six digits from the authenticator app. */
+            code: string;
+        };
+        /**
+         * TwoFactorEnrollment
+         * @description A new authenticator secret, shown this once.
+         */
+        TwoFactorEnrollment: {
+            /** @description The secret in base32, to type into the app by hand. */
+            secret: string;
+            /** @description `otpauth://totp/…`, what the QR code holds. */
+            otpauth_uri: string;
+            /** @description The QR code as an SVG document. */
+            qr_svg: string;
+        };
+        /** TwoFactorStatus */
+        TwoFactorStatus: {
+            /** @description Sign-in asks for a code from the authenticator app. */
+            enabled: boolean;
+            /** Format: date-time */
+            enabled_at?: string;
+            /**
+             * Format: int64
+             * @description Unused recovery codes (0 when off).
+             */
+            recovery_codes_left: number;
         };
     };
     responses: never;
@@ -1325,14 +2878,17 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Signed in; the session cookie is set. */
+            /**
+             * @description Signed in (`outcome` is `signed_in`; the session cookie is set), or the password was
+             *     right and a second factor is needed (`second_factor_required`; no cookie yet).
+             */
             200: {
                 headers: {
-                    "SET-COOKIE": string;
+                    "SET-COOKIE"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["SessionInfo"];
+                    "application/json; charset=utf-8": components["schemas"]["LoginResult"];
                 };
             };
             /** @description A problem (RFC 9457). */
@@ -1356,6 +2912,43 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json; charset=utf-8": components["schemas"]["EmailLogin"];
+            };
+        };
+        responses: {
+            /**
+             * @description Signed in (`outcome` is `signed_in`; the session cookie is set), or the password was
+             *     right and a second factor is needed (`second_factor_required`; no cookie yet).
+             */
+            200: {
+                headers: {
+                    "SET-COOKIE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["LoginResult"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    loginSecondFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["SecondFactorLogin"];
             };
         };
         responses: {
@@ -1472,7 +3065,10 @@ export interface operations {
     };
     getDashboard: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The language on screen: news written for the other language is left out. */
+                lang?: components["schemas"]["Locale"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1513,74 +3109,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["MovementList"];
-                };
-            };
-            /** @description A problem (RFC 9457). */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getMyStatement: {
-        parameters: {
-            query?: {
-                /** @description First day, inclusive (YYYY-MM-DD). */
-                from?: string;
-                /** @description Last day, inclusive (YYYY-MM-DD). */
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["StatementView"];
-                };
-            };
-            /** @description A problem (RFC 9457). */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    downloadMyStatement: {
-        parameters: {
-            query?: {
-                /** @description First day, inclusive (YYYY-MM-DD). */
-                from?: string;
-                /** @description Last day, inclusive (YYYY-MM-DD). */
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The statement as CSV, to download. */
-            200: {
-                headers: {
-                    "CONTENT-DISPOSITION": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/csv; charset=utf-8": string;
                 };
             };
             /** @description A problem (RFC 9457). */
@@ -1684,6 +3212,36 @@ export interface operations {
             };
         };
     };
+    reopenMyTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TicketThread"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     addMyTicketMessage: {
         parameters: {
             query?: never;
@@ -1705,6 +3263,220 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Message"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyStatement: {
+        parameters: {
+            query?: {
+                /** @description First day, inclusive (YYYY-MM-DD), in the ISP's time zone. */
+                from?: string;
+                /** @description Last day, inclusive (YYYY-MM-DD). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["StatementView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadMyStatement: {
+        parameters: {
+            query?: {
+                /** @description First day, inclusive (YYYY-MM-DD), in the ISP's time zone. */
+                from?: string;
+                /** @description Last day, inclusive (YYYY-MM-DD). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement as CSV, to download. */
+            200: {
+                headers: {
+                    "CONTENT-DISPOSITION": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadMyStatementPdf: {
+        parameters: {
+            query?: {
+                /** @description First day, inclusive (YYYY-MM-DD), in the ISP's time zone. */
+                from?: string;
+                /** @description Last day, inclusive (YYYY-MM-DD). */
+                to?: string;
+                /** @description The document's language; the ISP's default when absent. */
+                lang?: components["schemas"]["Locale"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement as a PDF document, to download. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSubscriberStatement: {
+        parameters: {
+            query?: {
+                /** @description First day, inclusive (YYYY-MM-DD), in the ISP's time zone. */
+                from?: string;
+                /** @description Last day, inclusive (YYYY-MM-DD). */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                account_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["StatementView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadSubscriberStatement: {
+        parameters: {
+            query?: {
+                /** @description First day, inclusive (YYYY-MM-DD), in the ISP's time zone. */
+                from?: string;
+                /** @description Last day, inclusive (YYYY-MM-DD). */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                account_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement as CSV, to download. */
+            200: {
+                headers: {
+                    "CONTENT-DISPOSITION": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadSubscriberStatementPdf: {
+        parameters: {
+            query?: {
+                /** @description First day, inclusive (YYYY-MM-DD), in the ISP's time zone. */
+                from?: string;
+                /** @description Last day, inclusive (YYYY-MM-DD). */
+                to?: string;
+                /** @description The document's language; the ISP's default when absent. */
+                lang?: components["schemas"]["Locale"];
+            };
+            header?: never;
+            path: {
+                account_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement as a PDF document, to download. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
                 };
             };
             /** @description A problem (RFC 9457). */
@@ -1985,6 +3757,578 @@ export interface operations {
             };
         };
     };
+    listEquipment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EquipmentCatalogue"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    quoteEquipmentOrder: {
+        parameters: {
+            query: {
+                /** @description Buy or rent. */
+                mode: components["schemas"]["OrderMode"];
+            };
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EquipmentQuote"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyEquipmentOrders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EquipmentOrderList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    orderEquipment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["EquipmentOrderRequest"];
+            };
+        };
+        responses: {
+            /** @description Placed before under the same `request_id`; nothing new happened. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EquipmentOrderDetail"];
+                };
+            };
+            /** @description Placed now; `charged` went from the balance. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EquipmentOrderDetail"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyEquipmentOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EquipmentOrderDetail"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelMyEquipmentOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EquipmentOrderCancelled"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listEquipmentOrders: {
+        parameters: {
+            query?: {
+                /** @description Only orders in this status. */
+                status?: components["schemas"]["OrderStatus"];
+                /** @description Page size (1–200, default 50). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EquipmentOrderPage"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEquipmentOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConsoleEquipmentOrderDetail"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changeEquipmentOrderStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["OrderStatusChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["OrderStatusChanged"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyNews: {
+        parameters: {
+            query?: {
+                /** @description The language on screen: posts written for the other language are left out. */
+                lang?: components["schemas"]["Locale"];
+                /** @description Page size (1–100, default 20). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NewsPage"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyNewsPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NewsItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listNews: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100, default 50). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConsoleNewsPage"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createNews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewsInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConsoleNewsItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listNewsTargets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NewsTargets"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConsoleNewsItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateNews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewsInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConsoleNewsItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unpublishNews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConsoleNewsItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    publishNews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConsoleNewsItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getPaymentOptions: {
         parameters: {
             query?: never;
@@ -2253,11 +4597,411 @@ export interface operations {
             };
         };
     };
+    requestPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PasswordResetRequest"];
+            };
+        };
+        responses: {
+            /**
+             * @description Taken. If the account exists and has an e-mail address, a link is on its way; the answer
+             *     is the same when it does not.
+             */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    completePasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PasswordResetCompletion"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PasswordResetDone"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyTwoFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TwoFactorStatus"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startMyTwoFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PasswordConfirmation"];
+            };
+        };
+        responses: {
+            /** @description Scan the QR code (or type the secret), then confirm with a code from the app. */
+            201: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TwoFactorEnrollment"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmMyTwoFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TwoFactorCode"];
+            };
+        };
+        responses: {
+            /** @description Two-factor authentication is on with these recovery codes. */
+            200: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disableMyTwoFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PasswordConfirmation"];
+            };
+        };
+        responses: {
+            /** @description Two-factor authentication is off. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    regenerateMyRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TwoFactorCode"];
+            };
+        };
+        responses: {
+            /** @description Two-factor authentication is on with these recovery codes. */
+            200: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStaffTwoFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TwoFactorStatus"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startStaffTwoFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PasswordConfirmation"];
+            };
+        };
+        responses: {
+            /** @description Scan the QR code (or type the secret), then confirm with a code from the app. */
+            201: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TwoFactorEnrollment"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmStaffTwoFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TwoFactorCode"];
+            };
+        };
+        responses: {
+            /** @description Two-factor authentication is on with these recovery codes. */
+            200: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disableStaffTwoFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PasswordConfirmation"];
+            };
+        };
+        responses: {
+            /** @description Two-factor authentication is off. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    regenerateStaffRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TwoFactorCode"];
+            };
+        };
+        responses: {
+            /** @description Two-factor authentication is on with these recovery codes. */
+            200: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listQueue: {
         parameters: {
             query?: {
                 /** @description Only tickets in this status. */
                 status?: components["schemas"]["TicketStatus"];
+                /** @description Only tickets of this priority. */
+                priority?: components["schemas"]["TicketPriority"];
+                /** @description Only tickets in this category. */
+                category?: components["schemas"]["TicketCategory"];
+                /** @description Only tickets carrying this tag (normalised like tags are). */
+                tag?: string;
+                /** @description `me`: assigned to you; `unassigned`: assigned to nobody. */
+                assignee?: components["schemas"]["QueueAssignee"];
+                /** @description Only tickets assigned to this staff member. */
+                assignee_id?: string;
+                /** @description `true`: only tickets past a due time that are still with the ISP (new or open). */
+                overdue?: boolean;
                 /** @description Page size (1–200, default 50). */
                 limit?: number;
                 /** @description `next_cursor` of the previous page. */
@@ -2339,6 +5083,322 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Message"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addTicketNote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewMessage"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TicketNote"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setTicketStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["StatusChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["QueueTicketThread"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setTicketPriority: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PriorityChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["QueueTicketThread"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assignTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["AssigneeChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["QueueTicketThread"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unassignTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["QueueTicketThread"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setTicketTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TagsChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["QueueTicketThread"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTicketAgents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AgentList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTicketTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TagList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTicketSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TicketSettingsView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putTicketSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TicketSettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TicketSettingsView"];
                 };
             };
             /** @description A problem (RFC 9457). */

@@ -24,6 +24,14 @@ export type Branding = NonNullable<Site["branding"]>;
 export type Locale = Branding["default_locale"];
 export type SessionInfo = ApiData<"/session", "get">;
 export type PrincipalKind = SessionInfo["kind"];
+/** A password step's answer: a session (`signed_in`) or a challenge (`second_factor_required`). */
+export type LoginResult = ApiData<"/auth/subscriber/login", "post">;
+export type SecondFactorChallenge = Extract<LoginResult, { outcome: "second_factor_required" }>;
+export type ResetAudience = ApiBody<"/auth/password-reset", "post">["audience"];
+export type PasswordResetDone = ApiData<"/auth/password-reset/complete", "post">;
+export type TwoFactorStatus = ApiData<"/me/two-factor", "get">;
+export type TwoFactorEnrollment = ApiData<"/me/two-factor/enrollment", "post">;
+export type RecoveryCodes = ApiData<"/me/two-factor/confirm", "post">;
 
 export type Money = Dashboard["account"]["balance"];
 export type Dashboard = ApiData<"/me/dashboard", "get">;
@@ -39,6 +47,12 @@ export type TicketCategory = TicketSummary["category"];
 export type ConsoleTicketPage = ApiData<"/console/tickets", "get">;
 export type ConsoleTicketSummary = ConsoleTicketPage["items"][number];
 export type ConsoleTicketDetail = ApiData<"/console/tickets/{id}", "get">;
+export type TicketPriority = ConsoleTicketSummary["priority"];
+export type TicketNote = ConsoleTicketDetail["notes"][number];
+export type TicketEvent = ConsoleTicketDetail["events"][number];
+export type TicketAgent = ApiData<"/console/ticket-agents", "get">["items"][number];
+export type TicketSettings = ApiBody<"/console/ticket-settings", "put">;
+export type TicketSettingsView = ApiData<"/console/ticket-settings", "get">;
 
 export type Movement = ApiData<"/me/ledger", "get">["items"][number];
 export type MovementKind = Movement["kind"];
@@ -46,6 +60,8 @@ export type ManualPayment = ApiBody<"/console/subscribers/{account_number}/payme
 export type PaymentMethod = ManualPayment["method"];
 export type PaymentRecorded = ApiData<"/console/subscribers/{account_number}/payments", "post">;
 export type SubscriberLedger = ApiData<"/console/subscribers/{account_number}/ledger", "get">;
+export type CorrectionRequest = ApiBody<"/console/subscribers/{account_number}/corrections", "post">;
+export type BalanceChanged = ApiData<"/console/subscribers/{account_number}/corrections", "post">;
 
 export type TariffCatalogue = ApiData<"/me/tariffs", "get">;
 export type TariffOffer = TariffCatalogue["items"][number];
@@ -64,6 +80,26 @@ export type OnlinePaymentPurpose = OnlinePayment["purpose"];
 
 export type MySession = ApiData<"/me/sessions", "get">["items"][number];
 export type PasswordChanged = ApiData<"/me/password", "post">;
+
+export type EquipmentOffer = ApiData<"/me/equipment", "get">["items"][number];
+export type EquipmentKind = EquipmentOffer["kind"];
+export type EquipmentQuote = ApiData<"/me/equipment/{code}/quote", "get">;
+export type OrderMode = EquipmentQuote["mode"];
+export type EquipmentOrderRequest = ApiBody<"/me/equipment-orders", "post">;
+export type EquipmentOrder = ApiData<"/me/equipment-orders", "get">["items"][number];
+export type EquipmentOrderDetail = ApiData<"/me/equipment-orders/{id}", "get">;
+export type OrderStep = EquipmentOrderDetail["history"][number];
+export type OrderStatus = EquipmentOrder["status"];
+export type ConsoleEquipmentOrder = ApiData<"/console/equipment-orders", "get">["items"][number];
+export type ConsoleEquipmentOrderDetail = ApiData<"/console/equipment-orders/{id}", "get">;
+export type OrderStatusChanged = ApiData<"/console/equipment-orders/{id}/status", "post">;
+
+export type NewsItem = ApiData<"/me/news", "get">["items"][number];
+export type NewsKind = NewsItem["kind"];
+export type ConsoleNewsItem = ApiData<"/console/news/{id}", "get">;
+export type NewsState = ConsoleNewsItem["state"];
+export type NewsInput = ApiBody<"/console/news", "post">;
+export type NewsTarget = ApiData<"/console/news/tariffs", "get">["tariffs"][number];
 
 export type TenantSummary = ApiData<"/platform/tenants", "get">["items"][number];
 export type TenantStatus = TenantSummary["status"];
@@ -94,6 +130,15 @@ const PAYMENT_METHOD_ORDER: Record<PaymentMethod, number> = {
   bank_transfer: 1,
 };
 
+const ORDER_STATUS_ORDER: Record<OrderStatus, number> = {
+  new: 0,
+  confirmed: 1,
+  delivered: 2,
+  installed: 3,
+  cancelled: 4,
+  returned: 5,
+};
+
 function ordered<K extends string>(order: Record<K, number>): readonly K[] {
   return (Object.keys(order) as K[]).sort((a, b) => order[a] - order[b]);
 }
@@ -101,3 +146,4 @@ function ordered<K extends string>(order: Record<K, number>): readonly K[] {
 export const TICKET_CATEGORIES = ordered(CATEGORY_ORDER);
 export const TICKET_STATUSES = ordered(STATUS_ORDER);
 export const PAYMENT_METHODS = ordered(PAYMENT_METHOD_ORDER);
+export const ORDER_STATUSES = ordered(ORDER_STATUS_ORDER);

@@ -1,7 +1,10 @@
 //! Wire types: what the API promises, separate from domain types so either can change alone.
 
 use chrono::{DateTime, Utc};
-use kabinet_ticketing::{Author, Category, Status, TicketDetail, TicketMessage, TicketSummary};
+use kabinet_ticketing::{
+    Author, Category, EventKind, Priority, Status, TicketDetail, TicketEvent as DomainTicketEvent,
+    TicketMessage, TicketNote as DomainTicketNote, TicketSummary,
+};
 use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
@@ -206,6 +209,38 @@ impl From<Status> for TicketStatus {
     }
 }
 
+/// How urgent a ticket is; picks its SLA targets.
+#[derive(Debug, Enum, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum TicketPriority {
+    Low,
+    Normal,
+    High,
+    Urgent,
+}
+
+impl From<TicketPriority> for Priority {
+    fn from(p: TicketPriority) -> Self {
+        match p {
+            TicketPriority::Low => Priority::Low,
+            TicketPriority::Normal => Priority::Normal,
+            TicketPriority::High => Priority::High,
+            TicketPriority::Urgent => Priority::Urgent,
+        }
+    }
+}
+
+impl From<Priority> for TicketPriority {
+    fn from(p: Priority) -> Self {
+        match p {
+            Priority::Low => Self::Low,
+            Priority::Normal => Self::Normal,
+            Priority::High => Self::High,
+            Priority::Urgent => Self::Urgent,
+        }
+    }
+}
+
 #[derive(Debug, Object)]
 pub struct NewTicket {
     pub category: TicketCategory,
@@ -231,6 +266,16 @@ pub struct Ticket {
     pub status: TicketStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Display name of the agent handling the ticket; absent while nobody is assigned.
+    #[oai(skip_serializing_if_is_none)]
+    pub agent_name: Option<String>,
+    /// When the ISP's next answer is due (SLA); absent while the ticket waits on the
+    /// subscriber, is resolved or closed.
+    #[oai(skip_serializing_if_is_none)]
+    pub answer_due_at: Option<DateTime<Utc>>,
+    /// While resolved: until when the subscriber may reopen it (by replying or `reopen`).
+    #[oai(skip_serializing_if_is_none)]
+    pub reopen_until: Option<DateTime<Utc>>,
 }
 
 impl From<&TicketSummary> for Ticket {
@@ -243,6 +288,9 @@ impl From<&TicketSummary> for Ticket {
             status: t.status.into(),
             created_at: t.created_at,
             updated_at: t.updated_at,
+            agent_name: t.assignee.as_ref().map(|a| a.display_name.clone()),
+            answer_due_at: t.sla.answer_due_at(t.status),
+            reopen_until: t.reopen_until,
         }
     }
 }
@@ -299,13 +347,43 @@ impl From<TicketDetail> for TicketThread {
     }
 }
 
-/// A ticket in the agent queue: the ticket plus whose it is.
+/// A staff member a ticket is assigned to.
+#[derive(Debug, Object)]
+pub struct TicketAssignee {
+    pub id: Uuid,
+    pub display_name: String,
+}
+
+/// Where a ticket stands against its SLA (targets in the ISP's business hours).
+#[derive(Debug, Object)]
+pub struct TicketSla {
+    #[oai(skip_serializing_if_is_none)]
+    pub first_response_due_at: Option<DateTime<Utc>>,
+    /// The first public staff reply.
+    #[oai(skip_serializing_if_is_none)]
+    pub first_responded_at: Option<DateTime<Utc>>,
+    #[oai(skip_serializing_if_is_none)]
+    pub resolution_due_at: Option<DateTime<Utc>>,
+    pub first_response_breached: bool,
+    pub resolution_breached: bool,
+    /// A due time has passed and the ticket is still with the ISP (new or open).
+    pub overdue: bool,
+    /// The clock stands: waiting on the customer, or resolved.
+    pub paused: bool,
+}
+
+/// A ticket in the agent queue: the ticket plus whose it is and its desk fields.
 #[derive(Debug, Object)]
 pub struct QueueTicket {
     #[oai(flatten)]
     pub ticket: Ticket,
     pub subscriber_name: String,
     pub account_number: String,
+    pub priority: TicketPriority,
+    #[oai(skip_serializing_if_is_none)]
+    pub assignee: Option<TicketAssignee>,
+    pub tags: Vec<String>,
+    pub sla: TicketSla,
 }
 
 impl From<&TicketSummary> for QueueTicket {
@@ -314,6 +392,102 @@ impl From<&TicketSummary> for QueueTicket {
             ticket: Ticket::from(t),
             subscriber_name: t.subscriber_name.clone(),
             account_number: t.account_number.clone(),
+            priority: t.priority.into(),
+            assignee: t.assignee.as_ref().map(|a| TicketAssignee {
+                id: a.id.as_uuid(),
+                display_name: a.display_name.clone(),
+            }),
+            tags: t.tags.clone(),
+            sla: TicketSla {
+                first_response_due_at: t.sla.first_response_due_at,
+                first_responded_at: t.sla.first_responded_at,
+                resolution_due_at: t.sla.resolution_due_at,
+                first_response_breached: t.sla.first_response_breached,
+                resolution_breached: t.sla.resolution_breached,
+                overdue: t.sla.overdue,
+                paused: t.sla.paused,
+            },
+        }
+    }
+}
+
+/// An internal note: staff only, never shown to the subscriber.
+#[derive(Debug, Object)]
+pub struct TicketNote {
+    pub id: Uuid,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<DomainTicketNote> for TicketNote {
+    fn from(n: DomainTicketNote) -> Self {
+        Self {
+            id: n.id,
+            author_name: n.author_name,
+            body: n.body,
+            created_at: n.created_at,
+        }
+    }
+}
+
+/// What a ticket event records.
+#[derive(Debug, Enum, Clone, Copy)]
+#[oai(rename_all = "snake_case")]
+pub enum TicketEventKind {
+    Status,
+    Priority,
+    Assignee,
+    TagAdded,
+    TagRemoved,
+    FirstResponseWarning,
+    FirstResponseBreach,
+    ResolutionWarning,
+    ResolutionBreach,
+}
+
+impl From<EventKind> for TicketEventKind {
+    fn from(k: EventKind) -> Self {
+        match k {
+            EventKind::Status => Self::Status,
+            EventKind::Priority => Self::Priority,
+            EventKind::Assignee => Self::Assignee,
+            EventKind::TagAdded => Self::TagAdded,
+            EventKind::TagRemoved => Self::TagRemoved,
+            EventKind::FirstResponseWarning => Self::FirstResponseWarning,
+            EventKind::FirstResponseBreach => Self::FirstResponseBreach,
+            EventKind::ResolutionWarning => Self::ResolutionWarning,
+            EventKind::ResolutionBreach => Self::ResolutionBreach,
+        }
+    }
+}
+
+/// A change to the ticket (a system line in the staff thread).
+#[derive(Debug, Object)]
+pub struct TicketEvent {
+    pub id: Uuid,
+    pub kind: TicketEventKind,
+    /// Who did it; absent when the system did (SLA worker, auto-close).
+    #[oai(skip_serializing_if_is_none)]
+    pub actor_name: Option<String>,
+    /// The value before: a status, priority, tag or the previous assignee's name.
+    #[oai(skip_serializing_if_is_none)]
+    pub old_value: Option<String>,
+    /// The value after (absent for "unassigned" and removed tags).
+    #[oai(skip_serializing_if_is_none)]
+    pub new_value: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<DomainTicketEvent> for TicketEvent {
+    fn from(e: DomainTicketEvent) -> Self {
+        Self {
+            id: e.id,
+            kind: e.kind.into(),
+            actor_name: e.actor_name,
+            old_value: e.old_value,
+            new_value: e.new_value,
+            created_at: e.created_at,
         }
     }
 }
@@ -331,6 +505,10 @@ pub struct QueueTicketThread {
     #[oai(flatten)]
     pub ticket: QueueTicket,
     pub messages: Vec<Message>,
+    /// Internal notes, oldest first.
+    pub notes: Vec<TicketNote>,
+    /// Status, priority, assignment, tag and SLA changes, oldest first.
+    pub events: Vec<TicketEvent>,
 }
 
 impl From<TicketDetail> for QueueTicketThread {
@@ -338,6 +516,8 @@ impl From<TicketDetail> for QueueTicketThread {
         Self {
             ticket: QueueTicket::from(&d.summary),
             messages: d.messages.into_iter().map(Message::from).collect(),
+            notes: d.notes.into_iter().map(TicketNote::from).collect(),
+            events: d.events.into_iter().map(TicketEvent::from).collect(),
         }
     }
 }
@@ -385,6 +565,8 @@ pub struct Movement {
     /// What it did to the balance: positive for payments, negative for charges.
     pub amount: Money,
     pub at: DateTime<Utc>,
+    /// Reversed by staff later (a reversal movement undoes it).
+    pub reversed: bool,
 }
 
 impl From<kabinet_billing::HistoryItem> for Movement {
@@ -396,6 +578,7 @@ impl From<kabinet_billing::HistoryItem> for Movement {
             reference: h.reference,
             amount: h.amount.into(),
             at: h.at,
+            reversed: h.reversed,
         }
     }
 }

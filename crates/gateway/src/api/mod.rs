@@ -6,19 +6,39 @@ mod account;
 mod billing;
 mod console;
 mod dto;
+mod equipment;
+mod news;
+mod password_reset;
 mod payments;
 mod platform;
 mod portal;
 mod profile;
 mod session;
+mod statements;
 mod text;
+mod two_factor;
 
 pub type Apis = (
     session::SessionApi,
     portal::PortalApi,
+    statements::StatementsApi,
+    statements::ConsoleStatementsApi,
     account::AccountApi,
+    // Equipment and news, cabinet and console (nested: at most 16 APIs per tuple).
+    (
+        equipment::EquipmentApi,
+        equipment::EquipmentOrdersApi,
+        news::NewsApi,
+        news::NewsEditorApi,
+    ),
     payments::PaymentsApi,
     profile::ProfileApi,
+    // Account security (one tuple: poem-openapi takes at most 16 APIs per tuple).
+    (
+        password_reset::PasswordResetApi,
+        two_factor::PortalTwoFactorApi,
+        two_factor::ConsoleTwoFactorApi,
+    ),
     console::ConsoleApi,
     billing::BillingApi,
     platform::PlatformApi,
@@ -28,9 +48,22 @@ pub fn apis() -> Apis {
     (
         session::SessionApi,
         portal::PortalApi,
+        statements::StatementsApi,
+        statements::ConsoleStatementsApi,
         account::AccountApi,
+        (
+            equipment::EquipmentApi,
+            equipment::EquipmentOrdersApi,
+            news::NewsApi,
+            news::NewsEditorApi,
+        ),
         payments::PaymentsApi,
         profile::ProfileApi,
+        (
+            password_reset::PasswordResetApi,
+            two_factor::PortalTwoFactorApi,
+            two_factor::ConsoleTwoFactorApi,
+        ),
         console::ConsoleApi,
         billing::BillingApi,
         platform::PlatformApi,

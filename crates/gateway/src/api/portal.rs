@@ -2,7 +2,7 @@ use kabinet_cabinet::dashboard;
 use kabinet_core::TicketId;
 use kabinet_ticketing::{
     NewTicket as DomainNewTicket, add_subscriber_message, create_ticket, get_for_subscriber,
-    list_for_subscriber,
+    list_for_subscriber, reopen_for_subscriber,
 };
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -58,64 +58,14 @@ pub struct Dashboard {
     /// Days of service the balance still pays for (an estimate); absent on a free tariff.
     #[oai(skip_serializing_if_is_none)]
     pub days_left: Option<i64>,
+    /// The first posts of the subscriber's news feed (at most 3, pinned first, then newest).
+    pub latest_news: Vec<super::news::NewsItem>,
 }
 
 #[derive(Debug, Object)]
 pub struct NextCharge {
     pub at: chrono::DateTime<chrono::Utc>,
     pub amount: Money,
-}
-
-/// A statement (выписка): the balance at the start and end of a period and what moved it.
-#[derive(Debug, Object)]
-pub struct StatementView {
-    pub from: chrono::NaiveDate,
-    /// Inclusive.
-    pub to: chrono::NaiveDate,
-    pub opening_balance: Money,
-    pub closing_balance: Money,
-    /// Oldest first.
-    pub items: Vec<super::dto::Movement>,
-}
-
-#[derive(ApiResponse)]
-enum StatementCsv {
-    /// The statement as CSV, to download.
-    #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
-    Ok(
-        poem_openapi::payload::PlainText<String>,
-        #[oai(header = "Content-Disposition")] String,
-    ),
-}
-
-/// `[from, to]` as dates → `[from 00:00, to+1 00:00)` in UTC; the first of this month to today
-/// by default; at most a year.
-fn period(
-    from: Option<chrono::NaiveDate>,
-    to: Option<chrono::NaiveDate>,
-) -> Result<
-    (
-        chrono::NaiveDate,
-        chrono::NaiveDate,
-        chrono::DateTime<chrono::Utc>,
-        chrono::DateTime<chrono::Utc>,
-    ),
-    ApiError,
-> {
-    use chrono::{Datelike, TimeZone};
-    let today = chrono::Utc::now().date_naive();
-    let to = to.unwrap_or(today);
-    let from = from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
-    if from > to || (to - from).num_days() > 366 {
-        return Err(ApiError::unprocessable(
-            "bad_period",
-            "`from` must not be after `to`, and a statement covers at most a year",
-        ));
-    }
-    let start = |d: chrono::NaiveDate| {
-        chrono::Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
-    };
-    Ok((from, to, start(from), start(to + chrono::Duration::days(1))))
 }
 
 #[derive(ApiResponse)]
@@ -132,16 +82,19 @@ enum MessageAdded {
 
 #[OpenApi(prefix_path = "/me", tag = "Tag::Portal")]
 impl PortalApi {
-    /// Balance, status, tariff and open tickets of the signed-in subscriber.
+    /// Balance, status, tariff, open tickets and the latest news of the signed-in subscriber.
     #[oai(path = "/dashboard", method = "get", operation_id = "getDashboard")]
     async fn dashboard(
         &self,
         state: Data<&AppState>,
         auth: SubscriberAuth,
+        /// The language on screen: news written for the other language is left out.
+        lang: poem_openapi::param::Query<Option<super::dto::Locale>>,
     ) -> Result<Json<Dashboard>, ApiError> {
         let me = auth.0;
+        let locale = lang.0.as_ref().map(super::news::post_locale);
         let mut tx = state.db.tenant_tx(me.tenant.id).await?;
-        let d = dashboard(&mut tx, me.id, chrono::Utc::now()).await?;
+        let d = dashboard(&mut tx, me.id, locale, chrono::Utc::now()).await?;
         tx.commit().await?;
         Ok(Json(Dashboard {
             subscriber: SubscriberProfile {
@@ -167,6 +120,7 @@ impl PortalApi {
                 amount: d.forecast.next_charge.into(),
             },
             days_left: d.forecast.days_left,
+            latest_news: d.news.iter().map(Into::into).collect(),
         }))
     }
 
@@ -184,57 +138,6 @@ impl PortalApi {
         Ok(Json(MovementList {
             items: items.into_iter().map(Into::into).collect(),
         }))
-    }
-
-    /// A statement for a period (default: this month so far).
-    #[oai(path = "/statement", method = "get", operation_id = "getMyStatement")]
-    async fn statement(
-        &self,
-        state: Data<&AppState>,
-        auth: SubscriberAuth,
-        /// First day, inclusive (YYYY-MM-DD).
-        from: poem_openapi::param::Query<Option<chrono::NaiveDate>>,
-        /// Last day, inclusive (YYYY-MM-DD).
-        to: poem_openapi::param::Query<Option<chrono::NaiveDate>>,
-    ) -> Result<Json<StatementView>, ApiError> {
-        let me = auth.0;
-        let (from, to, start, end) = period(from.0, to.0)?;
-        let mut tx = state.db.tenant_tx(me.tenant.id).await?;
-        let s = kabinet_billing::statement(&mut tx, me.id, start, end).await?;
-        tx.commit().await?;
-        Ok(Json(StatementView {
-            from,
-            to,
-            opening_balance: s.opening.into(),
-            closing_balance: s.closing.into(),
-            items: s.items.into_iter().map(Into::into).collect(),
-        }))
-    }
-
-    /// The same statement as a CSV download.
-    #[oai(
-        path = "/statement.csv",
-        method = "get",
-        operation_id = "downloadMyStatement"
-    )]
-    async fn statement_csv(
-        &self,
-        state: Data<&AppState>,
-        auth: SubscriberAuth,
-        /// First day, inclusive (YYYY-MM-DD).
-        from: poem_openapi::param::Query<Option<chrono::NaiveDate>>,
-        /// Last day, inclusive (YYYY-MM-DD).
-        to: poem_openapi::param::Query<Option<chrono::NaiveDate>>,
-    ) -> Result<StatementCsv, ApiError> {
-        let me = auth.0;
-        let (from, to, start, end) = period(from.0, to.0)?;
-        let mut tx = state.db.tenant_tx(me.tenant.id).await?;
-        let s = kabinet_billing::statement(&mut tx, me.id, start, end).await?;
-        tx.commit().await?;
-        Ok(StatementCsv::Ok(
-            poem_openapi::payload::PlainText(s.to_csv()?),
-            format!("attachment; filename=\"statement-{from}-{to}.csv\""),
-        ))
     }
 
     /// The subscriber's tickets, most recently active first.
@@ -265,12 +168,14 @@ impl PortalApi {
         let mut tx = state.db.tenant_tx(me.tenant.id).await?;
         let ticket = create_ticket(
             &mut tx,
+            &me.tenant.time_zone,
             &DomainNewTicket {
                 subscriber: me.id,
                 category: body.category.into(),
                 subject: body.0.subject.0,
                 description: body.0.description.0,
             },
+            chrono::Utc::now(),
         )
         .await?;
         tx.commit().await?;
@@ -292,7 +197,37 @@ impl PortalApi {
         Ok(Json(ticket.into()))
     }
 
-    /// Adds the subscriber's message to their ticket.
+    /// Reopens the subscriber's resolved ticket. Allowed within the ISP's reopen window after
+    /// resolution (`reopen_until`); after it `reopen_window_passed` (open a new ticket). A
+    /// closed ticket is `ticket_closed`; any other status `illegal_ticket_transition`.
+    #[oai(
+        path = "/tickets/:id/reopen",
+        method = "post",
+        operation_id = "reopenMyTicket"
+    )]
+    async fn reopen(
+        &self,
+        state: Data<&AppState>,
+        auth: SubscriberAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<TicketThread>, ApiError> {
+        let me = auth.0;
+        let mut tx = state.db.tenant_tx(me.tenant.id).await?;
+        let ticket = reopen_for_subscriber(
+            &mut tx,
+            &me.tenant.time_zone,
+            me.id,
+            TicketId(id.0),
+            chrono::Utc::now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(ticket.into()))
+    }
+
+    /// Adds the subscriber's message to their ticket. A ticket waiting on the subscriber goes
+    /// back to the agents; a resolved one reopens within the ISP's reopen window
+    /// (`reopen_window_passed` after it); a closed one refuses (`ticket_closed`).
     #[oai(
         path = "/tickets/:id/messages",
         method = "post",
@@ -307,7 +242,15 @@ impl PortalApi {
     ) -> Result<MessageAdded, ApiError> {
         let me = auth.0;
         let mut tx = state.db.tenant_tx(me.tenant.id).await?;
-        let message = add_subscriber_message(&mut tx, me.id, TicketId(id.0), &body.body).await?;
+        let message = add_subscriber_message(
+            &mut tx,
+            &me.tenant.time_zone,
+            me.id,
+            TicketId(id.0),
+            &body.body,
+            chrono::Utc::now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(MessageAdded::Created(Json(message.into())))
     }

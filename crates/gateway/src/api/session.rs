@@ -1,4 +1,7 @@
-use kabinet_access::login::{login_operator, login_staff, login_subscriber};
+use chrono::{DateTime, Utc};
+use kabinet_access::login::{
+    LoginOutcome, complete_second_factor, login_operator, login_staff, login_subscriber,
+};
 use kabinet_access::sessions::{
     NewSession, revoke_all_operator_sessions, revoke_all_tenant_sessions, revoke_operator_session,
     revoke_tenant_session,
@@ -7,10 +10,11 @@ use kabinet_access::{Permission, Principal, Role};
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, OpenApi};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Union};
 
 use super::Tag;
 use super::dto::{EmailLogin, PrincipalKind, SessionInfo, Site, SiteKind, SubscriberLogin};
+use super::text::Text;
 use crate::AppState;
 use crate::auth::{AnyAuth, check_origin, cleared_cookie, client_info, session_cookie};
 use crate::problem::ApiError;
@@ -23,6 +27,58 @@ enum SignedIn {
     /// Signed in; the session cookie is set.
     #[oai(status = 200)]
     Ok(Json<SessionInfo>, #[oai(header = "Set-Cookie")] String),
+}
+
+/// The kinds of code the second step of a sign-in takes.
+#[derive(Debug, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum SecondFactorMethod {
+    /// Six digits from the authenticator app.
+    Totp,
+    /// One of the recovery codes given when two-factor authentication was turned on.
+    RecoveryCode,
+}
+
+/// The password was right and the account has two-factor authentication: no session yet.
+#[derive(Debug, Object)]
+pub struct SecondFactorRequired {
+    /// Opaque. Send it with a code to `POST /auth/login/second-factor`. It lives five minutes
+    /// and dies after five wrong codes; then sign in with the password again.
+    pub challenge: String,
+    pub expires_at: DateTime<Utc>,
+    pub methods: Vec<SecondFactorMethod>,
+}
+
+/// What a correct password leads to, told apart by `outcome`: `signed_in` (a session, the
+/// cookie is set) or `second_factor_required` (answer the challenge with a code).
+#[derive(Debug, Union)]
+#[oai(discriminator_name = "outcome", one_of)]
+pub enum LoginResult {
+    #[oai(mapping = "signed_in")]
+    SignedIn(SessionInfo),
+    #[oai(mapping = "second_factor_required")]
+    SecondFactorRequired(SecondFactorRequired),
+}
+
+#[derive(ApiResponse)]
+enum LoginAnswered {
+    /// Signed in (`outcome` is `signed_in`; the session cookie is set), or the password was
+    /// right and a second factor is needed (`second_factor_required`; no cookie yet).
+    #[oai(status = 200)]
+    Ok(
+        Json<LoginResult>,
+        #[oai(header = "Set-Cookie")] Option<String>,
+    ),
+}
+
+#[derive(Debug, Object)]
+pub struct SecondFactorLogin {
+    /// The `challenge` from the password step.
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub challenge: Text,
+    /// Six digits from the authenticator app, or a recovery code (`XXXX-XXXX-XXXX`).
+    #[oai(validator(min_length = 1, max_length = 64))]
+    pub code: Text,
 }
 
 #[derive(ApiResponse)]
@@ -53,6 +109,26 @@ async fn session_info(state: &AppState, principal: &Principal) -> Result<Session
         csrf_token: principal.csrf_token().to_owned(),
         roles,
         permissions,
+    })
+}
+
+async fn login_answered(
+    state: &AppState,
+    outcome: LoginOutcome,
+) -> Result<LoginAnswered, ApiError> {
+    Ok(match outcome {
+        LoginOutcome::SignedIn(session) => {
+            let SignedIn::Ok(Json(info), cookie) = signed_in(state, session).await?;
+            LoginAnswered::Ok(Json(LoginResult::SignedIn(info)), Some(cookie))
+        }
+        LoginOutcome::SecondFactor(challenge) => LoginAnswered::Ok(
+            Json(LoginResult::SecondFactorRequired(SecondFactorRequired {
+                challenge: challenge.token,
+                expires_at: challenge.expires_at,
+                methods: vec![SecondFactorMethod::Totp, SecondFactorMethod::RecoveryCode],
+            })),
+            None,
+        ),
     })
 }
 
@@ -94,7 +170,8 @@ impl SessionApi {
         Ok(Json(session_info(&state, &auth.0.principal).await?))
     }
 
-    /// Signs a subscriber in by account number, e-mail or phone.
+    /// Signs a subscriber in by account number, e-mail or phone. With two-factor
+    /// authentication on, the answer is a challenge for `POST /auth/login/second-factor`.
     #[oai(
         path = "/auth/subscriber/login",
         method = "post",
@@ -106,10 +183,10 @@ impl SessionApi {
         state: Data<&AppState>,
         site: Data<&SiteCtx>,
         body: Json<SubscriberLogin>,
-    ) -> Result<SignedIn, ApiError> {
+    ) -> Result<LoginAnswered, ApiError> {
         check_origin(req, &site)?;
         let tenant = site.tenant().ok_or_else(ApiError::not_found)?;
-        let session = login_subscriber(
+        let outcome = login_subscriber(
             &state.db,
             tenant.id,
             &body.login,
@@ -119,10 +196,11 @@ impl SessionApi {
             state.config.throttle,
         )
         .await?;
-        signed_in(&state, session).await
+        login_answered(&state, outcome).await
     }
 
-    /// Signs an ISP staff member in.
+    /// Signs an ISP staff member in. With two-factor authentication on, the answer is a
+    /// challenge for `POST /auth/login/second-factor`.
     #[oai(
         path = "/auth/staff/login",
         method = "post",
@@ -134,14 +212,45 @@ impl SessionApi {
         state: Data<&AppState>,
         site: Data<&SiteCtx>,
         body: Json<EmailLogin>,
-    ) -> Result<SignedIn, ApiError> {
+    ) -> Result<LoginAnswered, ApiError> {
         check_origin(req, &site)?;
         let tenant = site.tenant().ok_or_else(ApiError::not_found)?;
-        let session = login_staff(
+        let outcome = login_staff(
             &state.db,
             tenant.id,
             &body.email,
             &body.password,
+            &client_info(req, &state),
+            state.config.sessions,
+            state.config.throttle,
+        )
+        .await?;
+        login_answered(&state, outcome).await
+    }
+
+    /// The second step of a sign-in with two-factor authentication: the challenge from the
+    /// password step and a code from the authenticator app or a recovery code. Wrong codes are
+    /// throttled like wrong passwords.
+    #[oai(
+        path = "/auth/login/second-factor",
+        method = "post",
+        operation_id = "loginSecondFactor"
+    )]
+    async fn login_second_factor(
+        &self,
+        req: &Request,
+        state: Data<&AppState>,
+        site: Data<&SiteCtx>,
+        body: Json<SecondFactorLogin>,
+    ) -> Result<SignedIn, ApiError> {
+        check_origin(req, &site)?;
+        let tenant = site.tenant().ok_or_else(ApiError::not_found)?;
+        let session = complete_second_factor(
+            &state.db,
+            &state.config.secret_key,
+            tenant.id,
+            &body.challenge,
+            &body.code,
             &client_info(req, &state),
             state.config.sessions,
             state.config.throttle,

@@ -10,8 +10,10 @@ import { usePageTitle } from "../../shared/site/site";
 import { Badge } from "../../shared/ui/Badge";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
-import { BILLING_READ, BILLING_WRITE, useHasPermission, useSubscriberLedger } from "./billing";
+import { BILLING_READ, BILLING_WRITE, statementUrl, useHasPermission, useSubscriberLedger } from "./billing";
+import { CorrectionForm } from "./CorrectionForm";
 import { PaymentForm } from "./PaymentForm";
+import { ReverseMovement } from "./ReverseMovement";
 
 const hasStatus = (error: unknown, status: number) => error instanceof ApiError && error.status === status;
 
@@ -23,7 +25,8 @@ export function SubscriberPage() {
 }
 
 function SubscriberBilling({ accountNumber }: { accountNumber: string }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const language = i18n.resolvedLanguage ?? "en";
   const title = t("console.subscriber.title", { number: accountNumber });
   usePageTitle(title);
   // The session lists the permissions; should they change meanwhile, the API still says 403.
@@ -73,15 +76,26 @@ function SubscriberBilling({ accountNumber }: { accountNumber: string }) {
         <div className="subscriber-billing__grid">
           <aside className="subscriber-billing__side">
             {mayWrite ? (
-              <section className="card">
-                <PaymentForm
-                  accountNumber={accountNumber}
-                  currency={currency}
-                  onRecorded={(result) => {
-                    setRecordedId(result.movement.id);
-                  }}
-                />
-              </section>
+              <>
+                <section className="card">
+                  <PaymentForm
+                    accountNumber={accountNumber}
+                    currency={currency}
+                    onRecorded={(result) => {
+                      setRecordedId(result.movement.id);
+                    }}
+                  />
+                </section>
+                <section className="card">
+                  <CorrectionForm
+                    accountNumber={accountNumber}
+                    currency={currency}
+                    onCorrected={(result) => {
+                      setRecordedId(result.movement?.id);
+                    }}
+                  />
+                </section>
+              </>
             ) : (
               <p className="notice notice--info" data-testid="billing-read-only">
                 {t("console.subscriber.readOnly")}
@@ -89,15 +103,36 @@ function SubscriberBilling({ accountNumber }: { accountNumber: string }) {
             )}
           </aside>
           <section className="card table-card subscriber-billing__ledger" aria-labelledby="ledger-title">
-            <h2 id="ledger-title" className="table-card__title">
-              {t("console.subscriber.ledger")}
-            </h2>
+            <div className="table-card__head">
+              <h2 id="ledger-title" className="table-card__title">
+                {t("console.subscriber.ledger")}
+              </h2>
+              <div className="table-card__actions">
+                <a
+                  className="button button--small"
+                  href={statementUrl(accountNumber, "pdf", language)}
+                  download
+                  data-testid="subscriber-statement-pdf"
+                >
+                  {t("console.subscriber.statementPdf")}
+                </a>
+                <a className="button button--small button--ghost" href={statementUrl(accountNumber, "csv", language)} download>
+                  {t("console.subscriber.statementCsv")}
+                </a>
+              </div>
+            </div>
             {ledger.data.items.length === 0 ? (
               <p className="empty-state table-card__empty" data-testid="ledger-empty">
                 {t("console.subscriber.empty")}
               </p>
             ) : (
-              <LedgerTable items={ledger.data.items} highlight={recordedId} />
+              <LedgerTable
+                items={ledger.data.items}
+                highlight={recordedId}
+                action={
+                  mayWrite ? (movement) => <ReverseMovement accountNumber={accountNumber} movement={movement} /> : undefined
+                }
+              />
             )}
           </section>
         </div>

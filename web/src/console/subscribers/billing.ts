@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, data } from "../../api/client";
-import type { ManualPayment } from "../../api/types";
+import type { BalanceChanged, CorrectionRequest, ManualPayment } from "../../api/types";
 import { useSession } from "../../shared/session/session";
 
 export const BILLING_READ = "billing.read";
@@ -36,4 +36,48 @@ export function useRecordPayment(accountNumber: string) {
       void client.invalidateQueries({ queryKey: ledgerKey(accountNumber) });
     },
   });
+}
+
+export type { BalanceChanged };
+
+const correctBalance = (accountNumber: string, body: CorrectionRequest): Promise<BalanceChanged> =>
+  data(
+    api.POST("/console/subscribers/{account_number}/corrections", {
+      params: { path: { account_number: accountNumber } },
+      body,
+    }),
+  );
+
+/** Credits or debits the balance with a reason; the ledger and summary refresh after it. */
+export function useCorrectBalance(accountNumber: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: CorrectionRequest) => correctBalance(accountNumber, body),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: ledgerKey(accountNumber) });
+    },
+  });
+}
+
+/** Reverses one movement in full (a card payment is refunded to the card). */
+export function useReverseMovement(accountNumber: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ transaction, reason }: { transaction: string; reason: string }) =>
+      data(
+        api.POST("/console/subscribers/{account_number}/movements/{transaction}/reversal", {
+          params: { path: { account_number: accountNumber, transaction } },
+          body: { reason },
+        }),
+      ),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: ledgerKey(accountNumber) });
+    },
+  });
+}
+
+/** This month so far as a PDF or CSV statement of the subscriber, for staff to hand over. */
+export function statementUrl(accountNumber: string, kind: "pdf" | "csv", language: string): string {
+  const query = kind === "pdf" ? `?lang=${language.startsWith("ru") ? "ru" : "en"}` : "";
+  return `/api/v1/console/subscribers/${encodeURIComponent(accountNumber)}/statement.${kind}${query}`;
 }

@@ -1,15 +1,18 @@
 import { useTranslation } from "react-i18next";
+import { Link } from "react-router";
 import { api, data } from "../../api/client";
-import { useSignIn } from "../../shared/session/session";
 import { CredentialsForm } from "../../shared/session/CredentialsForm";
+import { SecondFactorForm } from "../../shared/session/SecondFactorForm";
+import { useTwoStepSignIn } from "../../shared/session/twoStep";
 import { usePageTitle } from "../../shared/site/site";
 
 export function SubscriberSignIn() {
   const { t } = useTranslation();
   usePageTitle(t("auth.subscriberTitle"));
-  const signIn = useSignIn((body: { login: string; password: string }) =>
-    data(api.POST("/auth/subscriber/login", { body })),
+  const { signIn, submit, challenge, expired, restart } = useTwoStepSignIn(
+    (body: { login: string; password: string }) => data(api.POST("/auth/subscriber/login", { body })),
   );
+  if (challenge) return <SecondFactorForm challenge={challenge} onRestart={restart} />;
   return (
     <CredentialsForm
       title={t("auth.subscriberTitle")}
@@ -18,8 +21,14 @@ export function SubscriberSignIn() {
       identifierType="text"
       pending={signIn.isPending}
       error={signIn.error}
+      notice={expired ? t("auth.secondFactor.expired") : undefined}
+      footer={
+        <Link to="/forgot-password" data-testid="forgot-password-link">
+          {t("auth.forgot")}
+        </Link>
+      }
       onSubmit={(login, password) => {
-        signIn.mutate({ login, password });
+        submit({ login, password });
       }}
     />
   );

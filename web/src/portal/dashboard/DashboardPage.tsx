@@ -8,6 +8,7 @@ import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
 import { ACCOUNT_STATUS_TONE } from "../../shared/billing/status";
 import { useAccountOptions } from "../account/account";
+import { LatestNews } from "../news/LatestNews";
 import { PROMISE_ANCHOR, SUSPENSION_ANCHOR } from "../account/AccountPage";
 import { useTariffCatalogue } from "../tariff/tariff";
 import { useDashboard } from "./dashboard";
@@ -40,7 +41,7 @@ export function DashboardPage() {
     );
   }
 
-  const { subscriber, account, tariff, open_tickets } = dashboard.data;
+  const { subscriber, account, tariff, open_tickets, latest_news } = dashboard.data;
   const negative = account.balance.minor < 0;
   const promise = options?.open_promised_payment;
   const suspension = options?.suspension;
@@ -198,6 +199,8 @@ export function DashboardPage() {
           </div>
         </section>
       </div>
+
+      <LatestNews posts={latest_news} />
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import type { MySession } from "../../api/types";
 import { useFormat } from "../../shared/i18n/format";
+import { TwoFactorCard } from "../../shared/security/TwoFactorCard";
 import { useSignOutEverywhere } from "../../shared/session/session";
 import { usePageTitle } from "../../shared/site/site";
 import { Badge } from "../../shared/ui/Badge";
@@ -18,7 +19,7 @@ import {
 } from "./profile";
 import "./profile.css";
 
-/** Contact details, password change and the signed-in devices. */
+/** Contact details, password change, two-factor authentication and the signed-in devices. */
 export function ProfilePage() {
   const { t } = useTranslation();
   usePageTitle(t("portal.profile.title"));
@@ -32,7 +33,10 @@ export function ProfilePage() {
           <ContactsSection />
           <PasswordSection />
         </div>
-        <SessionsSection />
+        <div className="profile-column">
+          <TwoFactorCard audience="subscriber" />
+          <SessionsSection />
+        </div>
       </div>
     </div>
   );

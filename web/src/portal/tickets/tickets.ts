@@ -43,3 +43,15 @@ export function useReplyToMyTicket(id: string) {
     },
   });
 }
+
+/** Reopens a resolved ticket within the provider's reopen window. */
+export function useReopenMyTicket(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => data(api.POST("/me/tickets/{id}/reopen", { params: { path: { id } } })),
+    onSuccess: (ticket) => {
+      client.setQueryData(ticketKey(id), ticket);
+      void client.invalidateQueries({ queryKey: ["me"] });
+    },
+  });
+}

@@ -1,3 +1,4 @@
+import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import type { Movement } from "../../api/types";
 import { useFormat } from "../i18n/format";
@@ -14,7 +15,16 @@ function tone(movement: Movement): "up" | "down" | "zero" {
  * Balance movements, newest first: a table on wide screens, one card per movement on a phone.
  * The amount is signed (and coloured) by what it did to the balance.
  */
-export function LedgerTable({ items, highlight }: { items: readonly Movement[]; highlight?: string }) {
+export function LedgerTable({
+  items,
+  highlight,
+  action,
+}: {
+  items: readonly Movement[];
+  highlight?: string;
+  /** What staff may do to a movement (the console's "Reverse"), in a last column. */
+  action?: (movement: Movement) => ReactNode;
+}) {
   const { t } = useTranslation();
   const format = useFormat();
   return (
@@ -27,6 +37,11 @@ export function LedgerTable({ items, highlight }: { items: readonly Movement[]; 
           <th scope="col" className="numeric">
             {t("billing.amount")}
           </th>
+          {action && (
+            <th scope="col">
+              <span className="visually-hidden">{t("billing.actions")}</span>
+            </th>
+          )}
         </tr>
       </thead>
       <tbody>
@@ -63,6 +78,7 @@ export function LedgerTable({ items, highlight }: { items: readonly Movement[]; 
               <td className={`numeric ledger__amount ledger__amount--${tone(movement)}`} data-testid="ledger-amount">
                 {format.signedMoney(movement.amount)}
               </td>
+              {action && <td className="ledger__action">{action(movement)}</td>}
             </tr>
           );
         })}

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorNotice } from "../ui/ErrorNotice";
 import { Field } from "../ui/Field";
@@ -13,10 +13,16 @@ export function CredentialsForm({
   identifierType,
   pending,
   error,
+  notice,
+  footer,
   onSubmit,
 }: {
   title: string;
   intro?: string;
+  /** Shown above the form, e.g. why the visitor is back at the password step. */
+  notice?: string;
+  /** Under the form: "Forgot your password?". */
+  footer?: ReactNode;
   identifierLabel: string;
   identifierHint?: string;
   identifierType: "text" | "email";
@@ -37,6 +43,11 @@ export function CredentialsForm({
     <section className="sign-in card" aria-labelledby="sign-in-title">
       <h1 id="sign-in-title">{title}</h1>
       {intro && <p className="muted">{intro}</p>}
+      {notice && (
+        <div className="notice notice--warning" role="status" data-testid="login-notice">
+          <p>{notice}</p>
+        </div>
+      )}
       <form className="form" onSubmit={submit} data-testid="login-form">
         <Field label={identifierLabel} hint={identifierHint}>
           {(control) => (
@@ -78,6 +89,7 @@ export function CredentialsForm({
           {pending ? t("auth.submitting") : t("auth.submit")}
         </button>
       </form>
+      {footer && <div className="sign-in__links">{footer}</div>}
     </section>
   );
 }

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { api, ApiError, data, setCsrfToken } from "../../api/client";
-import type { SessionInfo } from "../../api/types";
+import type { LoginResult, SecondFactorChallenge, SessionInfo } from "../../api/types";
 
 export const sessionKey = ["session"] as const;
 
@@ -32,15 +32,40 @@ export function markSignedOut(client: QueryClient) {
   client.setQueryData(sessionKey, null);
 }
 
-/** A sign-in mutation for any of the three login endpoints. */
-export function useSignIn<Credentials>(login: (credentials: Credentials) => Promise<SessionInfo>) {
+function adoptSession(client: QueryClient, session: SessionInfo) {
+  setCsrfToken(session.csrf_token);
+  forgetPrincipalData(client);
+  client.setQueryData(sessionKey, session);
+}
+
+/** Whether the password step answered with a challenge (the account has a second factor). */
+export function isSecondFactorChallenge(result: SessionInfo | LoginResult): result is SecondFactorChallenge {
+  return "outcome" in result && result.outcome === "second_factor_required";
+}
+
+/**
+ * A sign-in mutation for any of the three login endpoints. A subscriber's or staff member's
+ * password may lead to a second-factor challenge instead of a session: the caller tells with
+ * `isSecondFactorChallenge(result)` and continues with `useSecondFactor`.
+ */
+export function useSignIn<Credentials>(login: (credentials: Credentials) => Promise<SessionInfo | LoginResult>) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: login,
+    onSuccess: (result) => {
+      if (isSecondFactorChallenge(result)) return;
+      adoptSession(client, result);
+    },
+  });
+}
+
+/** The second step of a sign-in: the challenge and a code from the app or a recovery code. */
+export function useSecondFactor() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { challenge: string; code: string }) => data(api.POST("/auth/login/second-factor", { body })),
     onSuccess: (session) => {
-      setCsrfToken(session.csrf_token);
-      forgetPrincipalData(client);
-      client.setQueryData(sessionKey, session);
+      adoptSession(client, session);
     },
   });
 }
