@@ -2004,8 +2004,8 @@ export interface components {
             title: string;
             /** @description Plain text: blank lines separate paragraphs; `**bold**` and links are rendered. */
             body: string;
-            /** @description Show only to readers in this language; absent: in every language. */
-            locale?: components["schemas"]["Locale"] & unknown;
+            /** @description Show only to readers in this language; absent or null: in every language. */
+            locale?: (components["schemas"]["Locale"] & unknown) | null;
             /**
              * Format: date-time
              * @description When it appears; a time in the future schedules it.
@@ -2013,9 +2013,9 @@ export interface components {
             publish_at: string;
             /**
              * Format: date-time
-             * @description When it disappears (a promotion's end); absent: never.
+             * @description When it disappears (a promotion's end); absent or null: never.
              */
-            expires_at?: string;
+            expires_at?: string | null;
             /** @description Show only to subscribers on these tariffs (codes); empty: to everyone. */
             target_tariffs: string[];
             /** @description Keep it above newer posts. */

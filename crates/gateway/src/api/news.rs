@@ -190,11 +190,13 @@ pub struct NewsInput {
     /// Plain text: blank lines separate paragraphs; `**bold**` and links are rendered.
     #[oai(validator(min_length = 1, max_length = 20000))]
     pub body: Text,
-    /// Show only to readers in this language; absent: in every language.
+    /// Show only to readers in this language; absent or null: in every language.
+    #[oai(nullable)]
     pub locale: Option<Locale>,
     /// When it appears; a time in the future schedules it.
     pub publish_at: DateTime<Utc>,
-    /// When it disappears (a promotion's end); absent: never.
+    /// When it disappears (a promotion's end); absent or null: never.
+    #[oai(nullable)]
     pub expires_at: Option<DateTime<Utc>>,
     /// Show only to subscribers on these tariffs (codes); empty: to everyone.
     #[oai(validator(max_items = 50))]
