@@ -105,8 +105,11 @@ async fn run(admin_url: &str, name: &str, opts: &BenchOptions) -> anyhow::Result
         rerun_started.elapsed().as_secs_f64()
     );
 
-    webhooks(&db, &tenants).await?;
-    dashboard(&db, &tenants).await?;
+    // Throughput and latency depend on how many requests are in flight; two levels each.
+    for workers in [8, 16] {
+        webhooks(&db, &tenants, workers).await?;
+    }
+    dashboard(&db, &tenants, &[8, 32]).await?;
     db.close().await;
     Ok(())
 }
@@ -264,14 +267,16 @@ fn completed_event(event: &str, account: &str, session: &str, payment: uuid::Uui
 /// Pending card top-ups for sampled subscribers of 50 ISPs (each with a connected account),
 /// then their `checkout.session.completed` deliveries through the real handler, plus one
 /// redelivery in ten (Stripe retries), by 8 concurrent workers.
-async fn webhooks(db: &Database, tenants: &[TenantId]) -> anyhow::Result<()> {
+async fn webhooks(db: &Database, tenants: &[TenantId], workers_n: usize) -> anyhow::Result<()> {
     let targets = sample(db, &tenants[..tenants.len().min(50)], 80).await?;
     let mut deliveries = Vec::with_capacity(targets.len());
     for chunk in targets.chunk_by(|a, b| a.0 == b.0) {
         let tenant = chunk[0].0;
         let account = format!("acct_bench{}", tenant.as_uuid().simple());
         let mut platform = db.platform_tx().await?;
-        sqlx::query("INSERT INTO stripe_accounts (account_id, tenant_id) VALUES ($1, $2)")
+        sqlx::query(
+            "INSERT INTO stripe_accounts (account_id, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
             .bind(&account)
             .bind(tenant.as_uuid())
             .execute(platform.conn())
@@ -309,7 +314,7 @@ async fn webhooks(db: &Database, tenants: &[TenantId]) -> anyhow::Result<()> {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();
-    for _ in 0..8 {
+    for _ in 0..workers_n {
         let (db, stripe, deliveries, next) =
             (db.clone(), stripe.clone(), deliveries.clone(), next.clone());
         workers.push(tokio::spawn(async move {
@@ -339,16 +344,16 @@ async fn webhooks(db: &Database, tenants: &[TenantId]) -> anyhow::Result<()> {
     let elapsed = started.elapsed().as_secs_f64();
     println!(
         "RESULT webhook apply: {} deliveries ({applied} credited, {duplicates} duplicates dropped) in {elapsed:.2} s \
-         = {:.0}/s (8 workers, signature check + dedupe + ledger credit each)",
+         = {:.0}/s ({workers_n} workers, signature check + dedupe + ledger credit each)",
         deliveries.len(),
         deliveries.len() as f64 / elapsed.max(1e-9)
     );
     Ok(())
 }
 
-/// Sessions for sampled subscribers, the real gateway on a loopback port, and 32 concurrent
-/// clients requesting their dashboards for a fixed number of rounds.
-async fn dashboard(db: &Database, tenants: &[TenantId]) -> anyhow::Result<()> {
+/// Sessions for sampled subscribers, the real gateway on a loopback port, and `levels` of concurrent
+/// clients, each level requesting every dashboard three times.
+async fn dashboard(db: &Database, tenants: &[TenantId], levels: &[usize]) -> anyhow::Result<()> {
     let users = sample(db, &tenants[..tenants.len().min(100)], 10).await?;
     let mut slugs = std::collections::HashMap::new();
     {
@@ -416,48 +421,50 @@ async fn dashboard(db: &Database, tenants: &[TenantId]) -> anyhow::Result<()> {
         anyhow::ensure!(status.is_success(), "dashboard answered {status}");
     }
     let clients = Arc::new(clients);
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for w in 0..32 {
-        let (clients, http) = (clients.clone(), http.clone());
-        workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            for round in 0..3 {
-                for (i, (slug, token)) in clients.iter().enumerate() {
-                    if (i + round) % 32 != w {
-                        continue;
+    for &concurrency in levels {
+        let started = Instant::now();
+        let mut workers = Vec::new();
+        for w in 0..concurrency {
+            let (clients, http) = (clients.clone(), http.clone());
+            workers.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                for round in 0..3 {
+                    for (i, (slug, token)) in clients.iter().enumerate() {
+                        if (i + round) % concurrency != w {
+                            continue;
+                        }
+                        let t = Instant::now();
+                        let resp = http
+                            .get(format!("http://127.0.0.1:{port}/api/v1/me/dashboard"))
+                            .header("Host", format!("{slug}.localhost:{port}"))
+                            .header("Cookie", format!("kabinet_session={token}"))
+                            .send()
+                            .await?;
+                        let status = resp.status();
+                        resp.bytes().await?;
+                        anyhow::ensure!(status.is_success(), "dashboard answered {status}");
+                        latencies.push(t.elapsed());
                     }
-                    let t = Instant::now();
-                    let resp = http
-                        .get(format!("http://127.0.0.1:{port}/api/v1/me/dashboard"))
-                        .header("Host", format!("{slug}.localhost:{port}"))
-                        .header("Cookie", format!("kabinet_session={token}"))
-                        .send()
-                        .await?;
-                    let status = resp.status();
-                    resp.bytes().await?;
-                    anyhow::ensure!(status.is_success(), "dashboard answered {status}");
-                    latencies.push(t.elapsed());
                 }
-            }
-            anyhow::Ok(latencies)
-        }));
-    }
-    let mut latencies = Vec::new();
-    for worker in workers {
-        latencies.extend(worker.await??);
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    server.abort();
-    latencies.sort();
-    println!(
-        "RESULT dashboard API (GET /api/v1/me/dashboard over HTTP, 32 concurrent clients): \
+                anyhow::Ok(latencies)
+            }));
+        }
+        let mut latencies = Vec::new();
+        for worker in workers {
+            latencies.extend(worker.await??);
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        latencies.sort();
+        println!(
+            "RESULT dashboard API (GET /api/v1/me/dashboard over HTTP, {concurrency} concurrent clients): \
          p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms over {} requests ({:.0} requests/s)",
-        ms(percentile(&latencies, 0.50)),
-        ms(percentile(&latencies, 0.99)),
-        ms(latencies.last().copied().unwrap_or_default()),
-        latencies.len(),
-        latencies.len() as f64 / elapsed.max(1e-9)
-    );
+            ms(percentile(&latencies, 0.50)),
+            ms(percentile(&latencies, 0.99)),
+            ms(latencies.last().copied().unwrap_or_default()),
+            latencies.len(),
+            latencies.len() as f64 / elapsed.max(1e-9)
+        );
+    }
+    server.abort();
     Ok(())
 }

@@ -41,6 +41,11 @@ pub struct StripeSettings {
 pub struct Stripe {
     client: Client,
     pub(crate) webhook_secret: String,
+    /// Connected account → its ISP, for webhooks. An account belongs to one ISP for good
+    /// (connecting it to a second one is refused), so a hit can only be stale after that ISP
+    /// was deleted, and then for at most a minute; unknown accounts are never cached, so a
+    /// newly connected account is found at once.
+    pub(crate) owners: moka::future::Cache<String, crate::Connection>,
 }
 
 impl std::fmt::Debug for Stripe {
@@ -99,6 +104,10 @@ impl Stripe {
         Ok(Self {
             client,
             webhook_secret: settings.webhook_secret.clone(),
+            owners: moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
         })
     }
 

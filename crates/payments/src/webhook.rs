@@ -51,9 +51,21 @@ pub async fn handle_webhook(
         return Ok(WebhookOutcome::Ignored("not a Connect event".into()));
     };
     // The tenant comes from the connected account Stripe signed for, never from metadata.
-    let mut platform = db.platform_tx().await?;
-    let owner = tenant_of_account(&mut platform, &account).await?;
-    platform.commit().await?;
+    let owner = match stripe.owners.get(account.as_str()).await {
+        Some(conn) => Some(conn),
+        None => {
+            let mut platform = db.platform_tx().await?;
+            let found = tenant_of_account(&mut platform, &account).await?;
+            platform.commit().await?;
+            if let Some(conn) = &found {
+                stripe
+                    .owners
+                    .insert(account.to_string(), conn.clone())
+                    .await;
+            }
+            found
+        }
+    };
     let Some(conn) = owner else {
         tracing::warn!(event = %event_id, %account, "Stripe event for an account no ISP has connected");
         return Ok(WebhookOutcome::Ignored("unknown account".into()));
