@@ -1014,6 +1014,14 @@ async fn the_forecast_names_the_next_charge_and_the_days_the_balance_lasts() {
     assert_eq!(after.days_left, Some(15 + 39));
     assert_eq!(after.next_charge_at, utc("2030-12-01T00:00:00Z"));
     assert_eq!(after.next_charge, Money::new(55_000, rub()));
+    // An add-on is part of every month's charge from then on.
+    kabinet_billing::connect_addon(&mut tx, who, "iptv", now)
+        .await
+        .expect("connect iptv");
+    let with_addon = kabinet_billing::forecast(&mut tx, who, now)
+        .await
+        .expect("forecast");
+    assert_eq!(with_addon.next_charge, Money::new(55_000 + 29_900, rub()));
     // A blocked account has no days left.
     let blocked = subscriber_by_account(&db, "100002").await;
     assert_eq!(

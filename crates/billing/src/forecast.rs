@@ -11,7 +11,8 @@ use crate::tariff_change::{days_in, next_month_start};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Forecast {
-    /// The next monthly charge: the first of next month, at the tariff in force then.
+    /// The next monthly charge: the first of next month, at the tariff in force then, plus the
+    /// connected add-ons and the rent of rented equipment.
     pub next_charge_at: DateTime<Utc>,
     pub next_charge: Money,
     /// Days of service the balance still pays for, counting the rest of an already charged
@@ -36,7 +37,14 @@ pub async fn forecast(
     let month = BillingMonth::of(now.date_naive());
     let row = sqlx::query(
         "SELECT a.balance_minor, a.credit_limit_minor, a.currency, a.status, \
-                COALESCE(pt.monthly_price_minor, t.monthly_price_minor, 0) AS next_price, \
+                (COALESCE(pt.monthly_price_minor, t.monthly_price_minor, 0) \
+                + COALESCE((SELECT sum(ad.monthly_price_minor) FROM addon_subscriptions s \
+                     JOIN addons ad ON ad.tenant_id = s.tenant_id AND ad.id = s.addon_id \
+                     WHERE s.tenant_id = a.tenant_id AND s.subscriber_id = a.subscriber_id \
+                       AND s.disconnected_at IS NULL), 0) \
+                + COALESCE((SELECT sum(o.price_minor) FROM equipment_orders o \
+                     WHERE o.tenant_id = a.tenant_id AND o.subscriber_id = a.subscriber_id \
+                       AND o.mode = 'rent' AND o.rent_ended_at IS NULL), 0))::bigint AS next_price, \
                 EXISTS (SELECT 1 FROM ledger_transactions l WHERE l.tenant_id = a.tenant_id \
                         AND l.idempotency_key = 'charge:tariff:' || a.subscriber_id || ':' || $3) AS charged \
          FROM accounts a \
