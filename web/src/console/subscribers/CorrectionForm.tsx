@@ -2,22 +2,13 @@ import { useId, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { parseMajorAmount, type AmountProblem } from "../../shared/billing/amount";
 import { amountProblemMessage } from "../../shared/billing/amountMessage";
+import { checkLine, type LineProblem } from "../../shared/billing/line";
 import { minorUnitDigits, useFormat } from "../../shared/i18n/format";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { useCorrectBalance, type BalanceChanged } from "./billing";
 
 const REASON_MAX = 200;
 const REFERENCE_MAX = 100;
-const CONTROL_CHARACTER = /\p{Cc}/u;
-
-type TextProblem = "empty" | "tooLong" | "lines";
-
-function checkText(text: string, max: number): TextProblem | undefined {
-  if (text === "") return "empty";
-  if (CONTROL_CHARACTER.test(text)) return "lines";
-  if (Array.from(text).length > max) return "tooLong";
-  return undefined;
-}
 
 /**
  * Corrects the balance: a credit (a goodwill gesture, a mistaken charge) or a debit, with a
@@ -41,8 +32,8 @@ export function CorrectionForm({
   const [reason, setReason] = useState("");
   const [reference, setReference] = useState("");
   const [amountProblem, setAmountProblem] = useState<AmountProblem>();
-  const [reasonProblem, setReasonProblem] = useState<TextProblem>();
-  const [referenceProblem, setReferenceProblem] = useState<TextProblem>();
+  const [reasonProblem, setReasonProblem] = useState<LineProblem>();
+  const [referenceProblem, setReferenceProblem] = useState<LineProblem>();
   const digits = currency ? minorUnitDigits(currency) : 2;
 
   function submit(event: FormEvent) {
@@ -51,8 +42,8 @@ export function CorrectionForm({
     const parsed = parseMajorAmount(amount, digits);
     const why = reason.trim();
     const ref = reference.trim();
-    const whyProblem = checkText(why, REASON_MAX);
-    const refProblem = checkText(ref, REFERENCE_MAX);
+    const whyProblem = checkLine(why, REASON_MAX);
+    const refProblem = checkLine(ref, REFERENCE_MAX);
     setAmountProblem(parsed.ok ? undefined : parsed.problem);
     setReasonProblem(whyProblem);
     setReferenceProblem(refProblem);

@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 import { PAYMENT_METHODS, type PaymentMethod, type PaymentRecorded } from "../../api/types";
 import { parseMajorAmount, type AmountProblem } from "../../shared/billing/amount";
 import { amountProblemMessage } from "../../shared/billing/amountMessage";
+import { checkLine, type LineProblem } from "../../shared/billing/line";
 import { ACCOUNT_STATUS_TONE } from "../../shared/billing/status";
 import { minorUnitDigits, useFormat } from "../../shared/i18n/format";
 import { Badge } from "../../shared/ui/Badge";
@@ -10,16 +11,12 @@ import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { useRecordPayment } from "./billing";
 
 const REFERENCE_MAX = 100;
-const CONTROL_CHARACTER = /\p{Cc}/u;
-
-type ReferenceProblem = "referenceEmpty" | "referenceTooLong" | "referenceLines";
+const REFERENCE_PROBLEM = { empty: "referenceEmpty", tooLong: "referenceTooLong", lines: "referenceLines" } as const;
+type ReferenceProblem = (typeof REFERENCE_PROBLEM)[LineProblem];
 
 function checkReference(reference: string): ReferenceProblem | undefined {
-  if (reference === "") return "referenceEmpty";
-  if (CONTROL_CHARACTER.test(reference)) return "referenceLines";
-  // Code points, as the API counts them (Rust chars), not UTF-16 code units.
-  if (Array.from(reference).length > REFERENCE_MAX) return "referenceTooLong";
-  return undefined;
+  const problem = checkLine(reference, REFERENCE_MAX);
+  return problem && REFERENCE_PROBLEM[problem];
 }
 
 /**
