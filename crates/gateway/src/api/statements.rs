@@ -171,17 +171,26 @@ fn pdf(
     ))
 }
 
+/// Whose statement: the signed-in subscriber, or the subscriber staff named by account number.
+enum Whose<'a> {
+    Subscriber(SubscriberId),
+    Account(&'a str),
+}
+
+/// The holder and their statement, in one tenant transaction.
 async fn load(
     state: &AppState,
     tenant: &Tenant,
-    subscriber: SubscriberId,
+    whose: Whose<'_>,
     period: &Period,
 ) -> Result<(Holder, Statement), ApiError> {
     let mut tx = state.db.tenant_tx(tenant.id).await?;
-    let profile = subscriber_profile(&mut tx, subscriber)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let s = kabinet_billing::statement(&mut tx, subscriber, period.start, period.end).await?;
+    let profile = match whose {
+        Whose::Subscriber(id) => subscriber_profile(&mut tx, id).await?,
+        Whose::Account(number) => find_subscriber_by_account(&mut tx, number).await?,
+    }
+    .ok_or_else(ApiError::not_found)?;
+    let s = kabinet_billing::statement(&mut tx, profile.id, period.start, period.end).await?;
     tx.commit().await?;
     Ok((
         Holder {
@@ -190,21 +199,6 @@ async fn load(
         },
         s,
     ))
-}
-
-/// The subscriber of the staff member's tenant with this account number, checked for
-/// `billing:read`.
-async fn staff_subscriber(
-    state: &AppState,
-    auth: &StaffAuth,
-    account_number: &str,
-) -> Result<SubscriberId, ApiError> {
-    let staff = &auth.0;
-    staff.require(Permission::BillingRead).await?;
-    let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
-    let found = find_subscriber_by_account(&mut tx, account_number).await?;
-    tx.commit().await?;
-    Ok(found.ok_or_else(ApiError::not_found)?.id)
 }
 
 #[OpenApi(tag = "Tag::Portal")]
@@ -226,7 +220,7 @@ impl StatementsApi {
     ) -> Result<Json<StatementView>, ApiError> {
         let me = auth.0;
         let period = period(&me.tenant, from.0, to.0)?;
-        let (_, s) = load(&state, &me.tenant, me.id, &period).await?;
+        let (_, s) = load(&state, &me.tenant, Whose::Subscriber(me.id), &period).await?;
         Ok(Json(view(&period, s)))
     }
 
@@ -247,7 +241,7 @@ impl StatementsApi {
     ) -> Result<StatementCsv, ApiError> {
         let me = auth.0;
         let period = period(&me.tenant, from.0, to.0)?;
-        let (_, s) = load(&state, &me.tenant, me.id, &period).await?;
+        let (_, s) = load(&state, &me.tenant, Whose::Subscriber(me.id), &period).await?;
         csv(&period, &s)
     }
 
@@ -270,7 +264,7 @@ impl StatementsApi {
     ) -> Result<StatementPdfFile, ApiError> {
         let me = auth.0;
         let period = period(&me.tenant, from.0, to.0)?;
-        let (holder, s) = load(&state, &me.tenant, me.id, &period).await?;
+        let (holder, s) = load(&state, &me.tenant, Whose::Subscriber(me.id), &period).await?;
         pdf(&me.tenant, &holder, &period, &s, lang.0)
     }
 }
@@ -296,10 +290,11 @@ impl ConsoleStatementsApi {
         /// Last day, inclusive (YYYY-MM-DD).
         to: Query<Option<NaiveDate>>,
     ) -> Result<Json<StatementView>, ApiError> {
-        let tenant = auth.0.tenant.clone();
-        let subscriber = staff_subscriber(&state, &auth, &account_number.0).await?;
-        let period = period(&tenant, from.0, to.0)?;
-        let (_, s) = load(&state, &tenant, subscriber, &period).await?;
+        let staff = auth.0;
+        staff.require(Permission::BillingRead).await?;
+        let tenant = &staff.tenant;
+        let period = period(tenant, from.0, to.0)?;
+        let (_, s) = load(&state, tenant, Whose::Account(&account_number.0), &period).await?;
         Ok(Json(view(&period, s)))
     }
 
@@ -319,10 +314,11 @@ impl ConsoleStatementsApi {
         /// Last day, inclusive (YYYY-MM-DD).
         to: Query<Option<NaiveDate>>,
     ) -> Result<StatementCsv, ApiError> {
-        let tenant = auth.0.tenant.clone();
-        let subscriber = staff_subscriber(&state, &auth, &account_number.0).await?;
-        let period = period(&tenant, from.0, to.0)?;
-        let (_, s) = load(&state, &tenant, subscriber, &period).await?;
+        let staff = auth.0;
+        staff.require(Permission::BillingRead).await?;
+        let tenant = &staff.tenant;
+        let period = period(tenant, from.0, to.0)?;
+        let (_, s) = load(&state, tenant, Whose::Account(&account_number.0), &period).await?;
         csv(&period, &s)
     }
 
@@ -344,10 +340,11 @@ impl ConsoleStatementsApi {
         /// The document's language; the ISP's default when absent.
         lang: Query<Option<Locale>>,
     ) -> Result<StatementPdfFile, ApiError> {
-        let tenant = auth.0.tenant.clone();
-        let subscriber = staff_subscriber(&state, &auth, &account_number.0).await?;
-        let period = period(&tenant, from.0, to.0)?;
-        let (holder, s) = load(&state, &tenant, subscriber, &period).await?;
-        pdf(&tenant, &holder, &period, &s, lang.0)
+        let staff = auth.0;
+        staff.require(Permission::BillingRead).await?;
+        let tenant = &staff.tenant;
+        let period = period(tenant, from.0, to.0)?;
+        let (holder, s) = load(&state, tenant, Whose::Account(&account_number.0), &period).await?;
+        pdf(tenant, &holder, &period, &s, lang.0)
     }
 }
