@@ -3,13 +3,26 @@
 //
 //   npm run test:e2e
 //   KABINET_URL_TEMPLATE=http://{slug}.localhost:5173 npm run test:e2e     (against vite dev)
-//   KABINET_E2E_TIMEOUT_MS=300000   whole-run limit (default 5 min)
+//   KABINET_E2E_TIMEOUT_MS=600000   whole-run limit (default 10 min)
 import { run } from "node:test";
 import { spec } from "node:test/reporters";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const file = fileURLToPath(new URL("./skeleton.spec.mjs", import.meta.url));
-const total = Number(process.env.KABINET_E2E_TIMEOUT_MS ?? 300_000);
+// Every `*.spec.mjs` beside this file, in name order (each feature keeps its own spec).
+const dir = fileURLToPath(new URL(".", import.meta.url));
+const files = readdirSync(dir)
+  .filter((name) => name.endsWith(".spec.mjs"))
+  .sort()
+  .map((name) => dir + name);
+
+// Only this run's screenshots, so a stale one never passes for the current state.
+const screenshots = `${dir}screenshots/`;
+mkdirSync(screenshots, { recursive: true });
+for (const name of readdirSync(screenshots)) {
+  if (name.endsWith(".png")) rmSync(`${screenshots}${name}`);
+}
+const total = Number(process.env.KABINET_E2E_TIMEOUT_MS ?? 600_000);
 const target = process.env.KABINET_URL_TEMPLATE ?? "http://{slug}.localhost:8080";
 const started = Date.now();
 const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
@@ -42,7 +55,7 @@ const firstLine = (error) => {
 };
 
 // Each test has its own limit (STEP_TIMEOUT in the spec); the watchdog above bounds the whole run.
-const stream = run({ files: [file], concurrency: 1 });
+const stream = run({ files, concurrency: 1 });
 
 stream.on("test:start", (event) => {
   path.length = event.nesting;

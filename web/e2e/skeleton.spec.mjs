@@ -21,21 +21,13 @@
 // Chromium resolves *.localhost to loopback by itself, so no /etc/hosts entries are needed.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { access, mkdir, readdir, rm } from "node:fs/promises";
-import { after, before, describe, test } from "node:test";
-import { chromium } from "playwright-core";
+import { after, describe, test } from "node:test";
+import {
+  apiGet, closePage, DESKTOP, findInQueue, flow, moneyPattern, newPage, pageDate, PASSWORD, PHONE,
+  NAVIGATION_TIMEOUT, runId, screenshots, SCREENSHOTS, signIn, STEP_TIMEOUT, urlFor, useBrowser,
+} from "./support.mjs";
 
-const URL_TEMPLATE = process.env.KABINET_URL_TEMPLATE ?? "http://{slug}.localhost:8080";
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SCREENSHOTS = new URL("./screenshots/", import.meta.url).pathname;
-const PASSWORD = "demo-password";
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-const VIEWPORTS = { desktop: DESKTOP, phone: PHONE };
-// Bounded everywhere: one browser action, one navigation, one step.
-const ACTION_TIMEOUT = 15_000;
-const NAVIGATION_TIMEOUT = 20_000;
-const STEP_TIMEOUT = 90_000;
+useBrowser();
 
 const ISPS = [
   { slug: "demo", subscriber: "100001", staff: "owner@demo.example", viewer: "viewer@demo.example" },
@@ -53,171 +45,6 @@ const BILLING = {
   // Above 100002's tariff (home-500: 890.00), in minor units.
   monthlyChargeAtMost: 100_000,
 };
-
-const urlFor = (slug, path = "/") => URL_TEMPLATE.replace("{slug}", slug) + path;
-const runId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
-
-/** GET an API path with the page's session; the JSON body. */
-const apiGet = (page, path) =>
-  page.evaluate(async (url) => {
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
-    return response.json();
-  }, `/api/v1${path}`);
-
-/** The date of `iso` as the page writes it (its language, the context's time zone; "long" or "medium"). */
-const pageDate = (page, iso, dateStyle = "long") =>
-  page.evaluate(
-    ([value, style]) => new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: style }).format(new Date(value)),
-    [iso, dateStyle],
-  );
-
-/** Whole roubles in minor units as ru-RU writes them: 1500_00 → "1 500,00" (any group space). */
-const moneyPattern = (minor) =>
-  String(minor / 100)
-    .replace(/\B(?=(\d{3})+$)/g, "[\\s\\u00a0\\u202f]")
-    .concat(",00");
-
-/** @type {import("playwright-core").Browser} */
-let browser;
-const openContexts = new Set();
-
-before(async () => {
-  // Only this run's screenshots, so a stale one never passes for the current state.
-  await mkdir(SCREENSHOTS, { recursive: true });
-  for (const name of await readdir(SCREENSHOTS)) {
-    if (name.endsWith(".png")) await rm(`${SCREENSHOTS}${name}`);
-  }
-  await access(CHROMIUM).catch(() => {
-    throw new Error(`no Chromium at ${CHROMIUM}; set CHROMIUM_PATH`);
-  });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    timeout: 30_000,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-dev-shm-usage",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
-  // Fail fast and say why when nothing answers, rather than timing out on a sign-in form.
-  const page = await newPage(DESKTOP);
-  try {
-    const url = urlFor(ISPS[0].slug, "/api/v1/site");
-    const response = await page.goto(url, { timeout: 10_000 }).catch((error) => {
-      throw new Error(`backend not reachable at ${url} (${error.message.split("\n")[0]}); start \`kabinet serve\``);
-    });
-    assert.equal(response?.status(), 200, `GET ${url} answers 200`);
-  } finally {
-    await closePage(page);
-  }
-});
-
-after(async () => {
-  await Promise.allSettled([...openContexts].map((c) => c.close()));
-  await browser?.close();
-});
-
-async function newPage(viewport, storageState) {
-  const phone = viewport.width < 600;
-  const context = await browser.newContext({
-    viewport,
-    storageState,
-    isMobile: phone,
-    hasTouch: phone,
-    deviceScaleFactor: phone ? 2 : 1,
-    locale: "ru-RU",
-    timezoneId: "Europe/Moscow",
-  });
-  context.setDefaultTimeout(ACTION_TIMEOUT);
-  context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT);
-  openContexts.add(context);
-  context.on("close", () => openContexts.delete(context));
-  return context.newPage();
-}
-
-async function closePage(page) {
-  await page?.context().close();
-}
-
-async function signIn(page, url, identifier, password = PASSWORD) {
-  await page.goto(url);
-  await page.getByTestId("login-identifier").fill(identifier);
-  await page.getByTestId("login-password").fill(password);
-  await page.getByTestId("login-submit").click();
-}
-
-/** The queue is paged; follow "load more" until the row shows up or the queue ends. */
-async function findInQueue(page, subject) {
-  const row = page.getByTestId("console-ticket-row").filter({ hasText: subject });
-  await page.getByTestId("ticket-queue").or(page.getByTestId("queue-empty")).first().waitFor();
-  for (let pages = 0; pages < 50; pages++) {
-    if ((await row.count()) > 0) return row.first();
-    const more = page.getByTestId("queue-load-more");
-    if ((await more.count()) === 0) return null;
-    const shown = await page.getByTestId("console-ticket-row").count();
-    await more.click();
-    await page.getByTestId("console-ticket-row").nth(shown).waitFor();
-  }
-  return null;
-}
-
-/**
- * Opens `url` at both sizes with the given session (a storage state; none = signed out), waits
- * for `ready`, and saves `<name>-desktop.png` and `<name>-phone.png`.
- */
-async function screenshots(name, url, storageState, ready) {
-  for (const [size, viewport] of Object.entries(VIEWPORTS)) {
-    const page = await newPage(viewport, storageState);
-    try {
-      await page.goto(url);
-      await ready(page);
-      await page.evaluate(() => document.fonts.ready);
-      await page.screenshot({ path: `${SCREENSHOTS}${name}-${size}.png`, fullPage: true });
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `${name} at ${size}: page is ${overflow}px wider than the screen`);
-    } finally {
-      await closePage(page);
-    }
-  }
-}
-
-/**
- * A test in a flow whose steps build on each other: once one fails, the rest are skipped (not
- * failed with follow-on errors), and the failing page is saved as `FAILED-<flow>-<n>.png`.
- */
-function flow(name) {
-  let broken = false;
-  let n = 0;
-  const pages = [];
-  return {
-    pages,
-    step(title, fn) {
-      const index = ++n;
-      test(title, { timeout: STEP_TIMEOUT }, async (t) => {
-        if (broken) {
-          t.skip("an earlier step of this flow failed");
-          return;
-        }
-        try {
-          await fn();
-        } catch (error) {
-          broken = true;
-          await Promise.allSettled(
-            pages
-              .filter((p) => p && !p.isClosed())
-              .map((p, i) => p.screenshot({ path: `${SCREENSHOTS}FAILED-${name}-${index}-${i}.png`, fullPage: true })),
-          );
-          throw error;
-        }
-      });
-    },
-  };
-}
 
 /** Per ISP: what the steps hand to each other. */
 const state = {};
