@@ -51,12 +51,20 @@ target/debug/fake-stripe --listen "127.0.0.1:$stripe_port" \
   --account "acct_1KabinetDemo=Демо Телеком" --account "acct_1KabinetNorthnet=NorthNet" \
   >"$root/target/fake-stripe-e2e.log" 2>&1 &
 fake_stripe=$!
+smtp_port=${KABINET_E2E_SMTP_PORT:-$((20000 + offset))}
+mailbox_port=${KABINET_E2E_MAILBOX_PORT:-$((21000 + offset))}
+step "starting the SMTP sink on 127.0.0.1:$smtp_port (messages: http://127.0.0.1:$mailbox_port/messages)"
+# A real SMTP peer: the browser flows follow links from the letters the app sends (signup
+# confirmation, password reset) as a person would.
+node web/e2e/smtp-sink.mjs "$smtp_port" "$mailbox_port" >"$root/target/smtp-sink-e2e.log" 2>&1 &
+smtp_sink=$!
 step "starting kabinet on 127.0.0.1:$port (log: $log)"
 # The billing scheduler runs once at start (charging the month) and then hourly, so no charge
 # lands in the middle of a browser flow.
 env -u DATABASE_URL KABINET_DATA_DIR="$data_dir" KABINET_PG_PORT=$e2e_pg_port KABINET_BILLING_TICK_SECS=3600 \
   KABINET_STRIPE_SECRET_KEY=sk_test_kabinet_platform KABINET_STRIPE_WEBHOOK_SECRET=whsec_kabinet_test \
   KABINET_STRIPE_API_BASE="http://127.0.0.1:$stripe_port/" \
+  KABINET_SMTP_URL="smtp://127.0.0.1:$smtp_port" KABINET_MAIL_FROM="kabinet@kabinet.example" \
   KABINET_LOG_FORMAT=json target/debug/kabinet serve --listen "127.0.0.1:$port" >"$log" 2>&1 &
 server=$!
 stop_server() {
@@ -65,6 +73,7 @@ stop_server() {
     wait "$server" 2>/dev/null || true
   fi
   kill -TERM "$fake_stripe" 2>/dev/null || true
+  kill -TERM "$smtp_sink" 2>/dev/null || true
 }
 trap stop_server EXIT
 for _ in $(seq 1 120); do
@@ -78,7 +87,8 @@ step "schemathesis"
 tests/schemathesis/run.sh "$port"
 
 step "browser flow (headless Chromium)"
-KABINET_URL_TEMPLATE="http://{slug}.localhost:$port" npm --prefix web run test:e2e
+KABINET_URL_TEMPLATE="http://{slug}.localhost:$port" KABINET_E2E_MAILBOX="http://127.0.0.1:$mailbox_port" \
+  npm --prefix web run test:e2e
 
 step "billing invariants and payment reconciliation after the suites"
 env -u DATABASE_URL KABINET_DATA_DIR="$data_dir" KABINET_PG_PORT=$e2e_pg_port KABINET_LOG_FORMAT=json \

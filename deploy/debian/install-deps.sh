@@ -3,7 +3,7 @@
 #   - PostgreSQL server binaries (the embedded default starts a project-local cluster with them)
 #   - Node.js >= 20 and npm (to build the web app)
 #   - with --test: Chromium (browser tests), Python's venv (Schemathesis) and poppler-utils
-#     (pdftotext reads generated PDFs back)
+#     (pdftotext reads generated PDFs back), FreeRADIUS 3 with rlm_rest and radclient
 # Safe to run again; it only calls apt-get when something is missing.
 set -euo pipefail
 
@@ -26,6 +26,10 @@ if $want_test; then
   if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then packages+=(python3-venv); fi
   # pdftotext: the tests read the statement PDFs back as a real reader would.
   if ! have pdftotext; then packages+=(poppler-utils); fi
+  # The RADIUS tests start a real FreeRADIUS 3 (with its rest module) from deploy/freeradius/.
+  if ! have freeradius || [[ ! -e /usr/lib/freeradius/rlm_rest.so ]] || ! have radclient; then
+    packages+=(freeradius freeradius-rest freeradius-utils)
+  fi
 fi
 
 if (( ${#packages[@]} > 0 )); then

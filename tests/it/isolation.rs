@@ -138,9 +138,26 @@ async fn seed_both_tenants(app: &TestApp) {
             StatusCode::CREATED,
         )
         .await;
+        // A reply notifies the subscriber (notifications); a file on a note: ticket_attachments.
+        json_body(
+            crate::attachments::post_multipart(
+                &agent,
+                &format!("/api/v1/console/tickets/{id}/notes"),
+                &[("body", "Screenshot")],
+                &[("screen.png", crate::attachments::PNG)],
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
         // The agent desk: an internal note, tags (with their events) and the ISP's settings
         // and SLA policies.
         crate::ticket_desk::seed_desk(&agent, id).await;
+        // Staff access: a custom role held by a staff member, the staff sign-in rules.
+        let slug = host.trim_end_matches(".localhost");
+        crate::staff_roles::seed_roles(app, slug, &agent).await;
+        // The new-ticket form: a deflection event and the suggestions the ticket was sent with.
+        crate::ticket_search::seed_deflection(&subscriber, id).await;
         // Account security: an authenticator with recovery codes, a sign-in waiting for its
         // second factor, and a password reset link with its letter in the mail outbox.
         let started = json_body(
@@ -174,6 +191,26 @@ async fn seed_both_tenants(app: &TestApp) {
             )
             .await;
         assert_eq!(reset.status(), StatusCode::ACCEPTED);
+        // Network: NAS, a service login, a session with traffic, a queued Disconnect.
+        crate::radius::seed_network(app, host, staff, account).await;
+        // Self-serve signup: an owner still waiting to confirm the e-mail (manifest tenants
+        // never have one, so it is written as signup would write it).
+        let slug = host.trim_end_matches(".localhost");
+        let tenant = tenant_id(app, slug).await;
+        let mut admin = app.db.admin().await.expect("admin");
+        sqlx::query(
+            "WITH owner AS ( \
+               INSERT INTO staff (tenant_id, id, email, display_name, active) \
+               VALUES ($1, gen_random_uuid(), 'pending-owner@' || $2 || '.example', 'Pending owner', false) \
+               RETURNING tenant_id, id) \
+             INSERT INTO signup_confirmations (tenant_id, staff_id, token_hash, expires_at) \
+             SELECT tenant_id, id, sha256(convert_to($2, 'UTF8')), now() + interval '1 day' FROM owner",
+        )
+        .bind(tenant.as_uuid())
+        .bind(slug)
+        .execute(&mut admin)
+        .await
+        .expect("signup confirmation");
     }
 }
 
@@ -278,8 +315,17 @@ async fn rows_of_one_isp_are_invisible_and_untouchable_from_another() {
             *id = json!(Uuid::now_v7());
         }
         let mut tx = app.db.db.tenant_tx(b).await.expect("tx");
+        // Every column but generated ones (PostgreSQL refuses any value for those).
+        let columns: String = sqlx::query_scalar(
+            "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute \
+             WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''",
+        )
+        .bind(table.as_str())
+        .fetch_one(tx.conn())
+        .await
+        .expect("columns");
         let err = sqlx::query(&format!(
-            "INSERT INTO {table} SELECT * FROM jsonb_populate_record(NULL::{table}, $1)"
+            "INSERT INTO {table} ({columns}) SELECT {columns} FROM jsonb_populate_record(NULL::{table}, $1)"
         ))
         .bind(&forged)
         .execute(tx.conn())

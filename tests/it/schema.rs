@@ -12,6 +12,10 @@ pub const PLATFORM_TABLES: &[&str] = &[
     "operator_sessions",
     "login_throttle",
     "stripe_accounts",
+    // Source address → ISP: FreeRADIUS asks before the tenant is known (written by a trigger).
+    "nas_addresses",
+    // Per-tenant counts for the operator console (no subscriber data).
+    "tenant_usage",
 ];
 
 pub async fn tenant_tables(admin: &mut sqlx::PgConnection) -> Vec<String> {

@@ -19,6 +19,7 @@ use poem::listener::TcpAcceptor;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
+pub mod radius;
 mod smtp;
 
 pub use kabinet_fake_stripe::{Completion, Config as FakeConfig, FakeStripe, TestCard};

@@ -1,18 +1,20 @@
 //! Staff authorization: casbin RBAC with domains, where the domain is the tenant.
 //!
-//! Policies come from two places: the built-in roles' permissions (code, below) and each
-//! tenant's role grants (`staff_roles`). One enforcer per tenant is built on first use, cached,
-//! and dropped when PostgreSQL announces a grant change for that tenant on
-//! [`kabinet_db::AUTHZ_CHANNEL`]. We do not use casbin's sqlx-adapter: its `casbin_rule` table
-//! holds every tenant's rules in one place without `tenant_id`, which would be the one table
-//! row-level security could not guard.
+//! Policies come from the built-in roles' permissions (code, below), each tenant's role grants
+//! (`staff_roles`) and its custom roles (`custom_roles`, `staff_custom_roles`). One enforcer
+//! per tenant is built on first use, cached, and dropped when PostgreSQL announces a grant
+//! change for that tenant on [`kabinet_db::AUTHZ_CHANNEL`]; a per-tenant policy version read with every staff session
+//! makes a node rebuild a stale enforcer before it answers, NOTIFY or not. Custom roles
+//! ([`crate::roles`]) are policies of `role:custom:<id>` subjects. We do not use casbin's
+//! sqlx-adapter: its `casbin_rule` table holds every tenant's rules in one place without
+//! `tenant_id`, which would be the one table row-level security could not guard.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
 use kabinet_core::{StaffId, TenantId};
-use kabinet_db::{AUTHZ_CHANNEL, Database, sqlx};
+use kabinet_db::{AUTHZ_CHANNEL, Database, TenantTx, sqlx};
 use moka::future::Cache;
 use sqlx::Row;
 
@@ -38,10 +40,16 @@ pub enum Permission {
     OrdersManage,
     /// Write, schedule and take down news and promotions.
     NewsManage,
+    /// Write, publish and unpublish knowledge-base articles.
+    KbManage,
+    /// See NAS, service logins, online sessions and traffic.
+    NetworkRead,
+    /// Register NAS and manage subscribers' service logins.
+    NetworkManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 17] = [
         Self::TicketsRead,
         Self::TicketsReply,
         Self::TicketsManage,
@@ -56,6 +64,9 @@ impl Permission {
         Self::OrdersRead,
         Self::OrdersManage,
         Self::NewsManage,
+        Self::KbManage,
+        Self::NetworkRead,
+        Self::NetworkManage,
     ];
 
     /// (object, action) as casbin sees it.
@@ -75,6 +86,9 @@ impl Permission {
             Self::OrdersRead => ("orders", "read"),
             Self::OrdersManage => ("orders", "manage"),
             Self::NewsManage => ("news", "manage"),
+            Self::KbManage => ("kb", "manage"),
+            Self::NetworkRead => ("network", "read"),
+            Self::NetworkManage => ("network", "manage"),
         }
     }
 
@@ -82,6 +96,68 @@ impl Permission {
     pub fn name(&self) -> String {
         let (o, a) = self.object_action();
         format!("{o}.{a}")
+    }
+
+    /// The permission called `name` (as [`Self::name`] writes it), if this build knows it.
+    pub fn parse(name: &str) -> Option<Self> {
+        let (o, a) = name.split_once('.')?;
+        Self::ALL.into_iter().find(|p| p.object_action() == (o, a))
+    }
+
+    /// What holding it allows, in Russian and in English (the roles editor shows these).
+    pub fn description(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::TicketsRead => ("Видеть обращения и очередь", "See tickets and the queue"),
+            Self::TicketsReply => (
+                "Отвечать абонентам и писать внутренние заметки",
+                "Reply to subscribers and write internal notes",
+            ),
+            Self::TicketsManage => (
+                "Менять статус, приоритет, исполнителя и метки обращений",
+                "Change ticket status, priority, assignee and tags",
+            ),
+            Self::SubscribersRead => ("Видеть абонентов", "See subscribers"),
+            Self::SubscribersWrite => (
+                "Создавать и изменять абонентов",
+                "Create and change subscribers",
+            ),
+            Self::BillingRead => (
+                "Видеть счета, выписки и платежи",
+                "See accounts, statements and payments",
+            ),
+            Self::BillingWrite => (
+                "Проводить корректировки, сторно и возвраты",
+                "Post corrections, reversals and refunds",
+            ),
+            Self::CatalogueManage => (
+                "Вести тарифы, услуги и оборудование",
+                "Manage tariffs, add-ons and equipment",
+            ),
+            Self::StaffManage => ("Управлять сотрудниками и ролями", "Manage staff and roles"),
+            Self::SettingsManage => ("Менять настройки провайдера", "Change the ISP's settings"),
+            Self::AuditRead => (
+                "Читать и выгружать журнал аудита",
+                "Read and export the audit log",
+            ),
+            Self::OrdersRead => ("Видеть заказы оборудования", "See equipment orders"),
+            Self::OrdersManage => (
+                "Вести заказы оборудования (подтверждение, выдача, отмена)",
+                "Move equipment orders along (confirm, hand over, cancel)",
+            ),
+            Self::NewsManage => ("Публиковать новости и акции", "Publish news and promotions"),
+            Self::KbManage => (
+                "Писать и публиковать статьи базы знаний",
+                "Write and publish knowledge-base articles",
+            ),
+            Self::NetworkRead => (
+                "Видеть NAS, логины доступа, сессии и трафик",
+                "See NAS, service logins, sessions and traffic",
+            ),
+            Self::NetworkManage => (
+                "Регистрировать NAS и вести логины доступа абонентов",
+                "Register NAS and manage subscribers' service logins",
+            ),
+        }
     }
 }
 
@@ -140,7 +216,11 @@ impl Role {
                 OrdersRead,
                 OrdersManage,
                 NewsManage,
+                KbManage,
+                NetworkRead,
+                NetworkManage,
             ],
+            // Agents write the answers they keep giving into the knowledge base.
             Self::SupportAgent => &[
                 TicketsRead,
                 TicketsReply,
@@ -148,6 +228,8 @@ impl Role {
                 SubscribersRead,
                 OrdersRead,
                 OrdersManage,
+                KbManage,
+                NetworkRead,
             ],
             Self::BillingClerk => &[
                 TicketsRead,
@@ -155,6 +237,7 @@ impl Role {
                 BillingRead,
                 BillingWrite,
                 OrdersRead,
+                NetworkRead,
             ],
             Self::Technician => &[
                 TicketsRead,
@@ -162,8 +245,16 @@ impl Role {
                 SubscribersRead,
                 OrdersRead,
                 OrdersManage,
+                NetworkRead,
+                NetworkManage,
             ],
-            Self::ReadOnly => &[TicketsRead, SubscribersRead, BillingRead, OrdersRead],
+            Self::ReadOnly => &[
+                TicketsRead,
+                SubscribersRead,
+                BillingRead,
+                OrdersRead,
+                NetworkRead,
+            ],
         }
     }
 }
@@ -193,11 +284,26 @@ fn role_subject(role: Role) -> String {
     format!("role:{}", role.as_str())
 }
 
+fn custom_role_subject(role: uuid::Uuid) -> String {
+    format!("role:custom:{role}")
+}
+
+/// A tenant's enforcer and the policy version it was built from.
+struct VersionedEnforcer {
+    version: i64,
+    enforcer: Enforcer,
+}
+
 /// Per-tenant casbin enforcers, cached.
+///
+/// INVARIANT: a check names the tenant's current policy version (read with the staff member's
+/// session, see [`crate::sessions`]); an enforcer built from an older version is rebuilt before
+/// it answers. So a grant or a revocation holds on every node from its commit on, whether or not
+/// that node has seen the NOTIFY yet.
 #[derive(Clone)]
 pub struct Authorizer {
     db: Database,
-    enforcers: Cache<TenantId, Arc<Enforcer>>,
+    enforcers: Cache<TenantId, Arc<VersionedEnforcer>>,
 }
 
 impl Authorizer {
@@ -211,16 +317,18 @@ impl Authorizer {
         }
     }
 
-    /// May `staff` of `tenant` do `permission`?
+    /// May `staff` of `tenant` do `permission`, under policy version `version` or newer?
     pub async fn is_allowed(
         &self,
         tenant: TenantId,
         staff: StaffId,
         permission: Permission,
+        version: i64,
     ) -> Result<bool, AccessError> {
-        let enforcer = self.enforcer(tenant).await?;
+        let cached = self.enforcer(tenant, version).await?;
         let (obj, act) = permission.object_action();
-        enforcer
+        cached
+            .enforcer
             .enforce((subject(staff), tenant.to_string(), obj, act))
             .map_err(|e| AccessError::Authz(e.to_string()))
     }
@@ -231,8 +339,9 @@ impl Authorizer {
         tenant: TenantId,
         staff: StaffId,
         permission: Permission,
+        version: i64,
     ) -> Result<(), AccessError> {
-        if self.is_allowed(tenant, staff, permission).await? {
+        if self.is_allowed(tenant, staff, permission, version).await? {
             Ok(())
         } else {
             Err(AccessError::Forbidden)
@@ -244,10 +353,11 @@ impl Authorizer {
         &self,
         tenant: TenantId,
         staff: StaffId,
+        version: i64,
     ) -> Result<Vec<Permission>, AccessError> {
         let mut granted = Vec::new();
         for permission in Permission::ALL {
-            if self.is_allowed(tenant, staff, permission).await? {
+            if self.is_allowed(tenant, staff, permission, version).await? {
                 granted.push(permission);
             }
         }
@@ -258,19 +368,41 @@ impl Authorizer {
         self.enforcers.invalidate(&tenant).await;
     }
 
-    async fn enforcer(&self, tenant: TenantId) -> Result<Arc<Enforcer>, AccessError> {
+    async fn enforcer(
+        &self,
+        tenant: TenantId,
+        version: i64,
+    ) -> Result<Arc<VersionedEnforcer>, AccessError> {
+        if let Some(cached) = self.enforcers.get(&tenant).await {
+            if cached.version >= version {
+                return Ok(cached);
+            }
+            self.enforcers.invalidate(&tenant).await;
+        }
         self.enforcers
             .try_get_with(tenant, self.build(tenant))
             .await
             .map_err(|e| AccessError::Authz(e.to_string()))
     }
 
-    async fn build(&self, tenant: TenantId) -> Result<Arc<Enforcer>, AccessError> {
+    async fn build(&self, tenant: TenantId) -> Result<Arc<VersionedEnforcer>, AccessError> {
         let mut tx = self.db.tenant_tx(tenant).await?;
+        // The version first: grants read after it are at least that new, so the enforcer never
+        // claims a version its rules are older than.
+        let version = policy_version(&mut tx).await?;
         let rows = sqlx::query("SELECT staff_id, role FROM staff_roles WHERE tenant_id = $1")
             .bind(tenant.as_uuid())
             .fetch_all(tx.conn())
             .await?;
+        let custom = sqlx::query("SELECT id, permissions FROM custom_roles WHERE tenant_id = $1")
+            .bind(tenant.as_uuid())
+            .fetch_all(tx.conn())
+            .await?;
+        let custom_grants =
+            sqlx::query("SELECT staff_id, role_id FROM staff_custom_roles WHERE tenant_id = $1")
+                .bind(tenant.as_uuid())
+                .fetch_all(tx.conn())
+                .await?;
         tx.commit().await?;
 
         let model = DefaultModel::from_str(MODEL)
@@ -279,7 +411,7 @@ impl Authorizer {
         let mut enforcer = Enforcer::new(model, MemoryAdapter::default())
             .await
             .map_err(|e| AccessError::Authz(e.to_string()))?;
-        let policies: Vec<Vec<String>> = Role::ALL
+        let mut policies: Vec<Vec<String>> = Role::ALL
             .iter()
             .flat_map(|role| {
                 role.permissions().iter().map(move |p| {
@@ -288,11 +420,19 @@ impl Authorizer {
                 })
             })
             .collect();
+        for row in custom {
+            let id: uuid::Uuid = row.try_get("id")?;
+            let names: Vec<String> = row.try_get("permissions")?;
+            for p in names.iter().filter_map(|n| Permission::parse(n)) {
+                let (o, a) = p.object_action();
+                policies.push(vec![custom_role_subject(id), o.to_owned(), a.to_owned()]);
+            }
+        }
         enforcer
             .add_policies(policies)
             .await
             .map_err(|e| AccessError::Authz(e.to_string()))?;
-        let mut grants = Vec::with_capacity(rows.len());
+        let mut grants = Vec::with_capacity(rows.len() + custom_grants.len());
         for row in rows {
             let staff: uuid::Uuid = row.try_get("staff_id")?;
             let role: String = row.try_get("role")?;
@@ -304,13 +444,22 @@ impl Authorizer {
                 ]);
             }
         }
+        for row in custom_grants {
+            let staff: uuid::Uuid = row.try_get("staff_id")?;
+            let role: uuid::Uuid = row.try_get("role_id")?;
+            grants.push(vec![
+                subject(StaffId(staff)),
+                custom_role_subject(role),
+                tenant.to_string(),
+            ]);
+        }
         if !grants.is_empty() {
             enforcer
                 .add_grouping_policies(grants)
                 .await
                 .map_err(|e| AccessError::Authz(e.to_string()))?;
         }
-        Ok(Arc::new(enforcer))
+        Ok(Arc::new(VersionedEnforcer { version, enforcer }))
     }
 
     /// Drops a tenant's enforcer whenever its grants change on any node.
@@ -343,6 +492,18 @@ impl Authorizer {
     }
 }
 
+/// The tenant's policy version: moved by a trigger in the same transaction as any change to
+/// its grants, custom roles or staff activity (0 before the first grant).
+pub async fn policy_version(tx: &mut TenantTx) -> Result<i64, AccessError> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE((SELECT version FROM authz_policy_versions WHERE tenant_id = $1), 0)",
+    )
+    .bind(tenant.as_uuid())
+    .fetch_one(tx.conn())
+    .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,5 +524,14 @@ mod tests {
                 .contains(&Permission::TicketsReply)
         );
         assert_eq!(Role::Owner.permissions().len(), Permission::ALL.len());
+    }
+
+    #[test]
+    fn permission_names_round_trip() {
+        for p in Permission::ALL {
+            assert_eq!(Permission::parse(&p.name()), Some(p));
+        }
+        assert_eq!(Permission::parse("tickets"), None);
+        assert_eq!(Permission::parse("tickets.fly"), None);
     }
 }

@@ -35,6 +35,27 @@ pub enum AccessError {
     /// A password reset link that is unknown, expired, already used or replaced by a newer one.
     #[error("this password reset link is not valid any more; ask for a new one")]
     ResetTokenInvalid,
+    /// A signup confirmation link that is unknown, expired or already used.
+    #[error("this confirmation link is not valid any more; sign in or sign up again")]
+    SignupLinkInvalid,
+    /// A staff member or custom role that does not exist in this ISP (or not any more).
+    #[error("not found")]
+    NotFound,
+    /// A custom role still held by a staff member cannot be deleted.
+    #[error("the role is still assigned to staff; give them another role first")]
+    RoleInUse,
+    /// Nobody grants, edits or takes away more than they hold themselves.
+    #[error("that would grant or change permissions you do not hold yourself")]
+    BeyondOwnPermissions,
+    /// Own role and own deactivation are someone else's call, so no owner locks themselves out.
+    #[error("you cannot change your own role or deactivate yourself")]
+    OwnAccess,
+    /// The ISP requires two-factor sign-in and this staff member has not set it up.
+    #[error("set up two-factor sign-in first: this ISP requires it for all staff")]
+    TwoFactorRequired,
+    /// Writing an export to its client failed (usually: the client went away).
+    #[error("export: {0}")]
+    Export(String),
     #[error("stored secret: {0}")]
     Secret(String),
     #[error("mail: {0}")]

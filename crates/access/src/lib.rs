@@ -6,9 +6,12 @@
 //! which turns a correct password into a short-lived sign-in challenge ([`login`]), and may reset
 //! a forgotten password by e-mail ([`password_reset`], through `kabinet-mail`'s outbox).
 //!
-//! Owns `subscribers`, `staff`, `staff_roles`, `sessions`, `audit_log`, `operators`,
+//! Owns `subscribers`, `staff`, `staff_roles`, `custom_roles`, `staff_custom_roles`,
+//! `authz_policy_versions`, `staff_security_settings`, `sessions`, `audit_log` (a hash chain
+//! per ISP, `audit_chain_heads`), `operators`,
 //! `operator_sessions`, `login_throttle`, `two_factor`, `recovery_codes`, `login_challenges` and
-//! `password_reset_tokens`. The gateway calls [`login`], [`sessions`] and [`Authorizer`];
+//! `password_reset_tokens`. The gateway calls [`login`], [`sessions`], [`Authorizer`], [`roles`]
+//! and [`audit`];
 //! provisioning calls [`directory`] to create principals.
 
 pub mod account_security;
@@ -19,11 +22,15 @@ mod error;
 pub mod login;
 mod password;
 pub mod password_reset;
+pub mod roles;
 mod secret_key;
 pub mod sessions;
+pub mod signup;
+pub mod subscribers;
 mod throttle;
 pub mod two_factor;
 
+pub use audit::{AuditEntry, record};
 pub use authz::{Authorizer, Permission, Role};
 pub use error::AccessError;
 pub use password::{hash_password, verify_password};

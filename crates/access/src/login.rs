@@ -194,6 +194,10 @@ async fn open_session(
     };
     let (token, csrf_token, session_id, expires_at) =
         crate::sessions::issue_tenant_session(tx, owner, session_policy, client).await?;
+    let access = match account {
+        Account::Staff(id) => crate::sessions::staff_access_state(tx, id).await?,
+        Account::Subscriber(_) => (0, false),
+    };
     let principal = match account {
         Account::Subscriber(id) => Principal::Subscriber {
             tenant,
@@ -213,6 +217,8 @@ async fn open_session(
                 .collect(),
             session_id,
             csrf_token,
+            policy_version: access.0,
+            two_factor_required: access.1,
         },
     };
     Ok(NewSession {
@@ -409,6 +415,23 @@ pub async fn login_operator(
             csrf_token,
         },
     })
+}
+
+/// Signs in a staff member who proved who they are another way (following the signup
+/// confirmation link), in `tx`. Inactive staff are refused like an unknown account.
+pub(crate) async fn open_staff_session(
+    tx: &mut TenantTx,
+    staff: StaffId,
+    session_policy: SessionPolicy,
+    client: &ClientInfo,
+) -> Result<NewSession, AccessError> {
+    let candidate: Candidate = sqlx::query_as(&format!("{STAFF_CANDIDATE} AND s.id = $2"))
+        .bind(tx.tenant().as_uuid())
+        .bind(staff.as_uuid())
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(AccessError::InvalidCredentials)?;
+    open_session(tx, Account::Staff(staff), candidate, session_policy, client).await
 }
 
 #[cfg(test)]

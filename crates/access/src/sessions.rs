@@ -49,6 +49,12 @@ pub enum Principal {
         roles: Vec<Role>,
         session_id: Uuid,
         csrf_token: String,
+        /// The ISP's policy version when the session was read: permission checks use an
+        /// enforcer at least this new.
+        policy_version: i64,
+        /// The ISP requires two-factor sign-in and this staff member has not set it up yet:
+        /// every permission check refuses until they have.
+        two_factor_required: bool,
     },
     Operator {
         id: Uuid,
@@ -155,6 +161,36 @@ pub(crate) async fn issue_tenant_session(
     Ok((token, csrf, id, expires_at))
 }
 
+/// A staff member's access state, as columns over `s.tenant_id` and `s.staff_id`: the ISP's
+/// policy version and whether the ISP's two-factor rule still holds them back.
+const STAFF_ACCESS_COLUMNS: &str = "\
+    COALESCE((SELECT v.version FROM authz_policy_versions v \
+              WHERE v.tenant_id = s.tenant_id), 0) AS policy_version, \
+    (s.staff_id IS NOT NULL \
+     AND COALESCE((SELECT x.require_two_factor FROM staff_security_settings x \
+                   WHERE x.tenant_id = s.tenant_id), false) \
+     AND NOT EXISTS (SELECT 1 FROM two_factor t WHERE t.tenant_id = s.tenant_id \
+                     AND t.staff_id = s.staff_id AND t.enabled_at IS NOT NULL)) AS two_factor_required";
+
+/// [`STAFF_ACCESS_COLUMNS`] for one staff member: (policy version, two-factor required).
+pub(crate) async fn staff_access_state(
+    tx: &mut TenantTx,
+    staff: StaffId,
+) -> Result<(i64, bool), AccessError> {
+    let tenant = tx.tenant();
+    let row = sqlx::query(&format!(
+        "SELECT {STAFF_ACCESS_COLUMNS} FROM (SELECT $1::uuid AS tenant_id, $2::uuid AS staff_id) s"
+    ))
+    .bind(tenant.as_uuid())
+    .bind(staff.as_uuid())
+    .fetch_one(tx.conn())
+    .await?;
+    Ok((
+        row.try_get("policy_version")?,
+        row.try_get("two_factor_required")?,
+    ))
+}
+
 /// The principal behind `token` on this tenant's host, if the session is live.
 /// A token issued on another ISP's host is simply not found here.
 pub async fn find_tenant_session(
@@ -166,18 +202,19 @@ pub async fn find_tenant_session(
         return Err(AccessError::Unauthenticated);
     }
     let tenant = tx.tenant();
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "SELECT s.id, s.csrf_token, s.subscriber_id, s.staff_id, s.last_seen_at, \
                 COALESCE(sub.full_name, st.display_name) AS display_name, \
                 COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM staff_roles r \
-                          WHERE r.tenant_id = s.tenant_id AND r.staff_id = s.staff_id), '{}') AS roles \
+                          WHERE r.tenant_id = s.tenant_id AND r.staff_id = s.staff_id), '{{}}') AS roles, \
+                {STAFF_ACCESS_COLUMNS} \
          FROM sessions s \
          LEFT JOIN subscribers sub ON sub.tenant_id = s.tenant_id AND sub.id = s.subscriber_id \
          LEFT JOIN staff st ON st.tenant_id = s.tenant_id AND st.id = s.staff_id \
          WHERE s.tenant_id = $1 AND s.token_hash = $2 AND s.revoked_at IS NULL \
            AND s.expires_at > now() AND s.last_seen_at > now() - $3::interval \
            AND (s.staff_id IS NULL OR st.active)",
-    )
+    ))
     .bind(tenant.as_uuid())
     .bind(token_hash(token))
     .bind(format!("{} seconds", policy.idle.num_seconds()))
@@ -216,6 +253,8 @@ pub async fn find_tenant_session(
                 roles: roles.iter().filter_map(|r| Role::parse(r)).collect(),
                 session_id,
                 csrf_token,
+                policy_version: row.try_get("policy_version")?,
+                two_factor_required: row.try_get("two_factor_required")?,
             })
         }
         _ => Err(AccessError::Unauthenticated),

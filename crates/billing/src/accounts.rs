@@ -98,7 +98,8 @@ pub struct StatusChange {
 }
 
 /// Makes status follow the balance, in one statement: active accounts below their credit limit
-/// are blocked; blocked accounts back within it are unblocked. Suspended accounts are left alone.
+/// are blocked; blocked accounts back within it are unblocked unless staff blocked them
+/// (`set_staff_block`). Suspended accounts are left alone.
 /// `only` narrows it to some subscribers (after a payment); `None` means the whole tenant.
 pub async fn refresh_status(
     tx: &mut TenantTx,
@@ -111,7 +112,7 @@ pub async fn refresh_status(
                              status_changed_at = now() \
          WHERE tenant_id = $1 AND ($2::uuid[] IS NULL OR subscriber_id = ANY($2)) \
            AND ((status = 'active' AND balance_minor < -credit_limit_minor) \
-             OR (status = 'blocked' AND balance_minor >= -credit_limit_minor)) \
+             OR (status = 'blocked' AND NOT staff_blocked AND balance_minor >= -credit_limit_minor)) \
          RETURNING subscriber_id, status",
     )
     .bind(tenant.as_uuid())

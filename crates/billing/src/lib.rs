@@ -21,6 +21,7 @@ mod model;
 mod promises;
 mod rules;
 mod scheduled;
+mod subscriber_accounts;
 mod suspensions;
 mod tariff_change;
 
@@ -50,5 +51,9 @@ pub use model::{
 pub use promises::{Promise, open_promise, take_promised_payment};
 pub use rules::{BillingSettings, TariffChangeRule, billing_settings, set_billing_settings};
 pub use scheduled::{TickReport, run_scheduled};
+pub use subscriber_accounts::{
+    AccountOverview, AccountSeed, Seeded, account_overviews, seed_accounts, set_staff_block,
+    tariff_codes,
+};
 pub use suspensions::{Suspension, current_suspension, resume, suspend};
 pub use tariff_change::{TariffChange, change_tariff, days_in, pending_change, prorate};

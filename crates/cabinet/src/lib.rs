@@ -1,10 +1,12 @@
 //! The subscriber cabinet ("личный кабинет"): what a signed-in subscriber sees, composed from
 //! access (profile), billing (account, tariff, balance) and ticketing (open tickets), plus the
-//! ISP's news and promotions ([`news`]).
+//! ISP's news and promotions ([`news`]) and the new-ticket form's self-diagnosis
+//! ([`diagnosis`]).
 //!
 //! Owns `news_posts`; everything else it reads through the other domain crates' public
 //! functions, never their SQL.
 
+pub mod diagnosis;
 pub mod news;
 
 use kabinet_access::directory::{SubscriberProfile, subscriber_profile};

@@ -195,16 +195,23 @@ pub struct Staff {
     pub tenant: Arc<Tenant>,
     pub id: StaffId,
     pub client: ClientInfo,
+    /// The ISP's policy version as read with this request's session.
+    policy_version: i64,
+    two_factor_required: bool,
     state: AppState,
 }
 
 impl Staff {
-    /// The route's one permission check.
+    /// The route's one permission check. Refuses everything while the ISP's two-factor rule
+    /// holds this staff member back (their own profile and enrolment need no permission).
     pub async fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if self.two_factor_required {
+            return Err(AccessError::TwoFactorRequired.into());
+        }
         Ok(self
             .state
             .authorizer
-            .require(self.tenant.id, self.id, permission)
+            .require(self.tenant.id, self.id, permission, self.policy_version)
             .await?)
     }
 }
@@ -235,10 +242,17 @@ async fn check_subscriber(req: &Request, key: ApiKey) -> poem::Result<Subscriber
 async fn check_staff(req: &Request, key: ApiKey) -> poem::Result<Staff> {
     let (state, tenant, principal) = tenant_principal(req, &key).await?;
     match principal {
-        Principal::Staff { id, .. } => Ok(Staff {
+        Principal::Staff {
+            id,
+            policy_version,
+            two_factor_required,
+            ..
+        } => Ok(Staff {
             tenant,
             id,
             client: client_info(req, &state),
+            policy_version,
+            two_factor_required,
             state,
         }),
         _ => Err(ApiError::unauthenticated().into()),

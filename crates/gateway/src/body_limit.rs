@@ -18,10 +18,32 @@ fn too_large(limit: usize) -> poem::Error {
     .into()
 }
 
+/// The subscriber CSV import streams its body and gets its own, larger limit.
+const IMPORT_PATH: &str = "/api/v1/console/subscribers/import";
+
 pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+    // Messages with files are multipart and get the larger limit; the attachment rules then
+    // check each file and the total.
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
     let limit = req
         .data::<AppState>()
-        .map(|s| s.config.max_body_bytes)
+        .map(|s| {
+            if req.uri().path() == IMPORT_PATH {
+                s.config.max_import_bytes
+            } else if multipart {
+                s.config.max_upload_bytes
+            } else {
+                s.config.max_body_bytes
+            }
+        })
         .unwrap_or(1024 * 1024);
     let declared = req
         .headers()

@@ -23,6 +23,13 @@ pub struct GatewayConfig {
     pub secret_key: SecretKey,
     /// How long password reset links live and how often they may be asked for.
     pub password_reset: ResetPolicy,
+    /// Where ticket attachments are kept (`KABINET_OBJECT_STORE`; in memory by default).
+    pub attachments: kabinet_ticketing::attachments::AttachmentStore,
+    /// The body limit of `multipart/form-data` requests (messages with files).
+    pub max_upload_bytes: usize,
+    /// The body limit of a subscriber CSV import (`KABINET_MAX_IMPORT_BYTES`): the file is
+    /// streamed, so this bounds the upload, not memory.
+    pub max_import_bytes: usize,
 }
 
 impl Default for GatewayConfig {
@@ -38,6 +45,10 @@ impl Default for GatewayConfig {
             trust_forwarded_for: false,
             secret_key: SecretKey::development(),
             password_reset: ResetPolicy::default(),
+            attachments: kabinet_ticketing::attachments::AttachmentStore::in_memory(),
+            // All files of one message, plus room for the text fields and multipart framing.
+            max_upload_bytes: kabinet_ticketing::attachments::MAX_MESSAGE_BYTES + 1024 * 1024,
+            max_import_bytes: 64 * 1024 * 1024,
         }
     }
 }

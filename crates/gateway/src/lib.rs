@@ -12,6 +12,7 @@ mod auth;
 mod body_limit;
 mod config;
 mod health;
+mod internal;
 mod problem;
 mod site;
 mod stripe_webhook;
@@ -27,6 +28,7 @@ use poem::{Endpoint, EndpointExt, Route, get};
 use poem_openapi::OpenApiService;
 
 pub use config::GatewayConfig;
+pub use internal::build_internal_app;
 pub use problem::{ApiError, Problem};
 
 /// Everything a request handler may need, shared by all requests of the process.

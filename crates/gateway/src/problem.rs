@@ -10,7 +10,9 @@ use kabinet_billing::BillingError;
 use kabinet_cabinet::CabinetError;
 use kabinet_cabinet::news::NewsError;
 use kabinet_db::DbError;
+use kabinet_network::NetworkError;
 use kabinet_payments::{PaymentsError, WebhookRejection};
+use kabinet_provisioning::signup::SignupError;
 use kabinet_tenancy::TenancyError;
 use kabinet_ticketing::TicketingError;
 use poem::http::{StatusCode, header};
@@ -168,7 +170,7 @@ impl From<AccessError> for ApiError {
                 ..
             } => Self::unprocessable("wrong_current_password", e.to_string()),
             AccessError::Invalid {
-                field: "new_password",
+                field: "new_password" | "password",
                 ..
             } => Self::unprocessable("weak_password", e.to_string()),
             AccessError::Invalid { .. } => Self::unprocessable("invalid", e.to_string()),
@@ -208,10 +210,64 @@ impl From<AccessError> for ApiError {
             AccessError::ResetTokenInvalid => {
                 Self::bad_request("invalid_reset_token", e.to_string())
             }
+            AccessError::SignupLinkInvalid => {
+                Self::bad_request("invalid_signup_link", e.to_string())
+            }
+            AccessError::NotFound => Self::not_found(),
+            AccessError::RoleInUse => Self::new(
+                StatusCode::CONFLICT,
+                "role_in_use",
+                "Role in use",
+                Some(e.to_string()),
+            ),
+            AccessError::BeyondOwnPermissions => Self::new(
+                StatusCode::FORBIDDEN,
+                "beyond_own_permissions",
+                "Not allowed",
+                Some(e.to_string()),
+            ),
+            AccessError::OwnAccess => Self::new(
+                StatusCode::CONFLICT,
+                "own_access",
+                "Not on yourself",
+                Some(e.to_string()),
+            ),
+            AccessError::TwoFactorRequired => Self::new(
+                StatusCode::FORBIDDEN,
+                "two_factor_required",
+                "Two-factor sign-in required",
+                Some(e.to_string()),
+            ),
             AccessError::Mail(kabinet_mail::MailError::Db(db)) => db.into(),
-            AccessError::Mail(_) | AccessError::Secret(_) => Self::internal("access", &e),
+            AccessError::Mail(_) | AccessError::Secret(_) | AccessError::Export(_) => {
+                Self::internal("access", &e)
+            }
             AccessError::Db(db) => db.into(),
             AccessError::Authz(_) | AccessError::Hashing(_) => Self::internal("access", &e),
+        }
+    }
+}
+
+impl From<SignupError> for ApiError {
+    fn from(e: SignupError) -> Self {
+        match e {
+            SignupError::Invalid { .. } => Self::unprocessable("invalid", e.to_string()),
+            SignupError::SlugTaken(_) => Self::new(
+                StatusCode::CONFLICT,
+                "slug_taken",
+                "This subdomain is taken",
+                Some(e.to_string()),
+            ),
+            SignupError::SlugReserved(_) => Self::new(
+                StatusCode::CONFLICT,
+                "slug_reserved",
+                "This subdomain is reserved",
+                Some(e.to_string()),
+            ),
+            SignupError::Access(a) => a.into(),
+            SignupError::Tenancy(t) => t.into(),
+            SignupError::Db(db) => db.into(),
+            SignupError::Apply(_) => Self::internal("signup", &e),
         }
     }
 }
@@ -225,6 +281,7 @@ impl From<TenancyError> for ApiError {
                 "Already taken",
                 Some(e.to_string()),
             ),
+            TenancyError::UnknownTenant(_) => Self::not_found(),
             TenancyError::Db(db) => db.into(),
         }
     }
@@ -402,6 +459,38 @@ impl From<PaymentsError> for ApiError {
     }
 }
 
+impl From<kabinet_ticketing::attachments::AttachmentError> for ApiError {
+    fn from(e: kabinet_ticketing::attachments::AttachmentError) -> Self {
+        use kabinet_ticketing::attachments::AttachmentError as A;
+        match e {
+            A::TooManyFiles { .. } => Self::unprocessable("too_many_attachments", e.to_string()),
+            A::FileTooLarge { .. } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "attachment_too_large",
+                "A file is too large",
+                Some(e.to_string()),
+            ),
+            A::MessageTooLarge { .. } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "attachments_too_large",
+                "The files are too large together",
+                Some(e.to_string()),
+            ),
+            A::EmptyFile { .. } => Self::unprocessable("empty_attachment", e.to_string()),
+            A::UnsupportedType { .. } => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_attachment_type",
+                "This kind of file is not accepted",
+                Some(e.to_string()),
+            ),
+            A::DamagedImage { .. } => Self::unprocessable("damaged_image", e.to_string()),
+            A::NotFound => Self::not_found(),
+            A::Store(_) => Self::internal("attachments", &e),
+            A::Ticketing(t) => t.into(),
+        }
+    }
+}
+
 impl From<TicketingError> for ApiError {
     fn from(e: TicketingError) -> Self {
         match e {
@@ -446,6 +535,41 @@ impl From<CabinetError> for ApiError {
     }
 }
 
+impl From<NetworkError> for ApiError {
+    fn from(e: NetworkError) -> Self {
+        match e {
+            NetworkError::NotFound => Self::not_found(),
+            NetworkError::Invalid { .. } => Self::unprocessable("invalid", e.to_string()),
+            NetworkError::AddressTaken(_) => Self::new(
+                StatusCode::CONFLICT,
+                "nas_address_taken",
+                "The address is taken",
+                Some(e.to_string()),
+            ),
+            NetworkError::NameTaken(_) => Self::new(
+                StatusCode::CONFLICT,
+                "nas_name_taken",
+                "The name is taken",
+                Some(e.to_string()),
+            ),
+            NetworkError::UsernameTaken(_) => Self::new(
+                StatusCode::CONFLICT,
+                "login_taken",
+                "The login is taken",
+                Some(e.to_string()),
+            ),
+            NetworkError::FramedIpTaken(_) => Self::new(
+                StatusCode::CONFLICT,
+                "framed_ip_taken",
+                "The address is taken",
+                Some(e.to_string()),
+            ),
+            NetworkError::Db(db) => db.into(),
+            NetworkError::Secret(_) | NetworkError::Corrupt(_) => Self::internal("network", &e),
+        }
+    }
+}
+
 impl From<NewsError> for ApiError {
     fn from(e: NewsError) -> Self {
         match e {
@@ -455,6 +579,17 @@ impl From<NewsError> for ApiError {
             NewsError::Billing(e) => e.into(),
             NewsError::Db(db) => db.into(),
             NewsError::Corrupt(_) => Self::internal("news", &e),
+        }
+    }
+}
+
+impl From<kabinet_provisioning::import::ImportError> for ApiError {
+    fn from(e: kabinet_provisioning::import::ImportError) -> Self {
+        use kabinet_provisioning::import::ImportError;
+        match e {
+            ImportError::Read(_) => Self::bad_request("unreadable_body", e.to_string()),
+            ImportError::Access(e) => e.into(),
+            ImportError::Billing(e) => e.into(),
         }
     }
 }

@@ -272,5 +272,9 @@ async fn tick_tenant(
             );
         }
     }
+    // The figures the operator console shows (and SaaS billing prices), once per round.
+    let mut tx = db.tenant_tx(tenant).await?;
+    kabinet_tenancy::record_usage(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }

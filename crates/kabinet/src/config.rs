@@ -34,6 +34,12 @@ pub struct Settings {
     /// `KABINET_SMTP_URL`, `KABINET_MAIL_FROM`, `KABINET_MAIL_SWEEP_SECS`: outgoing mail. With no
     /// SMTP URL, mail stays queued.
     pub mail: kabinet_mail::MailSettings,
+    /// `KABINET_RADIUS_TOKEN`: the bearer token FreeRADIUS sends to the internal listener
+    /// (`--internal-listen`). Unset: the internal listener does not start.
+    pub radius_token: Option<String>,
+    /// `KABINET_COA_TIMEOUT_MS`, `KABINET_COA_RETRY_SECS`, `KABINET_COA_SWEEP_SECS`: the
+    /// CoA/Disconnect sender and stale-session sweeper.
+    pub coa: kabinet_network::coa::CoaSettings,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -72,6 +78,7 @@ impl Settings {
             gateway.web_dir = PathBuf::from(dir);
         }
         gateway.max_body_bytes = parsed("KABINET_MAX_BODY_BYTES", gateway.max_body_bytes)?;
+        gateway.max_import_bytes = parsed("KABINET_MAX_IMPORT_BYTES", gateway.max_import_bytes)?;
         gateway.tenant_cache_ttl =
             Duration::from_secs(parsed("KABINET_TENANT_CACHE_TTL_SECS", 300u64)?);
         // Seals authenticator secrets in the database. Over HTTPS (production) it must be set;
@@ -94,6 +101,21 @@ impl Settings {
             retry: kabinet_mail::RetryPolicy::default(),
         };
         mail.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let data_dir = PathBuf::from(var("KABINET_DATA_DIR").unwrap_or_else(|| ".kabinet".into()));
+        // Ticket attachments: `KABINET_OBJECT_STORE` (`file:///…` or `memory:`), by default the
+        // `objects` folder of the data directory.
+        let object_store = match var("KABINET_OBJECT_STORE") {
+            Some(url) => url,
+            None => format!(
+                "file://{}",
+                std::path::absolute(data_dir.join("objects"))
+                    .context("KABINET_DATA_DIR")?
+                    .display()
+            ),
+        };
+        gateway.attachments =
+            kabinet_ticketing::attachments::AttachmentStore::from_url(&object_store)
+                .map_err(|e| anyhow::anyhow!("KABINET_OBJECT_STORE: {e}"))?;
         let log_format = match var("KABINET_LOG_FORMAT").as_deref() {
             None | Some("json") => LogFormat::Json,
             Some("pretty") => LogFormat::Pretty,
@@ -102,7 +124,7 @@ impl Settings {
         Ok(Self {
             database_url: var("DATABASE_URL"),
             app_database_url: var("KABINET_APP_DATABASE_URL"),
-            data_dir: PathBuf::from(var("KABINET_DATA_DIR").unwrap_or_else(|| ".kabinet".into())),
+            data_dir,
             // Below the kernel's ephemeral range (32768+), so no outgoing connection can hold it.
             pg_port: parsed("KABINET_PG_PORT", 25432u16)?,
             max_connections: parsed("KABINET_DB_MAX_CONNECTIONS", 20u32)?,
@@ -133,6 +155,13 @@ impl Settings {
                 secs => Some(Duration::from_secs(secs)),
             },
             mail,
+            radius_token: var("KABINET_RADIUS_TOKEN"),
+            coa: kabinet_network::coa::CoaSettings {
+                timeout: Duration::from_millis(parsed("KABINET_COA_TIMEOUT_MS", 3000u64)?.max(50)),
+                retry_base: Duration::from_secs(parsed("KABINET_COA_RETRY_SECS", 10u64)?.max(1)),
+                sweep_every: Duration::from_secs(parsed("KABINET_COA_SWEEP_SECS", 30u64)?.max(1)),
+                ..kabinet_network::coa::CoaSettings::default()
+            },
         })
     }
 

@@ -1,7 +1,11 @@
 //! The `kabinet` binary: wires configuration, telemetry, the database and the gateway together.
 //! Thin by design — everything it calls lives in the crates it names.
 
+mod audit;
 mod bench;
+mod bench_radius;
+mod bench_subscribers;
+mod bench_tickets;
 mod billing;
 mod config;
 mod payments;
@@ -40,6 +44,10 @@ enum Command {
         /// Tenant manifests to apply at start (default: applied only on the embedded database).
         #[arg(long, env = "KABINET_TENANTS_DIR")]
         tenants: Option<PathBuf>,
+        /// Address of the internal listener FreeRADIUS calls (needs KABINET_RADIUS_TOKEN).
+        /// Keep it on loopback or a private network: it is not behind the tenant Host check.
+        #[arg(long, env = "KABINET_INTERNAL_LISTEN")]
+        internal_listen: Option<String>,
     },
     /// Apply pending database migrations.
     Migrate,
@@ -58,6 +66,11 @@ enum Command {
         #[command(subcommand)]
         command: BillingCommand,
     },
+    /// The staff audit log's hash chains.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
     /// Online payments over every tenant (needs the Stripe settings).
     Payments {
         #[command(subcommand)]
@@ -74,6 +87,22 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// RADIUS authorize and accounting against the internal endpoint over generated ISPs.
+    Radius {
+        #[arg(long, default_value_t = 100)]
+        tenants: u32,
+        #[arg(long, default_value_t = 1000)]
+        logins_per_tenant: u32,
+        /// Requests per run (each concurrency level, authorize and accounting).
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        /// Concurrency levels, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "16,64")]
+        concurrency: Vec<usize>,
+        /// Keep the scratch database afterwards.
+        #[arg(long)]
+        keep: bool,
+    },
     /// Charge runs, payment throughput and dashboard latency over generated ISPs.
     Billing {
         #[arg(long, default_value_t = 100)]
@@ -85,6 +114,36 @@ enum BenchCommand {
         /// Tenants charged at once (default: as `serve` does, `KABINET_BILLING_CONCURRENCY`).
         #[arg(long)]
         concurrency: Option<usize>,
+        /// Keep the scratch database afterwards.
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Ticket search and agent-queue latency over generated ISPs with tickets and messages.
+    Tickets {
+        #[arg(long, default_value_t = 200)]
+        tenants: u32,
+        /// Tickets over all tenants.
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: u64,
+        #[arg(long, default_value_t = 5)]
+        messages_per_ticket: u32,
+        /// Tickets of the measured tenant (0: an even share).
+        #[arg(long, default_value_t = 0)]
+        big_tenant: u64,
+        /// Runs per kind of query.
+        #[arg(long, default_value_t = 100)]
+        queries: u32,
+        /// Keep the scratch database afterwards.
+        #[arg(long)]
+        keep: bool,
+    },
+    /// CSV import time and memory, then console search latency, over one generated ISP.
+    Subscribers {
+        #[arg(long, default_value_t = 100_000)]
+        rows: u32,
+        /// Searches per kind of query.
+        #[arg(long, default_value_t = 200)]
+        queries: u32,
         /// Keep the scratch database afterwards.
         #[arg(long)]
         keep: bool,
@@ -172,6 +231,14 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             db.close().await;
             result
         }
+        Command::Audit { command } => {
+            let (target, _cluster) = settings.database().await?;
+            kabinet_db::migrate(&target.owner_url).await?;
+            let db = kabinet_db::Database::connect(&target.app_url, 2).await?;
+            let result = audit::run(&db, command).await;
+            db.close().await;
+            result
+        }
         Command::Payments { command } => {
             let stripe = settings.stripe.as_ref().context(
                 "online payments need KABINET_STRIPE_SECRET_KEY and KABINET_STRIPE_WEBHOOK_SECRET",
@@ -183,6 +250,35 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let result = payments::run(&db, &stripe, command).await;
             db.close().await;
             result
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Radius {
+                    tenants,
+                    logins_per_tenant,
+                    requests,
+                    concurrency,
+                    keep,
+                },
+        } => {
+            let admin = match &settings.database_url {
+                Some(url) => url.clone(),
+                None => settings
+                    .embedded_cluster()?
+                    .context("local cluster expected")?
+                    .admin_url("postgres"),
+            };
+            bench_radius::radius(
+                &admin,
+                bench_radius::RadiusBenchOptions {
+                    tenants,
+                    logins_per_tenant,
+                    requests,
+                    concurrency,
+                    keep,
+                },
+            )
+            .await
         }
         Command::Bench {
             command:
@@ -213,7 +309,67 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             )
             .await
         }
-        Command::Serve { listen, tenants } => serve(settings, listen, tenants).await,
+        Command::Bench {
+            command:
+                BenchCommand::Tickets {
+                    tenants,
+                    tickets,
+                    messages_per_ticket,
+                    big_tenant,
+                    queries,
+                    keep,
+                },
+        } => {
+            let admin = match &settings.database_url {
+                Some(url) => url.clone(),
+                None => settings
+                    .embedded_cluster()?
+                    .context("local cluster expected")?
+                    .admin_url("postgres"),
+            };
+            bench_tickets::tickets(
+                &admin,
+                bench_tickets::TicketBenchOptions {
+                    tenants,
+                    tickets,
+                    messages_per_ticket,
+                    big_tenant,
+                    queries,
+                    keep,
+                },
+            )
+            .await
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Subscribers {
+                    rows,
+                    queries,
+                    keep,
+                },
+        } => {
+            let admin = match &settings.database_url {
+                Some(url) => url.clone(),
+                None => settings
+                    .embedded_cluster()?
+                    .context("local cluster expected")?
+                    .admin_url("postgres"),
+            };
+            bench_subscribers::subscribers(
+                &admin,
+                bench_subscribers::SubscriberBenchOptions {
+                    rows,
+                    queries,
+                    keep,
+                },
+            )
+            .await
+        }
+        Command::Serve {
+            listen,
+            tenants,
+            internal_listen,
+        } => serve(settings, listen, tenants, internal_listen).await,
     }
 }
 
@@ -238,7 +394,12 @@ async fn apply_tenants(
     Ok(())
 }
 
-async fn serve(settings: Settings, listen: String, tenants: Option<PathBuf>) -> anyhow::Result<()> {
+async fn serve(
+    settings: Settings,
+    listen: String,
+    tenants: Option<PathBuf>,
+    internal_listen: Option<String>,
+) -> anyhow::Result<()> {
     let (target, cluster) = settings.database().await?;
     kabinet_db::migrate(&target.owner_url)
         .await
@@ -276,6 +437,24 @@ async fn serve(settings: Settings, listen: String, tenants: Option<PathBuf>) -> 
     }
     if let (Some(stripe), Some(every)) = (stripe, settings.reconcile_every) {
         listeners.push(payments::spawn_reconciler(db.clone(), stripe, every));
+    }
+    listeners.push(kabinet_network::coa::spawn_worker(
+        db.clone(),
+        settings.gateway.secret_key.clone(),
+        settings.coa.clone(),
+    ));
+    if let Some(internal) = internal_listen {
+        let token = settings.radius_token.clone().context(
+            "--internal-listen needs KABINET_RADIUS_TOKEN (the bearer token FreeRADIUS sends)",
+        )?;
+        let internal_app = kabinet_gateway::build_internal_app(state.clone(), token);
+        let acceptor = TcpListener::bind(internal.clone());
+        tracing::info!(%internal, "serving the internal (RADIUS) listener");
+        listeners.push(tokio::spawn(async move {
+            if let Err(e) = Server::new(acceptor).run(internal_app).await {
+                tracing::error!(error = %e, "internal listener stopped");
+            }
+        }));
     }
     let app = build_app(state);
     let domain = settings.gateway.platform_domain.clone();

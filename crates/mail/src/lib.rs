@@ -74,6 +74,34 @@ pub async fn enqueue(tx: &mut TenantTx, mail: Mail) -> Result<Uuid, MailError> {
     Ok(id)
 }
 
+/// Queues `mail` like [`enqueue`], once per `key` (the event it tells about, e.g.
+/// `ticket-reply:<message id>`): a second call with the same key in this tenant queues nothing
+/// and returns `None`, so a retried event never sends a second letter.
+pub async fn enqueue_once(
+    tx: &mut TenantTx,
+    key: &str,
+    mail: Mail,
+) -> Result<Option<Uuid>, MailError> {
+    let mail = message::validated(mail)?;
+    let tenant = tx.tenant();
+    Ok(sqlx::query_scalar(
+        "INSERT INTO mail_outbox (tenant_id, id, to_addr, from_name, reply_to, subject, text_body, html_body, idempotency_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id",
+    )
+    .bind(tenant.as_uuid())
+    .bind(Uuid::now_v7())
+    .bind(&mail.to)
+    .bind(&mail.from_name)
+    .bind(&mail.reply_to)
+    .bind(&mail.subject)
+    .bind(&mail.text)
+    .bind(&mail.html)
+    .bind(key)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
 /// Where a queued message stands, for tests and support tooling.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct OutboxEntry {

@@ -68,8 +68,14 @@ pub(crate) fn validated(mail: Mail) -> Result<Mail, MailError> {
 }
 
 /// The message as it goes over SMTP: `From: "<from_name>" <platform address>`, plain text, and
-/// the HTML alternative when there is one.
-pub(crate) fn build(mail: &Mail, from: &lettre::Address) -> Result<Message, MailError> {
+/// the HTML alternative when there is one. `Message-ID` is derived from the outbox row, so a
+/// message sent again after a crash (delivery is at-least-once) carries the same id and the
+/// receiving side can drop the duplicate.
+pub(crate) fn build(
+    mail: &Mail,
+    from: &lettre::Address,
+    id: uuid::Uuid,
+) -> Result<Message, MailError> {
     let to: lettre::Address = mail
         .to
         .parse()
@@ -77,7 +83,8 @@ pub(crate) fn build(mail: &Mail, from: &lettre::Address) -> Result<Message, Mail
     let mut builder = Message::builder()
         .from(Mailbox::new(mail.from_name.clone(), from.clone()))
         .to(Mailbox::new(None, to))
-        .subject(mail.subject.clone());
+        .subject(mail.subject.clone())
+        .message_id(Some(format!("<{id}@{}>", from.domain())));
     if let Some(reply_to) = &mail.reply_to {
         let reply_to: lettre::Address = reply_to
             .parse()
@@ -152,8 +159,13 @@ mod tests {
     #[test]
     fn builds_a_message_with_the_display_name_and_reply_to() {
         let from: lettre::Address = "noreply@kabinet.example".parse().expect("address");
-        let message = build(&validated(mail()).expect("valid"), &from).expect("builds");
+        let id = uuid::Uuid::now_v7();
+        let message = build(&validated(mail()).expect("valid"), &from, id).expect("builds");
         let raw = String::from_utf8(message.formatted()).expect("utf-8");
+        assert!(
+            raw.contains(&format!("Message-ID: <{id}@kabinet.example>")),
+            "{raw}"
+        );
         assert!(raw.contains("<noreply@kabinet.example>"), "{raw}");
         assert!(raw.contains("Reply-To: support@demo.example"), "{raw}");
         assert!(raw.contains("To: ivan@example.com"), "{raw}");

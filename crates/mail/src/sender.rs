@@ -213,7 +213,7 @@ impl Sender {
             text: row.text_body.clone(),
             html: row.html_body.clone(),
         };
-        let message = match message::build(&mail, &self.from) {
+        let message = match message::build(&mail, &self.from, row.id) {
             Ok(m) => m,
             Err(e) => return Outcome::Failed(e.to_string()),
         };

@@ -122,6 +122,25 @@ pub async fn apply(
     parsed: &ParsedManifest,
     platform_domain: &str,
 ) -> Result<ApplyReport, ApplyError> {
+    Ok(apply_manifest(db, parsed, platform_domain, false).await?.0)
+}
+
+/// Applies a manifest for a tenant that must not exist yet (self-serve signup): refuses when
+/// the slug is taken, so a signup can never take over an existing ISP.
+pub(crate) async fn create(
+    db: &Database,
+    parsed: &ParsedManifest,
+    platform_domain: &str,
+) -> Result<TenantId, ApplyError> {
+    Ok(apply_manifest(db, parsed, platform_domain, true).await?.1)
+}
+
+async fn apply_manifest(
+    db: &Database,
+    parsed: &ParsedManifest,
+    platform_domain: &str,
+    create_only: bool,
+) -> Result<(ApplyReport, TenantId), ApplyError> {
     let m = &parsed.manifest;
     let err = |e: &dyn std::fmt::Display| apply_err(parsed, e);
     let mut report = ApplyReport {
@@ -134,6 +153,9 @@ pub async fn apply(
         .await
         .map_err(|e| err(&e))?;
     lookup.commit().await.map_err(|e| err(&e))?;
+    if create_only && existing.is_some() {
+        return Err(err(&format!("tenant {} already exists", m.slug)));
+    }
     let tenant = existing
         .as_ref()
         .map(|t| t.id)
@@ -286,6 +308,19 @@ pub async fn apply(
         }
     }
 
+    for a in &m.kb_articles {
+        let ctx = |e: &dyn std::fmt::Display| err(&format!("kb_article {}: {e}", a.slug));
+        let spec = a.spec().map_err(|e| ctx(&e))?;
+        if kabinet_ticketing::kb::upsert_article(&mut tx, &a.slug, &spec)
+            .await
+            .map_err(|e| ctx(&e))?
+        {
+            report
+                .changes
+                .push(format!("kb_article {} created or updated", a.slug));
+        }
+    }
+
     for s in &m.subscribers {
         let ctx = |e: &dyn std::fmt::Display| err(&format!("subscriber {}: {e}", s.account_number));
         let spec = SubscriberSpec {
@@ -383,5 +418,5 @@ pub async fn apply(
     .map_err(|e| err(&e))?;
 
     tx.commit().await.map_err(|e| err(&e))?;
-    Ok(report)
+    Ok((report, tenant))
 }

@@ -8,7 +8,9 @@
 mod amount;
 mod apply;
 mod diff;
+pub mod import;
 mod manifest;
+pub mod signup;
 
 pub use amount::Amount;
 pub use apply::{ApplyReport, apply, apply_dir, apply_platform};

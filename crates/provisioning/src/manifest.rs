@@ -45,6 +45,8 @@ pub struct Manifest {
     pub equipment: Vec<EquipmentEntry>,
     #[serde(default)]
     pub news: Vec<NewsEntry>,
+    #[serde(default, rename = "kb_article")]
+    pub kb_articles: Vec<KbArticleEntry>,
     #[serde(default)]
     pub subscribers: Vec<SubscriberEntry>,
 }
@@ -128,6 +130,42 @@ pub struct NewsEntry {
     pub tariffs: Vec<String>,
     #[serde(default)]
     pub pinned: bool,
+}
+
+/// `[[kb_article]]`: a knowledge-base article, keyed by `slug` so applying twice changes
+/// nothing. `locale` is `ru` or `en`; `category` one of the ticket categories (it is suggested
+/// for tickets of that kind); `published = false` keeps it a draft.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KbArticleEntry {
+    pub slug: String,
+    pub title: String,
+    pub body: String,
+    pub locale: String,
+    pub category: Option<String>,
+    #[serde(default = "yes")]
+    pub published: bool,
+}
+
+impl KbArticleEntry {
+    /// The article as the ticketing crate stores it.
+    pub fn spec(&self) -> Result<kabinet_ticketing::kb::ArticleSpec, String> {
+        use kabinet_ticketing::kb::{ArticleLocale, ArticleSpec};
+        Ok(ArticleSpec {
+            title: self.title.clone(),
+            body: self.body.clone(),
+            locale: ArticleLocale::parse(&self.locale)
+                .ok_or_else(|| format!("locale {:?} is not ru or en", self.locale))?,
+            category: match &self.category {
+                Some(c) => Some(
+                    kabinet_ticketing::Category::parse(c)
+                        .ok_or_else(|| format!("category {c:?} is not a ticket category"))?,
+                ),
+                None => None,
+            },
+            published: self.published,
+        })
+    }
 }
 
 fn news_kind() -> String {
@@ -631,6 +669,21 @@ pub fn parse_manifest(file: &Path, src: &str) -> Result<ParsedManifest, Manifest
             return Err(invalid(file, src, at, problem));
         }
     }
+    let mut kb_slugs: Vec<&str> = Vec::new();
+    for a in &manifest.kb_articles {
+        let at = at_key(&format!("\"{}\"", a.slug));
+        let problem = if kb_slugs.contains(&a.slug.as_str()) {
+            Some(format!("kb_article slug {:?} is declared twice", a.slug))
+        } else if !is_code(&a.slug) {
+            Some("slugs are 1-64 lower-case letters, digits, '-' or '_'".into())
+        } else {
+            a.spec().err()
+        };
+        if let Some(problem) = problem {
+            return Err(invalid(file, src, at, problem));
+        }
+        kb_slugs.push(&a.slug);
+    }
     if let Some(problem) = manifest.billing.as_ref().and_then(BillingRules::problem) {
         return Err(invalid(file, src, at_key("[billing]"), problem));
     }
@@ -872,6 +925,35 @@ publish_at = "2026-12-01T09:00:00+03:00"
             ),
         ] {
             let err = parse(&with(extra)).expect_err(needle).to_string();
+            assert!(err.contains(needle), "{err}");
+        }
+    }
+
+    #[test]
+    fn kb_articles_are_checked_while_parsing() {
+        let with = |extra: &str| format!("{GOOD}\n{extra}");
+        let article = "[[kb_article]]\nslug = \"a\"\ntitle = \"T\"\nbody = \"B\"";
+        let m = parse(&with(&format!(
+            "{article}\nlocale = \"ru\"\ncategory = \"speed\""
+        )))
+        .expect("parses")
+        .manifest;
+        assert!(
+            m.kb_articles[0].published,
+            "published unless it says otherwise"
+        );
+        for (extra, needle) in [
+            (format!("{article}\nlocale = \"de\""), "ru or en"),
+            (
+                format!("{article}\nlocale = \"en\"\ncategory = \"weather\""),
+                "not a ticket category",
+            ),
+            (
+                format!("{article}\nlocale = \"en\"\n{article}\nlocale = \"en\""),
+                "declared twice",
+            ),
+        ] {
+            let err = parse(&with(&extra)).expect_err(needle).to_string();
             assert!(err.contains(needle), "{err}");
         }
     }

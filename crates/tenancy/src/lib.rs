@@ -5,10 +5,16 @@
 //! Provisioning writes through [`upsert_tenant`]; the gateway reads through [`Directory`].
 
 mod directory;
+mod lifecycle;
 mod model;
 mod repo;
 
 pub use directory::{Directory, Site};
+pub use lifecycle::{
+    BrandingInvalid, BrandingUpdate, LOGO_MAX_BYTES, LogoChange, TenantOverview, TenantUsage,
+    check_branding, publish_portal, record_usage, set_tenant_status, tenant_overview,
+    update_branding,
+};
 pub use model::{Branding, Host, HostError, Locale, Slug, SlugError, Tenant, TenantStatus};
 pub use repo::{
     TenancyError, TenantSpec, find_tenant_by_slug, list_tenants, tenant_hosts, upsert_tenant,

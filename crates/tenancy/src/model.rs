@@ -1,5 +1,6 @@
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use kabinet_core::{Currency, TenantId};
 use serde::{Deserialize, Serialize};
 
@@ -198,6 +199,13 @@ pub struct Tenant {
     pub default_locale: Locale,
     pub time_zone: String,
     pub branding: Branding,
+    /// Subscribers may sign in only once the ISP has published its portal (signup's checklist);
+    /// staff work in the console before that.
+    pub published: bool,
+    /// The end of a self-serve signup's free trial; `None` for tenants on a paid plan.
+    pub trial_ends_at: Option<DateTime<Utc>>,
+    /// Why the operator suspended the tenant (shown on its suspended portal).
+    pub suspended_reason: Option<String>,
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@ pub enum TenancyError {
     HostTaken(String),
     #[error("slug {0} is already taken")]
     SlugTaken(String),
+    #[error("no tenant {0}")]
+    UnknownTenant(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -35,10 +37,10 @@ pub struct TenantSpec {
     pub custom_domains: Vec<(Host, bool)>,
 }
 
-const TENANT_COLUMNS: &str =
-    "id, slug, display_name, status, saas_plan, currency, default_locale, time_zone, branding";
+pub(crate) const TENANT_COLUMNS: &str = "id, slug, display_name, status, saas_plan, currency, default_locale, \
+     time_zone, branding, published_at IS NOT NULL AS published, trial_ends_at, suspended_reason";
 
-fn tenant_from_row(row: &PgRow) -> Result<Tenant, sqlx::Error> {
+pub(crate) fn tenant_from_row(row: &PgRow) -> Result<Tenant, sqlx::Error> {
     let decode = |what: &str, e: String| sqlx::Error::Decode(format!("tenants.{what}: {e}").into());
     let slug: String = row.try_get("slug")?;
     let status: String = row.try_get("status")?;
@@ -56,6 +58,9 @@ fn tenant_from_row(row: &PgRow) -> Result<Tenant, sqlx::Error> {
         time_zone: row.try_get("time_zone")?,
         branding: serde_json::from_value(branding)
             .map_err(|e| decode("branding", e.to_string()))?,
+        published: row.try_get("published")?,
+        trial_ends_at: row.try_get("trial_ends_at")?,
+        suspended_reason: row.try_get("suspended_reason")?,
     })
 }
 

@@ -13,9 +13,18 @@
 //! targets in business minutes per priority (and category), counted on the ISP's business hours
 //! and holidays in its time zone, paused while the ticket waits on the customer or is resolved;
 //! [`run_sla_escalations`] records warnings and breaches.
+//!
+//! Search ([`search`]): full-text over subjects, messages and (staff only) notes, Russian and
+//! English in one `russian` configuration. The knowledge base ([`kb`], `kb_articles`) uses the
+//! same engine; [`deflection`] records what the new-ticket form suggested and what it saved.
 
+pub mod attachments;
+pub mod deflection;
+pub mod kb;
 mod model;
+mod notifications;
 mod repo;
+pub mod search;
 mod settings;
 pub mod sla;
 mod worker;
@@ -24,6 +33,10 @@ pub use model::{
     Actor, AssigneeFilter, Author, Category, EventKind, NewTicket, Priority, QueueCursor,
     QueueFilter, QueuePage, SlaState, StaffRef, Status, TicketDetail, TicketEvent, TicketMessage,
     TicketNote, TicketSummary, normalize_tag,
+};
+pub use notifications::{
+    Notification, NotificationKind, NotificationPage, mark_notifications_read,
+    notifications_for_subscriber,
 };
 pub use repo::{
     TicketingError, add_note, add_staff_reply, add_subscriber_message, agents, assign,

@@ -214,6 +214,7 @@ pub struct TicketNote {
     pub author_name: String,
     pub body: String,
     pub created_at: DateTime<Utc>,
+    pub attachments: Vec<crate::attachments::Attachment>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,6 +230,7 @@ pub struct TicketMessage {
     pub author_name: String,
     pub body: String,
     pub created_at: DateTime<Utc>,
+    pub attachments: Vec<crate::attachments::Attachment>,
 }
 
 #[derive(Clone, Debug)]

@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
+use crate::attachments::{self, Attachment, Visible};
 use crate::model::{
     Actor, AssigneeFilter, Author, Category, EventKind, NewTicket, Priority, QueueCursor,
     QueueFilter, QueuePage, SlaState, StaffRef, Status, TicketDetail, TicketEvent, TicketMessage,
@@ -43,7 +44,11 @@ const SUBJECT_MAX: usize = 200;
 const BODY_MAX: usize = 20_000;
 const TAGS_MAX: usize = 20;
 
-fn clean_text(field: &'static str, raw: &str, max: usize) -> Result<String, TicketingError> {
+pub(crate) fn clean_text(
+    field: &'static str,
+    raw: &str,
+    max: usize,
+) -> Result<String, TicketingError> {
     let text = raw.trim();
     if text.is_empty() {
         return Err(TicketingError::Invalid {
@@ -72,7 +77,7 @@ fn clean_text(field: &'static str, raw: &str, max: usize) -> Result<String, Tick
 
 /// One ticket row with what every view shows. `$1` is always the tenant. The tag list and the
 /// SLA flags are computed per row in the same statement (no N+1).
-const SUMMARY_SELECT: &str = "SELECT t.id, t.number, t.subject, t.category, t.status, t.priority, \
+pub(crate) const SUMMARY_SELECT: &str = "SELECT t.id, t.number, t.subject, t.category, t.status, t.priority, \
        t.created_at, t.updated_at, t.resolved_at, \
        s.full_name AS subscriber_name, s.account_number, \
        t.assignee_staff_id, a.display_name AS assignee_name, \
@@ -94,7 +99,7 @@ fn corrupt(what: &str, raw: &str) -> TicketingError {
     TicketingError::Corrupt(format!("{what} {raw:?}"))
 }
 
-fn summary_from_row(row: &PgRow) -> Result<TicketSummary, TicketingError> {
+pub(crate) fn summary_from_row(row: &PgRow) -> Result<TicketSummary, TicketingError> {
     let category: String = row.try_get("category")?;
     let status: String = row.try_get("status")?;
     let priority: String = row.try_get("priority")?;
@@ -291,9 +296,9 @@ async fn record_events(
     id: TicketId,
     actor: Actor,
     events: &[(EventKind, Option<String>, Option<String>)],
-) -> Result<(), TicketingError> {
+) -> Result<Vec<Uuid>, TicketingError> {
     if events.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let tenant = tx.tenant();
     let (staff, subscriber) = match actor {
@@ -320,7 +325,7 @@ async fn record_events(
     .bind(&new)
     .execute(tx.conn())
     .await?;
-    Ok(())
+    Ok(ids)
 }
 
 fn status_event(from: Status, to: Status) -> (EventKind, Option<String>, Option<String>) {
@@ -448,9 +453,18 @@ pub async fn get_for_staff(
                 author_name: r.try_get("author_name")?,
                 body: r.try_get("body")?,
                 created_at: r.try_get("created_at")?,
+                attachments: Vec::new(),
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;
+    let files = attachments::for_ticket(tx, id, Visible::Notes).await?;
+    distribute(
+        &mut detail.notes,
+        files,
+        |n| n.id,
+        |a| a.note_id,
+        |n| &mut n.attachments,
+    );
     let rows = sqlx::query(
         "SELECT e.id, e.kind, e.created_at, e.actor_staff_id IS NOT NULL AS by_staff, \
                 COALESCE(st.display_name, s.full_name) AS actor_name, \
@@ -528,9 +542,19 @@ async fn load_detail(
                 author_name: r.try_get("author_name")?,
                 body: r.try_get("body")?,
                 created_at: r.try_get("created_at")?,
+                attachments: Vec::new(),
             })
         })
-        .collect::<Result<_, sqlx::Error>>()?;
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let mut messages = messages;
+    let files = attachments::for_ticket(tx, id, Visible::Messages).await?;
+    distribute(
+        &mut messages,
+        files,
+        |m| m.id,
+        |a| a.message_id,
+        |m| &mut m.attachments,
+    );
     Ok(TicketDetail {
         summary,
         messages,
@@ -573,6 +597,7 @@ pub async fn add_subscriber_message(
         _ => {}
     }
     let message = insert_message(tx, id, Author::Subscriber, subscriber.as_uuid(), &body).await?;
+    crate::notifications::subscriber_replied(tx, id, message.id, &body).await?;
     if matches!(from, Status::WaitingOnCustomer | Status::Resolved) {
         let calendar = load_calendar(tx, time_zone).await?;
         state.move_to(Status::Open, now, &calendar);
@@ -637,6 +662,7 @@ pub async fn add_staff_reply(
         return Err(TicketingError::Closed);
     }
     let message = insert_message(tx, id, Author::Staff, staff.as_uuid(), &body).await?;
+    crate::notifications::staff_replied(tx, id, message.id, &body, now).await?;
     state.first_responded_at.get_or_insert(now);
     if from != Status::WaitingOnCustomer {
         let calendar = load_calendar(tx, time_zone).await?;
@@ -683,6 +709,7 @@ pub async fn add_note(
         author_name: row.try_get("author_name")?,
         body: row.try_get("body")?,
         created_at: row.try_get("created_at")?,
+        attachments: Vec::new(),
     })
 }
 
@@ -707,7 +734,10 @@ pub async fn set_status(
     let calendar = load_calendar(tx, time_zone).await?;
     state.move_to(next, now, &calendar);
     save(tx, id, &mut state, time_zone).await?;
-    record_events(tx, id, Actor::Staff(staff), &[status_event(from, next)]).await?;
+    let events = record_events(tx, id, Actor::Staff(staff), &[status_event(from, next)]).await?;
+    if let Some(event) = events.first() {
+        crate::notifications::status_changed(tx, id, *event, next, now).await?;
+    }
     Ok(true)
 }
 
@@ -924,6 +954,7 @@ async fn insert_message(
         author_name: row.try_get("author_name")?,
         body: row.try_get("body")?,
         created_at: row.try_get::<DateTime<Utc>, _>("created_at")?,
+        attachments: Vec::new(),
     })
 }
 
@@ -981,4 +1012,21 @@ pub async fn queue(
         None
     };
     Ok(QueuePage { items, next })
+}
+
+/// Hands a thread's attachments (loaded in one query) to the messages or notes they belong to.
+fn distribute<T>(
+    items: &mut [T],
+    files: Vec<Attachment>,
+    id: impl Fn(&T) -> Uuid,
+    owner: impl Fn(&Attachment) -> Option<Uuid>,
+    slot: impl Fn(&mut T) -> &mut Vec<Attachment>,
+) {
+    let index: std::collections::HashMap<Uuid, usize> =
+        items.iter().enumerate().map(|(i, t)| (id(t), i)).collect();
+    for file in files {
+        if let Some(&i) = owner(&file).and_then(|o| index.get(&o)) {
+            slot(&mut items[i]).push(file);
+        }
+    }
 }

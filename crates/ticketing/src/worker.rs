@@ -22,6 +22,8 @@ pub struct EscalationReport {
 pub struct DeskReport {
     pub escalations: EscalationReport,
     pub auto_closed: i64,
+    /// Subscribers told that their answer is overdue (once per ticket and breach).
+    pub overdue_reminders: i64,
 }
 
 impl DeskReport {
@@ -123,9 +125,11 @@ pub async fn run_scheduled(
     now: DateTime<Utc>,
 ) -> Result<DeskReport, TicketingError> {
     let escalations = run_sla_escalations(tx, now).await?;
+    let overdue_reminders = crate::notifications::overdue_reminders(tx, now).await?;
     let auto_closed = auto_close_resolved(tx, now).await?;
     Ok(DeskReport {
         escalations,
         auto_closed,
+        overdue_reminders,
     })
 }

@@ -194,7 +194,12 @@ export interface paths {
         /** The subscriber's tickets, most recently active first. */
         get: operations["listMyTickets"];
         put?: never;
-        /** Opens a ticket; the description becomes its first message. */
+        /**
+         * Opens a ticket; the description becomes its first message. JSON, or
+         *     `multipart/form-data` with the same fields and `files` attached to that first message
+         *     (refused files: `attachment_too_large`, `attachments_too_large`, `too_many_attachments`,
+         *     `empty_attachment`, `unsupported_attachment_type`, `damaged_image`; nothing is kept).
+         */
         post: operations["createTicket"];
         delete?: never;
         options?: never;
@@ -250,7 +255,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Adds the subscriber's message to their ticket. A ticket waiting on the subscriber goes
+         * Adds the subscriber's message to their ticket (JSON, or `multipart/form-data` with
+         *     `body` and `files`, as for a new ticket). A ticket waiting on the subscriber goes
          *     back to the agents; a resolved one reopens within the ISP's reopen window
          *     (`reopen_window_passed` after it); a closed one refuses (`ticket_closed`).
          */
@@ -759,6 +765,135 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/console/nas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ISP's NAS by name, keyset-paginated. */
+        get: operations["listNas"];
+        put?: never;
+        /**
+         * Registers a NAS. The answer carries its RADIUS shared secret, shown only this once.
+         *     Audited (without the secret).
+         */
+        post: operations["registerNas"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/nas/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Changes a NAS's name, address, vendor, area or CoA port (the secret stays). Audited. */
+        put: operations["updateNas"];
+        post?: never;
+        /**
+         * Deletes a NAS with its sessions' history; FreeRADIUS stops answering it once its
+         *     client cache expires. Audited.
+         */
+        delete: operations["deleteNas"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who is online now, newest session first; keyset-paginated. */
+        get: operations["listOnlineSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/subscribers/{account_number}/service-logins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A subscriber's service logins (PPPoE, IPoE by MAC or Option 82). */
+        get: operations["listServiceLogins"];
+        put?: never;
+        /** Adds a service login. Audited (without the password). */
+        post: operations["createServiceLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/subscribers/{account_number}/service-logins/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Changes a service login's name, password (when given) or static address. Audited. */
+        put: operations["updateServiceLogin"];
+        post?: never;
+        /** Deletes a service login: the next authorization with it is rejected. Audited. */
+        delete: operations["deleteServiceLogin"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/subscribers/{account_number}/network": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A subscriber's recent sessions and traffic per day. */
+        get: operations["getSubscriberNetwork"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/network": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My connections: recent sessions (online ones first) and traffic per day. */
+        get: operations["getMyNetwork"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me/payment-options": {
         parameters: {
             query?: never;
@@ -1187,7 +1322,8 @@ export interface paths {
         /**
          * Replies to the subscriber. The first reply is the SLA's first response; the ticket then
          *     waits on the customer (the SLA clock stops until they answer). Closed tickets refuse
-         *     (`ticket_closed`).
+         *     (`ticket_closed`). The subscriber is notified (in-app, and by e-mail when they have an
+         *     address). JSON, or `multipart/form-data` with `body` and `files`.
          */
         post: operations["replyToTicket"];
         delete?: never;
@@ -1206,8 +1342,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Adds an internal note: staff only, never shown to the subscriber; changes neither the
-         *     status nor the SLA.
+         * Adds an internal note: staff only, never shown to the subscriber (its files neither);
+         *     changes neither the status nor the SLA and notifies nobody. JSON, or
+         *     `multipart/form-data` with `body` and `files`.
          */
         post: operations["addTicketNote"];
         delete?: never;
@@ -1429,8 +1566,803 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every ISP on the platform with its hosts. */
+        /**
+         * Every ISP on the platform with its hosts and health, optionally filtered by a part of its
+         *     slug, name or host (`q`).
+         */
         get: operations["listTenants"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/tenants/{slug}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suspends an ISP: its portal and console show a notice instead, its data is kept, and the
+         *     reason goes into the ISP's own audit log (its owner sees who did it and why).
+         */
+        post: operations["suspendTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/tenants/{slug}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lifts a suspension: the portal and console work again at once on every node. */
+        post: operations["resumeTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/signup/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The SaaS plans a new ISP can choose. */
+        get: operations["listSignupPlans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/signup/slug": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether a subdomain can be had, checked while the ISP types it. */
+        get: operations["checkSignupSlug"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Creates an ISP with a free trial and sends its owner a confirmation link. Nothing can be
+         *     done with it until the owner follows the link. Limited per client address.
+         */
+        post: operations["signUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/signup/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Follows the link from the confirmation letter, on the new ISP's own host: the owner's
+         *     account is activated and signed in. The link works once, for 48 hours.
+         */
+        post: operations["confirmSignup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/onboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The first-run checklist: branding, tariffs, subscribers, online payments, staff, publish. */
+        get: operations["getOnboarding"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/onboarding/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Opens the portal to subscribers (the checklist's last step). Owner only; audited. */
+        post: operations["publishPortal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/settings/branding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The portal's branding as subscribers see it. */
+        get: operations["getBranding"];
+        /**
+         * Changes the ISP's name, colours, logo and support contacts. Applies on every node at once
+         *     (the tenant cache is dropped on commit). Audited with before and after.
+         */
+        put: operations["updateBranding"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/tickets/{id}/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Downloads an attachment of one of the subscriber's tickets. Files on internal notes, on
+         *     another subscriber's ticket or another ISP's are `not_found`.
+         */
+        get: operations["downloadMyTicketAttachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The subscriber's notifications (the bell), newest first, with the unread count. */
+        get: operations["listMyNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Marks notifications read: the listed ones, or all. Ids of other subscribers' are ignored. */
+        post: operations["markMyNotificationsRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/tickets/{id}/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Downloads an attachment of a ticket, internal notes' included (`tickets.read`). */
+        get: operations["downloadTicketAttachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/tickets/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Full-text search over the ISP's tickets: subjects, messages and internal notes, Russian
+         *     and English (word forms match: "подключение" finds "подключения"). Best match first,
+         *     keyset-paginated; each hit carries a snippet with the matched words highlighted.
+         */
+        get: operations["searchTickets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/tickets/deflection-stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many tickets the new-ticket form's suggestions and self-diagnosis saved over the
+         *     last `days` days: deflected / (deflected + tickets).
+         */
+        get: operations["getDeflectionStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/kb": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every article, drafts included, most recently changed first; keyset-paginated. */
+        get: operations["listKbArticles"];
+        put?: never;
+        /** Writes an article (a draft unless `published`). Audited. */
+        post: operations["createKbArticle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/kb/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Searches every article, drafts included, best match first (at most `limit`). */
+        get: operations["searchKbArticles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/kb/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One article, draft or not. */
+        get: operations["getKbArticle"];
+        /**
+         * Replaces an article; `published` publishes it (keeping the first publication time) or
+         *     takes it back to a draft. Audited.
+         */
+        put: operations["updateKbArticle"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/kb": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Published articles, most recently changed first; keyset-paginated. */
+        get: operations["listMyKbArticles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/kb/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Searches published articles, best match first; articles in `lang` come first. With
+         *     `match=any` any word counts (the new-ticket form's suggestions as the subscriber types).
+         */
+        get: operations["searchMyKbArticles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/kb/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One published article. */
+        get: operations["getMyKbArticle"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/tickets/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Searches the subscriber's own tickets (subjects and the conversation; internal notes
+         *     are never searched), best match first; keyset-paginated.
+         */
+        get: operations["searchMyTickets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/support/diagnosis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Self-diagnosis for the new-ticket form: what on the subscriber's own account explains a
+         *     problem (blocked for debt, suspended), each with its fix.
+         */
+        get: operations["getMyDiagnosis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/support/deflections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records that the subscriber opened a suggested article or followed a fix on the
+         *     new-ticket form. A visit that records one and sends no ticket counts as deflected.
+         */
+        post: operations["recordDeflection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/tickets/{id}/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The subscriber sent this ticket from the new-ticket form anyway: records which
+         *     articles the form had suggested, and ties the visit's deflection events to the ticket
+         *     (so that visit no longer counts as deflected).
+         */
+        post: operations["recordTicketSuggestions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/subscribers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Finds subscribers by account number, name, e-mail, phone or address (a case-insensitive
+         *     substring; a phone may be typed with spaces, dashes or a leading 8). Best matches first
+         *     (the account number itself, then account numbers and names starting with the text),
+         *     keyset-paginated. Without `q`: everyone by account number.
+         */
+        get: operations["searchSubscribers"];
+        put?: never;
+        /**
+         * Creates a subscriber with an account (active, the given tariff, balance 0); audited.
+         *     With `send_invitation` the subscriber is e-mailed a link to set their password.
+         */
+        post: operations["createSubscriber"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/tariff-choices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ISP's active tariffs, cheapest first: the choices of the subscriber forms. */
+        get: operations["listTariffChoices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/subscribers/{account_number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One subscriber with their account. */
+        get: operations["getSubscriber"];
+        /**
+         * Replaces the subscriber's name and contacts, and changes the tariff when a different one
+         *     is given; audited with what changed.
+         */
+        put: operations["updateSubscriber"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/subscribers/{account_number}/block": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Blocks or unblocks the subscriber's account by staff decision; audited. A staff block
+         *     holds whatever the balance; a voluntarily suspended account cannot be blocked
+         *     (`not_active`).
+         */
+        put: operations["setSubscriberBlock"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/subscribers/{account_number}/invitation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * E-mails the subscriber a link to set their password (the password-reset letter, valid
+         *     30 minutes); audited. `no_email` when they have no e-mail address.
+         */
+        post: operations["inviteSubscriber"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/subscribers/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Imports subscribers from a CSV file sent as the request body (up to
+         *     `KABINET_MAX_IMPORT_BYTES`, 64 MiB by default). Columns, named in the first line:
+         *     `account_number` and `name` (required), `email`, `phone`, `address`, `tariff` (a tariff
+         *     code), `balance` (opening balance in the ISP's currency: `1250.50` or `1250,50`),
+         *     `status` (`active` or `blocked`: blocked by staff). Delimiter `,` or `;` (from the
+         *     header), encoding UTF-8 (BOM or not) or Windows-1251.
+         * @description All or nothing: any problem and nothing is saved; the report lists each by line and
+         *     column. `dry_run=true` checks and counts without saving. Keyed on account number: an
+         *     existing subscriber takes the row's contacts, tariff and block; an opening balance is
+         *     posted at most once per account, so re-importing a file changes nothing. Imported
+         *     subscribers get no password. Audited (one entry with the counts).
+         */
+        post: operations["importSubscribers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The permission catalogue roles are assembled from, with descriptions. */
+        get: operations["listPermissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The built-in roles with their permissions, and the ISP's custom roles. */
+        get: operations["listRoles"];
+        put?: never;
+        /**
+         * Creates a custom role from permissions you hold yourself (`beyond_own_permissions`
+         *     otherwise; a name in use is `already_taken`). Audited.
+         */
+        post: operations["createRole"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/roles/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replaces a custom role's name, description and permissions; holders get the new
+         *     permissions at once, on every node. Audited with before and after.
+         */
+        put: operations["updateRole"];
+        post?: never;
+        /** Deletes a custom role nobody holds (`role_in_use` otherwise). Audited. */
+        delete: operations["deleteRole"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ISP's staff with their roles, activity and two-factor state. */
+        get: operations["listStaff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/staff/{id}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Gives a staff member one role, replacing theirs. Not your own (`own_access`), and only
+         *     for someone whose permissions and new role are within yours (`beyond_own_permissions`).
+         *     Takes effect at once on every node. Audited with before and after.
+         */
+        put: operations["setStaffRole"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/staff/{id}/active": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Deactivates a staff member (their sessions end at once, sign-in is refused) or brings
+         *     them back. The same limits as a role change. Audited with before and after.
+         */
+        put: operations["setStaffActive"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/staff-security": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ISP's staff sign-in rules. */
+        get: operations["getStaffSecurity"];
+        /**
+         * Sets the staff sign-in rules. Requiring two-factor sign-in needs it on your own account
+         *     first (`two_factor_required`). Audited with before and after.
+         */
+        put: operations["putStaffSecurity"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit log, newest first, keyset-paginated. Filters combine (AND). */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/audit.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every entry matching the same filters as CSV, streamed (any size, bounded memory). */
+        get: operations["exportAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/audit/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Walks the ISP's hash chain and reports whether it is intact, or the first broken entry. */
+        get: operations["verifyAudit"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1470,6 +2402,11 @@ export interface components {
         };
         /** @enum {string} */
         AccountStatus: "active" | "blocked" | "suspended";
+        /** ActiveChange */
+        ActiveChange: {
+            /** @description `false` deactivates: every session ends at once and sign-in is refused. */
+            active: boolean;
+        };
         /** ActiveSession */
         ActiveSession: {
             /** Format: uuid */
@@ -1529,6 +2466,45 @@ export interface components {
              */
             staff_id: string;
         };
+        /** AuditActor */
+        AuditActor: {
+            kind: components["schemas"]["AuditActorKind"];
+            /** Format: uuid */
+            id?: string;
+            /** @description Name (or e-mail) as it is now; absent when the person no longer exists. */
+            name?: string;
+        };
+        /** @enum {string} */
+        AuditActorKind: "staff" | "operator" | "system";
+        /** AuditLogEntry */
+        AuditLogEntry: {
+            /**
+             * Format: int64
+             * @description Position in the ISP's hash chain (1, 2, 3… with no gaps).
+             */
+            seq: number;
+            /** Format: date-time */
+            at: string;
+            actor: components["schemas"]["AuditActor"];
+            /** @description `noun.verb`, e.g. `role.update`. */
+            action: string;
+            /** @description `kind:id`, e.g. `staff:0193…`. */
+            target: string;
+            /** @description What changed; `before` and `after` for changes that have them. */
+            details: unknown;
+            /** @description Where the request came from. */
+            client_addr?: string;
+        };
+        /** AuditPage */
+        AuditPage: {
+            /** @description Newest first. */
+            items: components["schemas"]["AuditLogEntry"][];
+            /**
+             * Format: int64
+             * @description Pass as `before` for the next, older page; absent on the last page.
+             */
+            next_before?: number;
+        };
         /** @enum {string} */
         AuthorKind: "subscriber" | "staff";
         /** Autopay */
@@ -1553,6 +2529,8 @@ export interface components {
             /** Format: int64 */
             amount_minor: number;
         };
+        /** @enum {string} */
+        Availability: "available" | "malformed" | "reserved" | "taken";
         /**
          * BalanceChanged
          * @description A balance change made by staff and where the account stands after it.
@@ -1563,6 +2541,21 @@ export interface components {
             created: boolean;
             account_status: components["schemas"]["AccountStatus"];
             balance: components["schemas"]["Money"];
+        };
+        /** BlockChange */
+        BlockChange: {
+            /**
+             * @description `true` blocks the account by staff decision; `false` lifts that block (a debt block
+             *     stays until the balance is back within the credit limit).
+             */
+            blocked: boolean;
+        };
+        /**
+         * BlockedForDebt
+         * @description The account blocked for debt: paying `amount_due` unblocks it.
+         */
+        BlockedForDebt: {
+            amount_due: components["schemas"]["Money"];
         };
         /**
          * Branding
@@ -1578,8 +2571,83 @@ export interface components {
             support_phone?: string;
             default_locale: components["schemas"]["Locale"];
         };
+        /**
+         * BrandingInput
+         * @description A branding change. The logo: leave `logo_base64` out to keep it, send `remove_logo: true` to
+         *     remove it, or the file's bytes in base64 (PNG, JPEG or WebP, at most 100 KiB).
+         */
+        BrandingInput: {
+            display_name: string;
+            /** @description `#rrggbb`; empty or null for the default. */
+            primary_color?: string | null;
+            accent_color?: string | null;
+            logo_base64?: string | null;
+            remove_logo?: boolean | null;
+            support_email?: string | null;
+            support_phone?: string | null;
+        };
+        /**
+         * BrandingSettings
+         * @description How the portal looks and whom subscribers call.
+         */
+        BrandingSettings: {
+            display_name: string;
+            primary_color?: string;
+            accent_color?: string;
+            /** @description The logo as a `data:` URL, if any. */
+            logo_url?: string;
+            support_email?: string;
+            support_phone?: string;
+        };
+        /**
+         * @description A built-in role every ISP has.
+         * @enum {string}
+         */
+        BuiltInRole: "owner" | "admin" | "support_agent" | "billing_clerk" | "technician" | "read_only";
+        /** BuiltInRoleInfo */
+        BuiltInRoleInfo: {
+            role: components["schemas"]["BuiltInRole"];
+            permissions: components["schemas"]["PermissionName"][];
+        };
+        /** BuiltInRoleRef */
+        BuiltInRoleRef: {
+            role: components["schemas"]["BuiltInRole"];
+        };
+        /** @enum {string} */
+        ChainBreakKind: "hash_mismatch" | "link_mismatch" | "gap" | "head_mismatch";
+        /** @enum {string} */
+        ChainState: "intact" | "broken";
+        /** ChainVerification */
+        ChainVerification: {
+            state: components["schemas"]["ChainState"];
+            /**
+             * Format: int64
+             * @description Entries checked.
+             */
+            entries: number;
+            /**
+             * Format: int64
+             * @description The newest entry's seq and hash (hex): note them down to prove later that nothing
+             *     before them was rewritten.
+             */
+            head_seq?: number;
+            head_hash?: string;
+            /**
+             * Format: int64
+             * @description The first broken entry.
+             */
+            broken_seq?: number;
+            broken_reason?: components["schemas"]["ChainBreakKind"];
+        };
         /** @enum {string} */
         ChangeRule: "immediate_prorated" | "next_period";
+        /** ChecklistEntry */
+        ChecklistEntry: {
+            step: components["schemas"]["ChecklistStep"];
+            done: boolean;
+        };
+        /** @enum {string} */
+        ChecklistStep: "branding" | "tariffs" | "subscribers" | "payments" | "staff" | "publish";
         /**
          * ConsoleEquipmentOrder
          * @description An order in the staff queue: the order, whose it is, and where staff may move it next.
@@ -1708,6 +2776,42 @@ export interface components {
             /** @description Your reference (ticket number, memo); one correction per reference. */
             reference: string;
         };
+        /** CustomRoleInput */
+        CustomRoleInput: {
+            /** @description 1–80 characters, unique in the ISP (any case). */
+            name: string;
+            /**
+             * @description Up to 500 characters.
+             * @default null
+             */
+            description: string;
+            /** @description At least one; only permissions you hold yourself. */
+            permissions: components["schemas"]["PermissionName"][];
+        };
+        /** CustomRoleName */
+        CustomRoleName: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
+        /** CustomRoleRef */
+        CustomRoleRef: {
+            /** Format: uuid */
+            id: string;
+        };
+        /** CustomRoleView */
+        CustomRoleView: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            description: string;
+            permissions: components["schemas"]["PermissionName"][];
+            /**
+             * Format: int64
+             * @description Staff members holding the role (it can be deleted only at 0).
+             */
+            members: number;
+        };
         /** Dashboard */
         Dashboard: {
             subscriber: components["schemas"]["SubscriberProfile"];
@@ -1724,6 +2828,97 @@ export interface components {
             days_left?: number;
             /** @description The first posts of the subscriber's news feed (at most 3, pinned first, then newest). */
             latest_news: components["schemas"]["NewsItem"][];
+        };
+        /**
+         * DeflectionInput
+         * @description The subscriber opened a suggestion or followed a fix on the new-ticket form.
+         */
+        DeflectionInput: {
+            /**
+             * Format: uuid
+             * @description One visit to the form: the web makes this id when the form opens.
+             */
+            form_session: string;
+            kind: components["schemas"]["DeflectionKind"];
+            /**
+             * Format: uuid
+             * @description With `article`: the article opened.
+             */
+            article_id?: string | null;
+            /** @description With `self_fix`: the fix followed. */
+            fix?: (components["schemas"]["SelfFixKind"] & unknown) | null;
+        };
+        /** @enum {string} */
+        DeflectionKind: "article" | "self_fix";
+        /** DeflectionRecorded */
+        DeflectionRecorded: {
+            /** Format: uuid */
+            id: string;
+        };
+        /** DeflectionStatsView */
+        DeflectionStatsView: {
+            /** Format: date-time */
+            since: string;
+            /**
+             * Format: int64
+             * @description Form visits where the subscriber opened a suggestion or followed a fix and sent nothing.
+             */
+            deflected: number;
+            /**
+             * Format: int64
+             * @description Of those, the visits an article settled.
+             */
+            deflected_by_article: number;
+            /**
+             * Format: int64
+             * @description Tickets opened in the period.
+             */
+            tickets: number;
+            /**
+             * Format: int64
+             * @description Tickets sent after the form had suggested at least one article.
+             */
+            tickets_with_suggestions: number;
+            /**
+             * Format: double
+             * @description deflected / (deflected + tickets); absent when both are zero.
+             */
+            rate?: number;
+        };
+        /** Diagnosis */
+        Diagnosis: {
+            /** @description Most pressing first; empty when nothing on the account explains a problem. */
+            findings: components["schemas"]["DiagnosisFinding"][];
+        };
+        /** @description Something about the subscriber's own account that explains a problem, with its fix. */
+        DiagnosisFinding: components["schemas"]["DiagnosisFinding_BlockedForDebt"] | components["schemas"]["DiagnosisFinding_SuspendedService"];
+        /** @description Something about the subscriber's own account that explains a problem, with its fix. */
+        DiagnosisFinding_BlockedForDebt: {
+            /**
+             * @example blocked_for_debt
+             * @enum {string}
+             */
+            kind: "blocked_for_debt";
+        } & components["schemas"]["BlockedForDebt"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "blocked_for_debt";
+        };
+        /** @description Something about the subscriber's own account that explains a problem, with its fix. */
+        DiagnosisFinding_SuspendedService: {
+            /**
+             * @example suspended
+             * @enum {string}
+             */
+            kind: "suspended";
+        } & components["schemas"]["SuspendedService"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "suspended";
         };
         /** EmailLogin */
         EmailLogin: {
@@ -1887,6 +3082,116 @@ export interface components {
             blocks_service: boolean;
             shortfall: components["schemas"]["Money"];
         };
+        /**
+         * @description How to read the file's text.
+         * @enum {string}
+         */
+        ImportEncoding: "auto" | "utf-8" | "windows-1251";
+        /** ImportProblem */
+        ImportProblem: {
+            /**
+             * Format: uint64
+             * @description 1-based line of the file (the header is line 1).
+             */
+            line: number;
+            column?: string;
+            /**
+             * @description Stable: `column_count`, `required`, `invalid_account_number`, `invalid_name`,
+             *     `invalid_email`, `invalid_phone`, `invalid_address`, `invalid_amount`, `invalid_status`,
+             *     `unknown_tariff`, `duplicate_account`, `duplicate_email`, `duplicate_phone`,
+             *     `email_taken`, `phone_taken`, `unknown_column`, `duplicate_column`, `missing_column`,
+             *     `empty_file`, `invalid_encoding`; warnings: `opening_balance_recorded`.
+             */
+            code: string;
+            message: string;
+        };
+        /**
+         * ImportResult
+         * @description What the import did, or for a dry run or a file with problems, would have done.
+         */
+        ImportResult: {
+            /** @description True when the rows were saved: no problem found and not a dry run. */
+            committed: boolean;
+            dry_run: boolean;
+            /** @description `utf-8` or `windows-1251`. */
+            encoding: string;
+            /** @description `,` or `;`. */
+            delimiter: string;
+            /** Format: uint64 */
+            rows: number;
+            /** Format: uint64 */
+            created: number;
+            /** Format: uint64 */
+            updated: number;
+            /** Format: uint64 */
+            unchanged: number;
+            /**
+             * Format: uint64
+             * @description All problems (only the first 1000 are listed).
+             */
+            error_count: number;
+            errors: components["schemas"]["ImportProblem"][];
+            warnings: components["schemas"]["ImportProblem"][];
+        };
+        /**
+         * KbArticle
+         * @description A knowledge-base article.
+         */
+        KbArticle: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            /**
+             * @description Plain text: blank lines separate paragraphs; `**bold**`, lines starting with `- ` and
+             *     http(s) links are rendered as such; nothing else is markup.
+             */
+            body: string;
+            locale: components["schemas"]["Locale"];
+            category?: components["schemas"]["TicketCategory"];
+            /**
+             * Format: date-time
+             * @description Absent: a draft (staff only).
+             */
+            published_at?: string;
+            /** @description Set for articles declared in the ISP's manifest. */
+            slug?: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * KbArticleInput
+         * @description An article as staff write it.
+         */
+        KbArticleInput: {
+            title: string;
+            /** @description Plain text: blank lines separate paragraphs; `**bold**`, `- ` lists and links render. */
+            body: string;
+            locale: components["schemas"]["Locale"];
+            /** @description The ticket category it helps with; absent or null: none. */
+            category?: (components["schemas"]["TicketCategory"] & unknown) | null;
+            /** @description Visible to subscribers; `false` keeps it a draft. */
+            published: boolean;
+        };
+        /**
+         * @description How the words of a search combine.
+         * @enum {string}
+         */
+        KbMatch: "all" | "any";
+        /** KbPage */
+        KbPage: {
+            items: components["schemas"]["KbArticle"][];
+            /** @description Pass as `after` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        /** KbSearchHit */
+        KbSearchHit: {
+            article: components["schemas"]["KbArticle"];
+            snippet: components["schemas"]["SnippetPiece"][];
+        };
+        /** KbSearchResults */
+        KbSearchResults: {
+            items: components["schemas"]["KbSearchHit"][];
+        };
         /** @enum {string} */
         Locale: "ru" | "en";
         /**
@@ -1942,6 +3247,18 @@ export interface components {
             /** @description The receipt or bank reference; one payment per reference, so a retry never pays twice. */
             reference: string;
         };
+        /** MarkRead */
+        MarkRead: {
+            /** @description The notifications to mark read; absent or null: all of them. */
+            ids?: string[] | null;
+        };
+        /** MarkedRead */
+        MarkedRead: {
+            /** Format: uint64 */
+            marked: number;
+            /** Format: int64 */
+            unread: number;
+        };
         /** Message */
         Message: {
             /** Format: uuid */
@@ -1951,6 +3268,8 @@ export interface components {
             body: string;
             /** Format: date-time */
             created_at: string;
+            /** @description Files on this message, in upload order. */
+            attachments: components["schemas"]["TicketAttachment"][];
         };
         /**
          * Money
@@ -1985,9 +3304,99 @@ export interface components {
         MovementList: {
             items: components["schemas"]["Movement"][];
         };
+        /** MyTicketSearchHit */
+        MyTicketSearchHit: {
+            ticket: components["schemas"]["Ticket"];
+            matched_in: components["schemas"]["SearchHitSource"];
+            snippet: components["schemas"]["SnippetPiece"][];
+        };
+        /** MyTicketSearchPage */
+        MyTicketSearchPage: {
+            items: components["schemas"]["MyTicketSearchHit"][];
+            next_cursor?: string;
+        };
+        /** NasInput */
+        NasInput: {
+            name: string;
+            /** @description IPv4 or IPv6 address the NAS sends RADIUS from. */
+            address: string;
+            vendor: components["schemas"]["NasVendor"];
+            /**
+             * @description The area it serves (a district, a building): for outages and reports.
+             * @default null
+             */
+            area: string;
+            /**
+             * Format: uint16
+             * @description CoA/Disconnect port; default 3799.
+             */
+            coa_port?: number | null;
+        };
+        /** NasItem */
+        NasItem: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description The address its RADIUS packets come from. */
+            address: string;
+            vendor: components["schemas"]["NasVendor"];
+            area: string;
+            /**
+             * Format: uint16
+             * @description Where it takes CoA and Disconnect-Request (RFC 5176).
+             */
+            coa_port: number;
+            /** Format: int64 */
+            open_sessions: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** NasPage */
+        NasPage: {
+            items: components["schemas"]["NasItem"][];
+            /** @description Pass as `after` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        /**
+         * NasRegistered
+         * @description A new NAS and its shared secret: shown this once, never again.
+         */
+        NasRegistered: {
+            nas: components["schemas"]["NasItem"];
+            /** @description The RADIUS shared secret to configure on the NAS. */
+            secret: string;
+        };
+        /** @enum {string} */
+        NasVendor: "mikrotik" | "cisco" | "juniper" | "accel_ppp" | "other";
+        /**
+         * NetworkUsage
+         * @description Sessions (open first) and traffic per day (newest first, last 30 days).
+         */
+        NetworkUsage: {
+            sessions: components["schemas"]["SessionItem"][];
+            traffic: components["schemas"]["TrafficDay"][];
+        };
         /** NewMessage */
         NewMessage: {
             body: string;
+        };
+        /**
+         * NewSubscriber
+         * @description A new subscriber. Fields are checked like the CSV import's columns.
+         */
+        NewSubscriber: {
+            /** @description 1–32 letters, digits and dashes; unique within the ISP. */
+            account_number: string;
+            full_name: string;
+            email?: string | null;
+            phone?: string | null;
+            address?: string | null;
+            /** @description A tariff code of the ISP. */
+            tariff?: string | null;
+            /** @description 10–1024 characters. Leave it out to let the subscriber choose one (`send_invitation`). */
+            initial_password?: string | null;
+            /** @description E-mail the subscriber a link to set their password (needs `email`). */
+            send_invitation?: boolean | null;
         };
         /** NewTicket */
         NewTicket: {
@@ -2068,6 +3477,49 @@ export interface components {
             /** Format: date-time */
             at: string;
             amount: components["schemas"]["Money"];
+        };
+        /** NotificationItem */
+        NotificationItem: {
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["NotificationType"];
+            /** Format: uuid */
+            ticket_id: string;
+            /** Format: int64 */
+            ticket_number: number;
+            ticket_subject: string;
+            /** @description The new status (`ticket_status` only). */
+            status?: components["schemas"]["TicketStatus"] & unknown;
+            /** Format: date-time */
+            created_at: string;
+            read: boolean;
+        };
+        /** NotificationList */
+        NotificationList: {
+            /** @description Newest first. */
+            items: components["schemas"]["NotificationItem"][];
+            /**
+             * Format: int64
+             * @description All unread notifications of the subscriber, not only this page's.
+             */
+            unread: number;
+            /** @description Pass as `after` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        /**
+         * @description What a notification tells (the wire names say what they are about: `ticket_…`).
+         * @enum {string}
+         */
+        NotificationType: "ticket_reply" | "ticket_status" | "ticket_overdue";
+        /**
+         * Onboarding
+         * @description A new ISP's first-run checklist.
+         */
+        Onboarding: {
+            items: components["schemas"]["ChecklistEntry"][];
+            published: boolean;
+            /** Format: date-time */
+            trial_ends_at?: string;
         };
         /** OnlinePayment */
         OnlinePayment: {
@@ -2206,6 +3658,30 @@ export interface components {
             code: string;
             /** Format: date-time */
             effective_at: string;
+        };
+        /** PermissionCatalogue */
+        PermissionCatalogue: {
+            items: components["schemas"]["PermissionInfo"][];
+        };
+        /**
+         * PermissionInfo
+         * @description One entry of the permission catalogue.
+         */
+        PermissionInfo: {
+            permission: components["schemas"]["PermissionName"];
+            /** @description What it is about (`tickets`, `billing`…): the editor groups by it. */
+            area: string;
+            description_ru: string;
+            description_en: string;
+        };
+        /**
+         * @description A fine-grained staff permission. Roles are assembled from these; nothing else is accepted.
+         * @enum {string}
+         */
+        PermissionName: "tickets.read" | "tickets.reply" | "tickets.manage" | "subscribers.read" | "subscribers.write" | "billing.read" | "billing.write" | "catalogue.manage" | "staff.manage" | "settings.manage" | "audit.read" | "orders.read" | "orders.manage" | "news.manage" | "kb.manage" | "network.read" | "network.manage";
+        /** Plans */
+        Plans: {
+            items: string[];
         };
         /** @enum {string} */
         PrincipalKind: "subscriber" | "staff" | "operator";
@@ -2353,6 +3829,29 @@ export interface components {
         ReversalRequest: {
             reason: string;
         };
+        /** RoleList */
+        RoleList: {
+            built_in: components["schemas"]["BuiltInRoleInfo"][];
+            custom: components["schemas"]["CustomRoleView"][];
+        };
+        /** @description The one role a staff member gets (it replaces whatever they had). */
+        RoleRef: components["schemas"]["RoleRef_BuiltInRoleRef"] | components["schemas"]["RoleRef_CustomRoleRef"];
+        /** @description The one role a staff member gets (it replaces whatever they had). */
+        RoleRef_BuiltInRoleRef: {
+            /**
+             * @example built_in
+             * @enum {string}
+             */
+            kind: "built_in";
+        } & components["schemas"]["BuiltInRoleRef"];
+        /** @description The one role a staff member gets (it replaces whatever they had). */
+        RoleRef_CustomRoleRef: {
+            /**
+             * @example custom
+             * @enum {string}
+             */
+            kind: "custom";
+        } & components["schemas"]["CustomRoleRef"];
         /** SavedCard */
         SavedCard: {
             /** @description `visa`, `mastercard`, `mir` … */
@@ -2361,6 +3860,11 @@ export interface components {
             /** @description `MM/YYYY`. */
             expires: string;
         };
+        /**
+         * @description Where a ticket matched best.
+         * @enum {string}
+         */
+        SearchHitSource: "subject" | "message" | "note";
         /** SecondFactorLogin */
         SecondFactorLogin: {
             /** @description The `challenge` from the password step. */
@@ -2387,6 +3891,35 @@ export interface components {
             expires_at: string;
             methods: components["schemas"]["SecondFactorMethod"][];
         };
+        /** @enum {string} */
+        SelfFixKind: "pay" | "resume";
+        /** ServiceLoginInput */
+        ServiceLoginInput: {
+            kind: components["schemas"]["ServiceLoginKind"];
+            username: string;
+            /** @description PPPoE: required for a new login; absent or null on a change keeps the current one. */
+            password?: string | null;
+            /** @description A static address for the static IP add-on; absent or null: none. */
+            framed_ip?: string | null;
+        };
+        /** ServiceLoginItem */
+        ServiceLoginItem: {
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["ServiceLoginKind"];
+            /** @description The PPPoE login, the MAC or the circuit id. */
+            username: string;
+            /** @description Handed out while the subscriber has the static IP add-on. */
+            framed_ip?: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @enum {string} */
+        ServiceLoginKind: "pppoe" | "ipoe_mac" | "ipoe_option82";
+        /** ServiceLogins */
+        ServiceLogins: {
+            items: components["schemas"]["ServiceLoginItem"][];
+        };
         /**
          * SessionInfo
          * @description The signed-in principal and the CSRF token to send as `X-CSRF-Token`.
@@ -2399,16 +3932,92 @@ export interface components {
             roles: string[];
             /** @description Staff permissions, `object.action` (empty for others). */
             permissions: string[];
+            /**
+             * @description Staff only: the ISP requires two-factor sign-in and it is not set up yet. Until it is,
+             *     `permissions` is empty and every console action answers `two_factor_required`.
+             */
+            two_factor_required: boolean;
+        };
+        /** SessionItem */
+        SessionItem: {
+            /** Format: uuid */
+            nas_id: string;
+            nas_name: string;
+            acct_session_id: string;
+            account_number: string;
+            username: string;
+            framed_ip?: string;
+            calling_station_id?: string;
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            stopped_at?: string;
+            /**
+             * Format: int64
+             * @description From the subscriber (upload).
+             */
+            input_octets: number;
+            /**
+             * Format: int64
+             * @description To the subscriber (download).
+             */
+            output_octets: number;
+            /** @description `open`, `closed` (Stop received) or `stale` (interim updates stopped). */
+            state: string;
+            terminate_cause?: string;
         };
         /** SessionList */
         SessionList: {
             items: components["schemas"]["ActiveSession"][];
+        };
+        /** SessionPage */
+        SessionPage: {
+            items: components["schemas"]["SessionItem"][];
+            next_cursor?: string;
+        };
+        /** SignupAccepted */
+        SignupAccepted: {
+            slug: string;
+            /** @description Where the owner signs in once the e-mail is confirmed. */
+            console_url: string;
+            /** Format: date-time */
+            trial_ends_at: string;
+        };
+        /** SignupConfirmation */
+        SignupConfirmation: {
+            /** @description The `token` from the confirmation link. */
+            token: string;
+        };
+        /**
+         * SignupForm
+         * @description The signup form.
+         */
+        SignupForm: {
+            /** @description The ISP's name as subscribers will see it. */
+            isp_name: string;
+            /** @description The subdomain: `<slug>.<platform domain>`. */
+            slug: string;
+            owner_name: string;
+            email: string;
+            /** @description At least 10 characters. */
+            password: string;
+            /** @description ISO 4217 (`RUB`, `EUR`, `KZT`…). */
+            currency: string;
+            /** @description IANA (`Europe/Moscow`). */
+            time_zone: string;
+            language: components["schemas"]["Locale"];
+            /** @description `starter`, `growth` or `pro`. */
+            plan: string;
         };
         /** Site */
         Site: {
             kind: components["schemas"]["SiteKind"];
             /** @description Present on a tenant site. */
             branding?: components["schemas"]["Branding"] & unknown;
+            /** @description Whether subscribers may sign in yet: a new ISP publishes its portal once it is set up. */
+            published: boolean;
         };
         /** @enum {string} */
         SiteKind: "tenant" | "platform";
@@ -2426,6 +4035,48 @@ export interface components {
             resolution_minutes: number;
             /** @description Raise the ticket's priority one step when a target is breached. */
             raise_priority_on_breach: boolean;
+        };
+        /** SlugCheck */
+        SlugCheck: {
+            slug: string;
+            availability: components["schemas"]["Availability"];
+            /** @description The portal's address if it were chosen: `<slug>.<platform domain>`. */
+            host: string;
+        };
+        /**
+         * SnippetPiece
+         * @description A piece of a snippet. Render each piece as text; highlighted pieces are what matched.
+         */
+        SnippetPiece: {
+            text: string;
+            highlighted: boolean;
+        };
+        /** StaffList */
+        StaffList: {
+            items: components["schemas"]["StaffMemberView"][];
+        };
+        /** StaffMemberView */
+        StaffMemberView: {
+            /** Format: uuid */
+            id: string;
+            email: string;
+            display_name: string;
+            /** @description Inactive staff cannot sign in. */
+            active: boolean;
+            roles: components["schemas"]["BuiltInRole"][];
+            custom_roles: components["schemas"]["CustomRoleName"][];
+            /** @description Signs in with a second factor. */
+            two_factor: boolean;
+            /** @description The signed-in staff member (whose own role and activity others decide). */
+            me: boolean;
+        };
+        /** StaffSecurityView */
+        StaffSecurityView: {
+            /**
+             * @description Every staff member must use two-factor sign-in; those without it can only set it up.
+             *     Turning it on needs two-factor sign-in on your own account.
+             */
+            require_two_factor: boolean;
         };
         /**
          * StatementView
@@ -2447,6 +4098,12 @@ export interface components {
         /** StatusChange */
         StatusChange: {
             status: components["schemas"]["TicketStatus"];
+        };
+        /** SubscriberCreated */
+        SubscriberCreated: {
+            subscriber: components["schemas"]["SubscriberView"];
+            /** @description Whether the password letter was queued. */
+            invitation_sent: boolean;
         };
         /**
          * SubscriberLedger
@@ -2473,6 +4130,64 @@ export interface components {
             full_name: string;
             email?: string;
             phone?: string;
+        };
+        /** SubscriberSearchPage */
+        SubscriberSearchPage: {
+            items: components["schemas"]["SubscriberView"][];
+            /** @description Pass as `after` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        /**
+         * SubscriberUpdate
+         * @description The subscriber's editable fields: each is replaced (absent or null clears an optional one).
+         */
+        SubscriberUpdate: {
+            full_name: string;
+            email?: string | null;
+            phone?: string | null;
+            address?: string | null;
+            /**
+             * @description A tariff code: a different one changes the tariff by the ISP's rule (at once with
+             *     pro-rating, or from next month). Absent or null leaves the tariff alone.
+             */
+            tariff?: string | null;
+        };
+        /**
+         * SubscriberView
+         * @description A subscriber with their account, as the console lists and shows them.
+         */
+        SubscriberView: {
+            account_number: string;
+            full_name: string;
+            email?: string;
+            phone?: string;
+            address?: string;
+            /**
+             * @description Whether they can sign in with a password yet (imported subscribers cannot until they
+             *     set one through "forgot password" or an invitation).
+             */
+            has_password: boolean;
+            status?: components["schemas"]["AccountStatus"];
+            /** @description Blocked by staff (a payment does not lift it), as opposed to blocked for debt. */
+            staff_blocked: boolean;
+            balance?: components["schemas"]["Money"];
+            tariff_code?: string;
+            tariff_name?: string;
+        };
+        /**
+         * SuspendTenant
+         * @description Why the operator suspends an ISP: shown to nobody but recorded in the ISP's audit log.
+         */
+        SuspendTenant: {
+            reason: string;
+        };
+        /**
+         * SuspendedService
+         * @description Service voluntarily suspended; resuming (`DELETE /me/suspension`) brings it back at once.
+         */
+        SuspendedService: {
+            /** Format: date-time */
+            until?: string;
         };
         /** SuspensionInfo */
         SuspensionInfo: {
@@ -2542,6 +4257,19 @@ export interface components {
             /** @description Charged for the rest of the month on the new tariff (immediate changes). */
             charged: components["schemas"]["Money"] & unknown;
         };
+        /**
+         * TariffChoice
+         * @description A tariff a subscriber can be put on.
+         */
+        TariffChoice: {
+            code: string;
+            name: string;
+            monthly_price: components["schemas"]["Money"];
+        };
+        /** TariffChoices */
+        TariffChoices: {
+            items: components["schemas"]["TariffChoice"][];
+        };
         /** TariffOffer */
         TariffOffer: {
             code: string;
@@ -2549,6 +4277,27 @@ export interface components {
             monthly_price: components["schemas"]["Money"];
             /** Format: int32 */
             speed_mbps: number;
+        };
+        /**
+         * TenantHealth
+         * @description What the last scheduler round measured of an ISP (refreshed about hourly).
+         */
+        TenantHealth: {
+            /**
+             * Format: int32
+             * @description Accounts in service: what the SaaS plan prices.
+             */
+            active_subscribers: number;
+            /** Format: int32 */
+            subscribers: number;
+            /** Format: int32 */
+            open_tickets: number;
+            /** Format: int32 */
+            staff_seats: number;
+            /** Format: date-time */
+            last_activity_at?: string;
+            /** Format: date-time */
+            measured_at: string;
         };
         /** TenantList */
         TenantList: {
@@ -2559,8 +4308,16 @@ export interface components {
             slug: string;
             name: string;
             status: components["schemas"]["TenantState"];
+            /** @description Why the operator suspended it, when it is. */
+            suspended_reason?: string;
             saas_plan: string;
             hosts: string[];
+            /** @description Whether subscribers can sign in yet (the ISP publishes its portal after setting up). */
+            published: boolean;
+            /** Format: date-time */
+            trial_ends_at?: string;
+            /** @description Not measured yet for a brand-new ISP. */
+            health?: components["schemas"]["TenantHealth"] & unknown;
         };
         /** @enum {string} */
         TenantState: "active" | "suspended";
@@ -2603,6 +4360,22 @@ export interface components {
             id: string;
             display_name: string;
         };
+        /**
+         * TicketAttachment
+         * @description A file on a message or note, as a thread lists it.
+         */
+        TicketAttachment: {
+            /** Format: uuid */
+            id: string;
+            file_name: string;
+            /**
+             * @description Decided from the content: `image/png`, `image/jpeg`, `image/webp`, `image/gif`,
+             *     `application/pdf` or `text/plain`.
+             */
+            content_type: string;
+            /** Format: int64 */
+            size_bytes: number;
+        };
         /** @enum {string} */
         TicketCategory: "connectivity" | "speed" | "payments" | "tariff" | "addons" | "equipment" | "complaint" | "account_security" | "other";
         /**
@@ -2642,12 +4415,26 @@ export interface components {
             body: string;
             /** Format: date-time */
             created_at: string;
+            /** @description Files on this note: staff only, like the note. */
+            attachments: components["schemas"]["TicketAttachment"][];
         };
         /**
          * @description How urgent a ticket is; picks its SLA targets.
          * @enum {string}
          */
         TicketPriority: "low" | "normal" | "high" | "urgent";
+        /** TicketSearchHit */
+        TicketSearchHit: {
+            ticket: components["schemas"]["QueueTicket"];
+            matched_in: components["schemas"]["SearchHitSource"];
+            snippet: components["schemas"]["SnippetPiece"][];
+        };
+        /** TicketSearchPage */
+        TicketSearchPage: {
+            items: components["schemas"]["TicketSearchHit"][];
+            /** @description Pass as `after` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
         /**
          * TicketSettings
          * @description The ISP's desk settings.
@@ -2723,6 +4510,16 @@ export interface components {
         };
         /** @enum {string} */
         TicketStatus: "new" | "open" | "waiting_on_customer" | "resolved" | "closed";
+        /**
+         * TicketSuggestionsInput
+         * @description What the new-ticket form suggested before the ticket was sent anyway.
+         */
+        TicketSuggestionsInput: {
+            /** Format: uuid */
+            form_session: string;
+            /** @description Articles the form showed; drafts and unknown ids are ignored. */
+            shown_article_ids: string[];
+        };
         /** TicketThread */
         TicketThread: {
             /** Format: uuid */
@@ -2770,6 +4567,21 @@ export interface components {
             payment_id: string;
             /** @description Send the browser here: Stripe's payment page. It returns to `/payments?payment=<id>`. */
             checkout_url: string;
+        };
+        /** TrafficDay */
+        TrafficDay: {
+            /** Format: naive-date */
+            day: string;
+            /**
+             * Format: int64
+             * @description Uploaded by the subscriber.
+             */
+            input_octets: number;
+            /**
+             * Format: int64
+             * @description Downloaded by the subscriber.
+             */
+            output_octets: number;
         };
         /** TwoFactorCode */
         TwoFactorCode: {
@@ -3160,6 +4972,16 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json; charset=utf-8": components["schemas"]["NewTicket"];
+                "multipart/form-data": {
+                    category: components["schemas"]["TicketCategory"];
+                    subject: string;
+                    description: string;
+                    /**
+                     * @description Up to 10 files, 10 MiB each and 25 MiB together: PNG, JPEG, WebP or GIF images, PDF or
+                     *     plain text (checked by content). Image metadata (EXIF, GPS, colour profiles) is removed.
+                     */
+                    files: string[];
+                };
             };
         };
         responses: {
@@ -3254,6 +5076,11 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json; charset=utf-8": components["schemas"]["NewMessage"];
+                "multipart/form-data": {
+                    body: string;
+                    /** @description As for a new ticket: up to 10 files, 10 MiB each, 25 MiB together. */
+                    files: string[];
+                };
             };
         };
         responses: {
@@ -4329,6 +6156,352 @@ export interface operations {
             };
         };
     };
+    listNas: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–200, default 100). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NasPage"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registerNas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NasInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NasRegistered"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateNas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NasInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NasItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteNas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listOnlineSessions: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–200, default 50). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SessionPage"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listServiceLogins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ServiceLogins"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createServiceLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ServiceLoginInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ServiceLoginItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateServiceLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_number: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ServiceLoginInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ServiceLoginItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteServiceLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_number: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSubscriberNetwork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NetworkUsage"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyNetwork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NetworkUsage"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getPaymentOptions: {
         parameters: {
             query?: never;
@@ -5074,6 +7247,11 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json; charset=utf-8": components["schemas"]["NewMessage"];
+                "multipart/form-data": {
+                    body: string;
+                    /** @description As for a new ticket: up to 10 files, 10 MiB each, 25 MiB together. */
+                    files: string[];
+                };
             };
         };
         responses: {
@@ -5108,6 +7286,11 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json; charset=utf-8": components["schemas"]["NewMessage"];
+                "multipart/form-data": {
+                    body: string;
+                    /** @description As for a new ticket: up to 10 files, 10 MiB each, 25 MiB together. */
+                    files: string[];
+                };
             };
         };
         responses: {
@@ -5575,7 +7758,9 @@ export interface operations {
     };
     listTenants: {
         parameters: {
-            query?: never;
+            query?: {
+                q?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5588,6 +7773,1587 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["TenantList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    suspendTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["SuspendTenant"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TenantRow"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resumeTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TenantRow"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSignupPlans: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Plans"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    checkSignupSlug: {
+        parameters: {
+            query: {
+                slug: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SlugCheck"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    signUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["SignupForm"];
+            };
+        };
+        responses: {
+            /** @description The ISP exists; its owner must follow the link sent to the e-mail address to sign in. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SignupAccepted"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmSignup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["SignupConfirmation"];
+            };
+        };
+        responses: {
+            /**
+             * @description Signed in (`outcome` is `signed_in`; the session cookie is set), or the password was
+             *     right and a second factor is needed (`second_factor_required`; no cookie yet).
+             */
+            200: {
+                headers: {
+                    "SET-COOKIE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["LoginResult"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getOnboarding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Onboarding"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    publishPortal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Onboarding"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBranding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["BrandingSettings"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateBranding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["BrandingInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["BrandingSettings"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadMyTicketAttachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, to download. */
+            200: {
+                headers: {
+                    /** @description Always `attachment`, with the file name as `filename*` (UTF-8). */
+                    "Content-Disposition": string;
+                    /** @description `nosniff`. */
+                    "X-Content-Type-Options": string;
+                    /** @description `private`: never kept by shared caches. */
+                    "Cache-Control": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "image/webp": string;
+                    "image/gif": string;
+                    "application/pdf": string;
+                    "text/plain": string;
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyNotifications: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100, default 20). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NotificationList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    markMyNotificationsRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["MarkRead"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MarkedRead"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadTicketAttachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, to download. */
+            200: {
+                headers: {
+                    /** @description Always `attachment`, with the file name as `filename*` (UTF-8). */
+                    "Content-Disposition": string;
+                    /** @description `nosniff`. */
+                    "X-Content-Type-Options": string;
+                    /** @description `private`: never kept by shared caches. */
+                    "Cache-Control": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "image/webp": string;
+                    "image/gif": string;
+                    "application/pdf": string;
+                    "text/plain": string;
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    searchTickets: {
+        parameters: {
+            query: {
+                /** @description Web-search syntax: words, "quoted phrases", `or`, `-excluded`. */
+                q: string;
+                /** @description Page size (1–100, default 20). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TicketSearchPage"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDeflectionStats: {
+        parameters: {
+            query?: {
+                /** @description The period, in days back from now (1–366, default 30). */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["DeflectionStatsView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listKbArticles: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–100, default 50). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["KbPage"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createKbArticle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["KbArticleInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["KbArticle"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    searchKbArticles: {
+        parameters: {
+            query: {
+                q: string;
+                /** @description How many (1–50, default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["KbSearchResults"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getKbArticle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["KbArticle"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateKbArticle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["KbArticleInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["KbArticle"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyKbArticles: {
+        parameters: {
+            query?: {
+                /** @description Only articles in this language; absent: every language. */
+                lang?: components["schemas"]["Locale"];
+                /** @description Page size (1–100, default 50). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["KbPage"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    searchMyKbArticles: {
+        parameters: {
+            query: {
+                q: string;
+                lang?: components["schemas"]["Locale"];
+                /** @description `all` (default): every word; `any`: any word. */
+                match?: components["schemas"]["KbMatch"];
+                /** @description How many (1–50, default 10). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["KbSearchResults"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyKbArticle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["KbArticle"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    searchMyTickets: {
+        parameters: {
+            query: {
+                q: string;
+                /** @description Page size (1–100, default 20). */
+                limit?: number;
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MyTicketSearchPage"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyDiagnosis: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Diagnosis"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordDeflection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["DeflectionInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["DeflectionRecorded"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordTicketSuggestions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TicketSuggestionsInput"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    searchSubscribers: {
+        parameters: {
+            query?: {
+                q?: string;
+                /** @description Page size (1–100, default 25). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SubscriberSearchPage"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createSubscriber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewSubscriber"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SubscriberCreated"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTariffChoices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TariffChoices"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSubscriber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SubscriberView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateSubscriber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["SubscriberUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SubscriberView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setSubscriberBlock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["BlockChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SubscriberView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    inviteSubscriber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The letter with a link to set a password is queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    importSubscribers: {
+        parameters: {
+            query?: {
+                /** @description Check and count only; save nothing. */
+                dry_run?: boolean;
+                /** @description How to read the text (default `auto`). */
+                encoding?: components["schemas"]["ImportEncoding"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPermissions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PermissionCatalogue"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listRoles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RoleList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CustomRoleInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CustomRoleView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CustomRoleInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CustomRoleView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listStaff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["StaffList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setStaffRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["RoleRef"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["StaffMemberView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setStaffActive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ActiveChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["StaffMemberView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStaffSecurity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["StaffSecurityView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putStaffSecurity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["StaffSecurityView"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["StaffSecurityView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAudit: {
+        parameters: {
+            query?: {
+                /** @description Part of the actor's name or e-mail, any case. */
+                actor?: string;
+                /** @description An action (`role.update`) or its noun (`role`). */
+                action?: string;
+                /** @description Part of the target, any case. */
+                target?: string;
+                /** @description From this instant (inclusive). */
+                from?: string;
+                /** @description Up to this instant (exclusive). */
+                to?: string;
+                /** @description `next_before` of the previous page. */
+                before?: number;
+                /** @description Page size (1–200, default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportAudit: {
+        parameters: {
+            query?: {
+                actor?: string;
+                action?: string;
+                target?: string;
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching entry as CSV, newest first, streamed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyAudit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ChainVerification"];
                 };
             };
             /** @description A problem (RFC 9457). */

@@ -60,6 +60,14 @@ export type ManualPayment = ApiBody<"/console/subscribers/{account_number}/payme
 export type PaymentMethod = ManualPayment["method"];
 export type PaymentRecorded = ApiData<"/console/subscribers/{account_number}/payments", "post">;
 export type SubscriberLedger = ApiData<"/console/subscribers/{account_number}/ledger", "get">;
+export type SubscriberView = ApiData<"/console/subscribers/{account_number}", "get">;
+export type NewSubscriber = ApiBody<"/console/subscribers", "post">;
+export type SubscriberUpdate = ApiBody<"/console/subscribers/{account_number}", "put">;
+export type ImportResult = ApiData<"/console/subscribers/import", "post">;
+export type ImportProblem = ImportResult["errors"][number];
+export type ImportEncoding = NonNullable<
+  NonNullable<paths["/console/subscribers/import"]["post"]["parameters"]["query"]>["encoding"]
+>;
 export type CorrectionRequest = ApiBody<"/console/subscribers/{account_number}/corrections", "post">;
 export type BalanceChanged = ApiData<"/console/subscribers/{account_number}/corrections", "post">;
 
@@ -103,6 +111,9 @@ export type NewsTarget = ApiData<"/console/news/tariffs", "get">["tariffs"][numb
 
 export type TenantSummary = ApiData<"/platform/tenants", "get">["items"][number];
 export type TenantStatus = TenantSummary["status"];
+export type TenantRow = TenantSummary;
+export type Onboarding = ApiData<"/console/onboarding", "get">;
+export type ChecklistStep = Onboarding["items"][number]["step"];
 
 // Enumerations the UI must list in full (selects, filters). Keyed records make the compiler
 // complain here when the API adds or drops a value; the numbers are display order.
@@ -147,3 +158,4 @@ export const TICKET_CATEGORIES = ordered(CATEGORY_ORDER);
 export const TICKET_STATUSES = ordered(STATUS_ORDER);
 export const PAYMENT_METHODS = ordered(PAYMENT_METHOD_ORDER);
 export const ORDER_STATUSES = ordered(ORDER_STATUS_ORDER);
+export type BrandingSettings = ApiData<"/console/settings/branding", "get">;

@@ -4,16 +4,32 @@ import { ForgotPasswordPage } from "../shared/password/ForgotPasswordPage";
 import { SessionGate } from "../shared/session/SessionGate";
 import { AppShell } from "../shared/ui/AppShell";
 import { NotFound } from "../shared/ui/NotFound";
+import { useSite } from "../shared/site/site";
+import { ConfirmSignupPage } from "./onboarding/ConfirmSignupPage";
+import { OnboardingPage } from "./onboarding/OnboardingPage";
+import { BrandingPage } from "./settings/BrandingPage";
+import { AuditPage } from "./audit/AuditPage";
+import { AUDIT_READ } from "./audit/audit";
 import { StaffSignIn } from "./auth/StaffSignIn";
 import { OrderQueuePage } from "./equipment/OrderQueuePage";
 import { OrderViewPage } from "./equipment/OrderViewPage";
 import { ORDERS_READ } from "./equipment/orders";
+import { KbAdminPage } from "./kb/KbAdminPage";
+import { KbEditorPage } from "./kb/KbEditorPage";
+import { KB_MANAGE } from "./kb/kb";
+import { NetworkPage } from "./network/NetworkPage";
+import { NETWORK_READ } from "./network/network";
 import { NewsAdminPage } from "./news/NewsAdminPage";
 import { NewsEditorPage } from "./news/NewsEditorPage";
 import { NEWS_MANAGE } from "./news/news";
 import { SecurityPage } from "./security/SecurityPage";
+import { StaffPage } from "./staff/StaffPage";
+import { STAFF_MANAGE } from "./staff/staff";
 import { BILLING_READ, useHasPermission } from "./subscribers/billing";
 import { FindSubscriber } from "./subscribers/FindSubscriber";
+import { ImportPage } from "./subscribers/ImportPage";
+import { SubscriberListPage } from "./subscribers/SubscriberListPage";
+import { SUBSCRIBERS_READ } from "./subscribers/subscribers";
 import { SubscriberPage } from "./subscribers/SubscriberPage";
 import { SlaSettingsPage } from "./tickets/SlaSettingsPage";
 import { TicketQueuePage } from "./tickets/TicketQueuePage";
@@ -27,11 +43,28 @@ export function ConsoleArea() {
   const mayFindSubscribers = useHasPermission(BILLING_READ);
   const mayReadOrders = useHasPermission(ORDERS_READ);
   const mayManageNews = useHasPermission(NEWS_MANAGE);
+  const mayManageKb = useHasPermission(KB_MANAGE);
+  const mayReadNetwork = useHasPermission(NETWORK_READ);
+  const maySearchSubscribers = useHasPermission(SUBSCRIBERS_READ);
+  const mayManageStaff = useHasPermission(STAFF_MANAGE);
+  const mayReadAudit = useHasPermission(AUDIT_READ);
+  // A new ISP's portal is closed to subscribers until published: the checklist stays in reach.
+  const unpublished = useSite().data?.published === false;
   const nav = (
     <>
+      {unpublished && (
+        <NavLink to="/console/onboarding" data-testid="nav-console-onboarding">
+          {t("console.nav.onboarding")}
+        </NavLink>
+      )}
       <NavLink to="/console/tickets" data-testid="nav-console-tickets">
         {t("console.nav.tickets")}
       </NavLink>
+      {maySearchSubscribers && (
+        <NavLink to="/console/subscribers" end={false} data-testid="nav-console-subscribers">
+          {t("console.nav.subscribers")}
+        </NavLink>
+      )}
       {mayReadOrders && (
         <NavLink to="/console/orders" data-testid="nav-console-orders">
           {t("console.nav.orders")}
@@ -40,6 +73,26 @@ export function ConsoleArea() {
       {mayManageNews && (
         <NavLink to="/console/news" data-testid="nav-console-news">
           {t("console.nav.news")}
+        </NavLink>
+      )}
+      {mayManageKb && (
+        <NavLink to="/console/kb" data-testid="nav-console-kb">
+          {t("console.nav.kb")}
+        </NavLink>
+      )}
+      {mayReadNetwork && (
+        <NavLink to="/console/network" data-testid="nav-console-network">
+          {t("console.nav.network")}
+        </NavLink>
+      )}
+      {mayManageStaff && (
+        <NavLink to="/console/staff" data-testid="nav-console-staff">
+          {t("console.nav.staff")}
+        </NavLink>
+      )}
+      {mayReadAudit && (
+        <NavLink to="/console/audit" data-testid="nav-console-audit">
+          {t("console.nav.audit")}
         </NavLink>
       )}
       {mayFindSubscribers && <FindSubscriber />}
@@ -54,6 +107,7 @@ export function ConsoleArea() {
             path="forgot-password"
             element={<ForgotPasswordPage audience="staff" signIn="/console" />}
           />
+          <Route path="confirm" element={<ConfirmSignupPage />} />
           <Route
             path="*"
             element={
@@ -63,12 +117,21 @@ export function ConsoleArea() {
                   <Route path="tickets" element={<TicketQueuePage />} />
                   <Route path="tickets/settings" element={<SlaSettingsPage />} />
                   <Route path="tickets/:id" element={<TicketViewPage />} />
+                  <Route path="subscribers" element={<SubscriberListPage />} />
+                  <Route path="subscribers/import" element={<ImportPage />} />
                   <Route path="subscribers/:accountNumber" element={<SubscriberPage />} />
                   <Route path="orders" element={<OrderQueuePage />} />
                   <Route path="orders/:id" element={<OrderViewPage />} />
                   <Route path="news" element={<NewsAdminPage />} />
                   <Route path="news/:id" element={<NewsEditorPage />} />
+                  <Route path="kb" element={<KbAdminPage />} />
+                  <Route path="kb/:id" element={<KbEditorPage />} />
+                  <Route path="network" element={<NetworkPage />} />
+                  <Route path="onboarding" element={<OnboardingPage />} />
+                  <Route path="settings/branding" element={<BrandingPage />} />
                   <Route path="security" element={<SecurityPage />} />
+                  <Route path="staff" element={<StaffPage />} />
+                  <Route path="audit" element={<AuditPage />} />
                   <Route path="*" element={<NotFound home="/console" />} />
                 </Routes>
               </SessionGate>

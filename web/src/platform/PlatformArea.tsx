@@ -4,9 +4,10 @@ import { SessionGate } from "../shared/session/SessionGate";
 import { AppShell } from "../shared/ui/AppShell";
 import { NotFound } from "../shared/ui/NotFound";
 import { OperatorSignIn } from "./auth/OperatorSignIn";
+import { SignupPage } from "./signup/SignupPage";
 import { TenantsPage } from "./tenants/TenantsPage";
 
-/** The SaaS operator's console on the platform host. */
+/** The SaaS operator's console on the platform host, and the ISPs' self-serve signup (/signup). */
 export function PlatformArea() {
   const { t } = useTranslation();
   const nav = (
@@ -16,12 +17,21 @@ export function PlatformArea() {
   );
   return (
     <AppShell home="/" area={t("platform.title")} nav={nav}>
-      <SessionGate kind="operator" signIn={<OperatorSignIn />}>
-        <Routes>
-          <Route index element={<TenantsPage />} />
-          <Route path="*" element={<NotFound home="/" />} />
-        </Routes>
-      </SessionGate>
+      <Routes>
+        {/* Public: a new ISP signs itself up here. */}
+        <Route path="signup" element={<SignupPage />} />
+        <Route
+          path="*"
+          element={
+            <SessionGate kind="operator" signIn={<OperatorSignIn />}>
+              <Routes>
+                <Route index element={<TenantsPage />} />
+                <Route path="*" element={<NotFound home="/" />} />
+              </Routes>
+            </SessionGate>
+          }
+        />
+      </Routes>
     </AppShell>
   );
 }

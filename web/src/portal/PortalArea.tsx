@@ -10,8 +10,12 @@ import { SubscriberSignIn } from "./auth/SubscriberSignIn";
 import { DashboardPage } from "./dashboard/DashboardPage";
 import { EquipmentPage } from "./equipment/EquipmentPage";
 import { OrderPage } from "./equipment/OrderPage";
+import { KbArticlePage } from "./kb/KbArticlePage";
+import { KbListPage } from "./kb/KbListPage";
+import { MyNetworkPage } from "./network/NetworkPage";
 import { NewsListPage } from "./news/NewsListPage";
 import { NewsPostPage } from "./news/NewsPostPage";
+import { NotificationBell } from "./notifications/NotificationBell";
 import { PaymentsPage } from "./payments/PaymentsPage";
 import { ProfilePage } from "./profile/ProfilePage";
 import { StatementPage } from "./statement/StatementPage";
@@ -46,13 +50,19 @@ export function PortalArea() {
       <NavLink to="/news" data-testid="nav-news">
         {t("portal.nav.news")}
       </NavLink>
+      <NavLink to="/network" data-testid="nav-network">
+        {t("portal.nav.network")}
+      </NavLink>
       <NavLink to="/tickets" data-testid="nav-tickets">
         {t("portal.nav.tickets")}
+      </NavLink>
+      <NavLink to="/kb" data-testid="nav-kb">
+        {t("portal.nav.kb")}
       </NavLink>
     </>
   );
   return (
-    <AppShell home="/" nav={nav} profile="/profile">
+    <AppShell home="/" nav={nav} profile="/profile" tools={<NotificationBell />}>
       <Routes>
         {/* Reachable signed out: the way back into an account. */}
         <Route path="forgot-password" element={<ForgotPasswordPage audience="subscriber" signIn="/" />} />
@@ -65,6 +75,7 @@ export function PortalArea() {
                 <Route index element={<DashboardPage />} />
                 <Route path="tariff" element={<TariffPage />} />
                 <Route path="account" element={<AccountPage />} />
+                <Route path="network" element={<MyNetworkPage />} />
                 <Route path="payments" element={<PaymentsPage />} />
                 <Route path="statement" element={<StatementPage />} />
                 <Route path="profile" element={<ProfilePage />} />
@@ -75,6 +86,8 @@ export function PortalArea() {
                 <Route path="tickets" element={<TicketListPage />} />
                 <Route path="tickets/new" element={<NewTicketPage />} />
                 <Route path="tickets/:id" element={<TicketPage />} />
+                <Route path="kb" element={<KbListPage />} />
+                <Route path="kb/:id" element={<KbArticlePage />} />
                 <Route path="*" element={<NotFound home="/" />} />
               </Routes>
             </SessionGate>

@@ -17,13 +17,15 @@ use uuid::Uuid;
 
 use super::Tag;
 use super::dto::{
-    Message, NewMessage, QueuePage, QueueTicket, QueueTicketThread, TicketCategory, TicketNote,
-    TicketPriority, TicketStatus,
+    Message, QueuePage, QueueTicket, QueueTicketThread, TicketCategory, TicketNote, TicketPriority,
+    TicketStatus,
 };
 use super::text::Text;
+use super::ticket_files::{NewMessageRequest, attach_files};
 use crate::AppState;
 use crate::auth::{Staff, StaffAuth};
 use crate::problem::ApiError;
+use kabinet_ticketing::attachments::{AttachTo, Uploader};
 
 pub struct ConsoleApi;
 
@@ -324,7 +326,8 @@ impl ConsoleApi {
 
     /// Replies to the subscriber. The first reply is the SLA's first response; the ticket then
     /// waits on the customer (the SLA clock stops until they answer). Closed tickets refuse
-    /// (`ticket_closed`).
+    /// (`ticket_closed`). The subscriber is notified (in-app, and by e-mail when they have an
+    /// address). JSON, or `multipart/form-data` with `body` and `files`.
     #[oai(
         path = "/tickets/:id/replies",
         method = "post",
@@ -335,19 +338,29 @@ impl ConsoleApi {
         state: Data<&AppState>,
         auth: StaffAuth,
         id: Path<Uuid>,
-        body: Json<NewMessage>,
+        body: NewMessageRequest,
     ) -> Result<ReplyAdded, ApiError> {
         let staff = auth.0;
         staff.require(Permission::TicketsReply).await?;
         let ticket = TicketId(id.0);
+        let input = body.into_input().await?;
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
-        let message = add_staff_reply(
+        let mut message = add_staff_reply(
             &mut tx,
             &staff.tenant.time_zone,
             staff.id,
             ticket,
-            &body.body,
+            &input.body,
             Utc::now(),
+        )
+        .await?;
+        let attached = attach_files(
+            &state,
+            &mut tx,
+            ticket,
+            AttachTo::Message(message.id),
+            Uploader::Staff(staff.id),
+            input.files,
         )
         .await?;
         record(
@@ -356,17 +369,22 @@ impl ConsoleApi {
                 staff: Some(staff.id),
                 action: "ticket.reply",
                 target: format!("ticket:{ticket}"),
-                details: json!({ "message_id": message.id }),
+                details: json!({
+                    "message_id": message.id,
+                    "attachments": attached.attachments.iter().map(|a| a.id).collect::<Vec<_>>(),
+                }),
             },
             &staff.client,
         )
         .await?;
         tx.commit().await?;
+        message.attachments = attached.keep();
         Ok(ReplyAdded::Created(Json(message.into())))
     }
 
-    /// Adds an internal note: staff only, never shown to the subscriber; changes neither the
-    /// status nor the SLA.
+    /// Adds an internal note: staff only, never shown to the subscriber (its files neither);
+    /// changes neither the status nor the SLA and notifies nobody. JSON, or
+    /// `multipart/form-data` with `body` and `files`.
     #[oai(
         path = "/tickets/:id/notes",
         method = "post",
@@ -377,25 +395,39 @@ impl ConsoleApi {
         state: Data<&AppState>,
         auth: StaffAuth,
         id: Path<Uuid>,
-        body: Json<NewMessage>,
+        body: NewMessageRequest,
     ) -> Result<NoteAdded, ApiError> {
         let staff = auth.0;
         staff.require(Permission::TicketsReply).await?;
         let ticket = TicketId(id.0);
+        let input = body.into_input().await?;
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
-        let note = add_note(&mut tx, staff.id, ticket, &body.body).await?;
+        let mut note = add_note(&mut tx, staff.id, ticket, &input.body).await?;
+        let attached = attach_files(
+            &state,
+            &mut tx,
+            ticket,
+            AttachTo::Note(note.id),
+            Uploader::Staff(staff.id),
+            input.files,
+        )
+        .await?;
         record(
             &mut tx,
             AuditEntry {
                 staff: Some(staff.id),
                 action: "ticket.note",
                 target: format!("ticket:{ticket}"),
-                details: json!({ "note_id": note.id }),
+                details: json!({
+                    "note_id": note.id,
+                    "attachments": attached.attachments.iter().map(|a| a.id).collect::<Vec<_>>(),
+                }),
             },
             &staff.client,
         )
         .await?;
         tx.commit().await?;
+        note.attachments = attached.keep();
         Ok(NoteAdded::Created(Json(note.into())))
     }
 

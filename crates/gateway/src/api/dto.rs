@@ -90,6 +90,8 @@ pub struct Site {
     /// Present on a tenant site.
     #[oai(skip_serializing_if_is_none)]
     pub branding: Option<Branding>,
+    /// Whether subscribers may sign in yet: a new ISP publishes its portal once it is set up.
+    pub published: bool,
 }
 
 #[derive(Debug, Enum)]
@@ -110,6 +112,9 @@ pub struct SessionInfo {
     pub roles: Vec<String>,
     /// Staff permissions, `object.action` (empty for others).
     pub permissions: Vec<String>,
+    /// Staff only: the ISP requires two-factor sign-in and it is not set up yet. Until it is,
+    /// `permissions` is empty and every console action answers `two_factor_required`.
+    pub two_factor_required: bool,
 }
 
 #[derive(Debug, Object)]
@@ -309,6 +314,8 @@ pub struct Message {
     pub author_name: String,
     pub body: String,
     pub created_at: DateTime<Utc>,
+    /// Files on this message, in upload order.
+    pub attachments: Vec<super::ticket_files::TicketAttachment>,
 }
 
 impl From<TicketMessage> for Message {
@@ -322,6 +329,7 @@ impl From<TicketMessage> for Message {
             author_name: m.author_name,
             body: m.body,
             created_at: m.created_at,
+            attachments: m.attachments.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -418,6 +426,8 @@ pub struct TicketNote {
     pub author_name: String,
     pub body: String,
     pub created_at: DateTime<Utc>,
+    /// Files on this note: staff only, like the note.
+    pub attachments: Vec<super::ticket_files::TicketAttachment>,
 }
 
 impl From<DomainTicketNote> for TicketNote {
@@ -427,6 +437,7 @@ impl From<DomainTicketNote> for TicketNote {
             author_name: n.author_name,
             body: n.body,
             created_at: n.created_at,
+            attachments: n.attachments.into_iter().map(Into::into).collect(),
         }
     }
 }

@@ -3,10 +3,12 @@
 //! function inside a tenant transaction, map the result to wire types (`dto.rs`).
 
 mod account;
+mod audit;
 mod billing;
 mod console;
 mod dto;
 mod equipment;
+mod network;
 mod news;
 mod password_reset;
 mod payments;
@@ -14,8 +16,14 @@ mod platform;
 mod portal;
 mod profile;
 mod session;
+mod settings;
+mod signup;
+mod staff_access;
 mod statements;
+mod subscribers;
+mod support;
 mod text;
+mod ticket_files;
 mod two_factor;
 
 pub type Apis = (
@@ -24,12 +32,17 @@ pub type Apis = (
     statements::StatementsApi,
     statements::ConsoleStatementsApi,
     account::AccountApi,
-    // Equipment and news, cabinet and console (nested: at most 16 APIs per tuple).
+    // Equipment, news and the network, cabinet and console (nested: at most 16 APIs per tuple).
     (
         equipment::EquipmentApi,
         equipment::EquipmentOrdersApi,
         news::NewsApi,
         news::NewsEditorApi,
+        (
+            network::NetworkConsoleApi,
+            network::ServiceLoginsApi,
+            network::MyNetworkApi,
+        ),
     ),
     payments::PaymentsApi,
     profile::ProfileApi,
@@ -41,7 +54,23 @@ pub type Apis = (
     ),
     console::ConsoleApi,
     billing::BillingApi,
-    platform::PlatformApi,
+    // The operator console and self-serve signup (platform host).
+    (
+        platform::PlatformApi,
+        signup::SignupApi,
+        settings::SettingsApi,
+    ),
+    // Ticket attachments and notifications, cabinet and console.
+    (
+        ticket_files::TicketFilesApi,
+        ticket_files::ConsoleTicketFilesApi,
+    ),
+    // Ticket search, the knowledge base and deflection, cabinet and console.
+    (support::ConsoleSupportApi, support::PortalSupportApi),
+    // Subscribers in the console: search, create, edit, block, CSV import.
+    subscribers::SubscribersApi,
+    // Staff, roles and the audit log in the console.
+    (staff_access::StaffAccessApi, audit::AuditApi),
 );
 
 pub fn apis() -> Apis {
@@ -56,6 +85,11 @@ pub fn apis() -> Apis {
             equipment::EquipmentOrdersApi,
             news::NewsApi,
             news::NewsEditorApi,
+            (
+                network::NetworkConsoleApi,
+                network::ServiceLoginsApi,
+                network::MyNetworkApi,
+            ),
         ),
         payments::PaymentsApi,
         profile::ProfileApi,
@@ -66,7 +100,18 @@ pub fn apis() -> Apis {
         ),
         console::ConsoleApi,
         billing::BillingApi,
-        platform::PlatformApi,
+        (
+            platform::PlatformApi,
+            signup::SignupApi,
+            settings::SettingsApi,
+        ),
+        (
+            ticket_files::TicketFilesApi,
+            ticket_files::ConsoleTicketFilesApi,
+        ),
+        (support::ConsoleSupportApi, support::PortalSupportApi),
+        subscribers::SubscribersApi,
+        (staff_access::StaffAccessApi, audit::AuditApi),
     )
 }
 

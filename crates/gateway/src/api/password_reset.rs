@@ -2,7 +2,6 @@ use kabinet_access::password_reset::{
     Audience, Language, ResetSite, complete_reset, request_reset,
 };
 use poem::Request;
-use poem::http::header;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
@@ -65,21 +64,8 @@ enum ResetRequested {
 /// development): where the link in the letter leads. The host is this site's own (it resolved to
 /// this tenant); behind TLS the port is dropped, so a forged Host header cannot redirect the
 /// link to another port.
-fn base_url(req: &Request, state: &AppState, site: &SiteCtx) -> String {
-    if state.config.secure_cookies {
-        return format!("https://{}", site.host);
-    }
-    let port = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| h.rsplit_once(':'))
-        .map(|(_, port)| port)
-        .filter(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
-    match port {
-        Some(port) => format!("http://{}:{port}", site.host),
-        None => format!("http://{}", site.host),
-    }
+pub(crate) fn base_url(req: &Request, state: &AppState, site: &SiteCtx) -> String {
+    super::signup::public_base_url(req, state, site.host.as_str())
 }
 
 #[OpenApi(tag = "Tag::Session")]

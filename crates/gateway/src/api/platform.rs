@@ -1,11 +1,23 @@
-use kabinet_tenancy::{TenantStatus, list_tenants};
+//! The SaaS operator's console API (`admin.<platform domain>`): the ISPs with their health,
+//! suspension and resumption.
+
+use chrono::{DateTime, Utc};
+use kabinet_access::Principal;
+use kabinet_access::audit::record_operator;
+use kabinet_tenancy::{
+    Slug, Tenant, TenantStatus, find_tenant_by_slug, set_tenant_status, tenant_hosts,
+    tenant_overview,
+};
+use poem::Request;
 use poem::web::Data;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
+use serde_json::json;
 
 use super::Tag;
 use crate::AppState;
-use crate::auth::OperatorAuth;
+use crate::auth::{OperatorAuth, client_info};
 use crate::problem::ApiError;
 
 pub struct PlatformApi;
@@ -17,13 +29,41 @@ pub enum TenantState {
     Suspended,
 }
 
+impl From<TenantStatus> for TenantState {
+    fn from(s: TenantStatus) -> Self {
+        match s {
+            TenantStatus::Active => Self::Active,
+            TenantStatus::Suspended => Self::Suspended,
+        }
+    }
+}
+
+/// What the last scheduler round measured of an ISP (refreshed about hourly).
+#[derive(Debug, Object)]
+pub struct TenantHealth {
+    /// Accounts in service: what the SaaS plan prices.
+    pub active_subscribers: i32,
+    pub subscribers: i32,
+    pub open_tickets: i32,
+    pub staff_seats: i32,
+    pub last_activity_at: Option<DateTime<Utc>>,
+    pub measured_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Object)]
 pub struct TenantRow {
     pub slug: String,
     pub name: String,
     pub status: TenantState,
+    /// Why the operator suspended it, when it is.
+    pub suspended_reason: Option<String>,
     pub saas_plan: String,
     pub hosts: Vec<String>,
+    /// Whether subscribers can sign in yet (the ISP publishes its portal after setting up).
+    pub published: bool,
+    pub trial_ends_at: Option<DateTime<Utc>>,
+    /// Not measured yet for a brand-new ISP.
+    pub health: Option<TenantHealth>,
 }
 
 #[derive(Debug, Object)]
@@ -31,33 +71,150 @@ pub struct TenantList {
     pub items: Vec<TenantRow>,
 }
 
+/// Why the operator suspends an ISP: shown to nobody but recorded in the ISP's audit log.
+#[derive(Debug, Object)]
+pub struct SuspendTenant {
+    #[oai(validator(min_length = 3, max_length = 500))]
+    pub reason: String,
+}
+
+fn row(tenant: &Tenant, hosts: Vec<String>, health: Option<TenantHealth>) -> TenantRow {
+    TenantRow {
+        slug: tenant.slug.to_string(),
+        name: tenant.display_name.clone(),
+        status: tenant.status.into(),
+        suspended_reason: tenant.suspended_reason.clone(),
+        saas_plan: tenant.saas_plan.clone(),
+        hosts,
+        published: tenant.published,
+        trial_ends_at: tenant.trial_ends_at,
+        health,
+    }
+}
+
 #[OpenApi(prefix_path = "/platform", tag = "Tag::Platform")]
 impl PlatformApi {
-    /// Every ISP on the platform with its hosts.
+    /// Every ISP on the platform with its hosts and health, optionally filtered by a part of its
+    /// slug, name or host (`q`).
     #[oai(path = "/tenants", method = "get", operation_id = "listTenants")]
     async fn tenants(
         &self,
         state: Data<&AppState>,
         auth: OperatorAuth,
+        #[oai(validator(max_length = 100))] q: Query<Option<String>>,
     ) -> Result<Json<TenantList>, ApiError> {
         let _operator = auth.0;
         let mut tx = state.db.platform_tx().await?;
-        let tenants = list_tenants(&mut tx).await?;
+        let tenants = tenant_overview(&mut tx, q.0.as_deref()).await?;
         tx.commit().await?;
         Ok(Json(TenantList {
             items: tenants
                 .into_iter()
-                .map(|(t, hosts)| TenantRow {
-                    slug: t.slug.to_string(),
-                    name: t.display_name,
-                    status: match t.status {
-                        TenantStatus::Active => TenantState::Active,
-                        TenantStatus::Suspended => TenantState::Suspended,
-                    },
-                    saas_plan: t.saas_plan,
-                    hosts,
+                .map(|o| {
+                    let health = o.usage.map(|u| TenantHealth {
+                        active_subscribers: u.active_subscribers,
+                        subscribers: u.subscribers,
+                        open_tickets: u.open_tickets,
+                        staff_seats: u.staff_seats,
+                        last_activity_at: u.last_activity_at,
+                        measured_at: u.measured_at,
+                    });
+                    row(&o.tenant, o.hosts, health)
                 })
                 .collect(),
         }))
     }
+
+    /// Suspends an ISP: its portal and console show a notice instead, its data is kept, and the
+    /// reason goes into the ISP's own audit log (its owner sees who did it and why).
+    #[oai(
+        path = "/tenants/:slug/suspend",
+        method = "post",
+        operation_id = "suspendTenant"
+    )]
+    async fn suspend(
+        &self,
+        req: &Request,
+        state: Data<&AppState>,
+        auth: OperatorAuth,
+        slug: Path<String>,
+        body: Json<SuspendTenant>,
+    ) -> Result<Json<TenantRow>, ApiError> {
+        change_status(
+            req,
+            &state,
+            &auth,
+            &slug,
+            TenantStatus::Suspended,
+            Some(&body.reason),
+        )
+        .await
+    }
+
+    /// Lifts a suspension: the portal and console work again at once on every node.
+    #[oai(
+        path = "/tenants/:slug/resume",
+        method = "post",
+        operation_id = "resumeTenant"
+    )]
+    async fn resume(
+        &self,
+        req: &Request,
+        state: Data<&AppState>,
+        auth: OperatorAuth,
+        slug: Path<String>,
+    ) -> Result<Json<TenantRow>, ApiError> {
+        change_status(req, &state, &auth, &slug, TenantStatus::Active, None).await
+    }
+}
+
+async fn change_status(
+    req: &Request,
+    state: &AppState,
+    auth: &OperatorAuth,
+    slug: &str,
+    status: TenantStatus,
+    reason: Option<&str>,
+) -> Result<Json<TenantRow>, ApiError> {
+    let Principal::Operator {
+        id: operator,
+        display_name,
+        ..
+    } = &auth.0.principal
+    else {
+        return Err(ApiError::forbidden());
+    };
+    let slug = Slug::parse(slug).map_err(|_| ApiError::not_found())?;
+    let mut lookup = state.db.platform_tx().await?;
+    let tenant = find_tenant_by_slug(lookup.conn(), &slug)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    lookup.commit().await?;
+    // The status change and the ISP's audit entry land together, in the ISP's transaction.
+    let mut tx = state.db.tenant_tx(tenant.id).await?;
+    let (before, after) = set_tenant_status(&mut tx, status, reason).await?;
+    record_operator(
+        &mut tx,
+        *operator,
+        match status {
+            TenantStatus::Suspended => "tenant.suspend",
+            TenantStatus::Active => "tenant.resume",
+        },
+        format!("tenant:{}", before.slug),
+        json!({
+            "operator": { "id": operator, "name": display_name },
+            "reason": reason,
+            "before": { "status": before.status.as_str() },
+            "after": { "status": after.status.as_str() },
+        }),
+        &client_info(req, state),
+    )
+    .await?;
+    let hosts = tenant_hosts(&mut tx)
+        .await?
+        .into_iter()
+        .map(|(h, _)| h)
+        .collect();
+    tx.commit().await?;
+    Ok(Json(row(&after, hosts, None)))
 }

@@ -11,13 +11,12 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
 use super::Tag;
-use super::dto::{
-    AccountStatus, Message, Money, MovementList, NewMessage, NewTicket, Ticket, TicketList,
-    TicketThread,
-};
+use super::dto::{AccountStatus, Message, Money, MovementList, Ticket, TicketList, TicketThread};
+use super::ticket_files::{NewMessageRequest, NewTicketRequest, attach_files};
 use crate::AppState;
 use crate::auth::SubscriberAuth;
 use crate::problem::ApiError;
+use kabinet_ticketing::attachments::{AttachTo, Uploader};
 
 pub struct PortalApi;
 
@@ -156,29 +155,46 @@ impl PortalApi {
         }))
     }
 
-    /// Opens a ticket; the description becomes its first message.
+    /// Opens a ticket; the description becomes its first message. JSON, or
+    /// `multipart/form-data` with the same fields and `files` attached to that first message
+    /// (refused files: `attachment_too_large`, `attachments_too_large`, `too_many_attachments`,
+    /// `empty_attachment`, `unsupported_attachment_type`, `damaged_image`; nothing is kept).
     #[oai(path = "/tickets", method = "post", operation_id = "createTicket")]
     async fn create(
         &self,
         state: Data<&AppState>,
         auth: SubscriberAuth,
-        body: Json<NewTicket>,
+        body: NewTicketRequest,
     ) -> Result<TicketCreated, ApiError> {
         let me = auth.0;
+        let input = body.into_input().await?;
         let mut tx = state.db.tenant_tx(me.tenant.id).await?;
-        let ticket = create_ticket(
+        let mut ticket = create_ticket(
             &mut tx,
             &me.tenant.time_zone,
             &DomainNewTicket {
                 subscriber: me.id,
-                category: body.category.into(),
-                subject: body.0.subject.0,
-                description: body.0.description.0,
+                category: input.category.into(),
+                subject: input.subject,
+                description: input.description,
             },
             chrono::Utc::now(),
         )
         .await?;
+        let first = ticket.messages.first().map(|m| m.id).unwrap_or_default();
+        let attached = attach_files(
+            &state,
+            &mut tx,
+            ticket.summary.id,
+            AttachTo::Message(first),
+            Uploader::Subscriber(me.id),
+            input.files,
+        )
+        .await?;
         tx.commit().await?;
+        if let Some(m) = ticket.messages.first_mut() {
+            m.attachments = attached.keep();
+        }
         Ok(TicketCreated::Created(Json(ticket.into())))
     }
 
@@ -225,7 +241,8 @@ impl PortalApi {
         Ok(Json(ticket.into()))
     }
 
-    /// Adds the subscriber's message to their ticket. A ticket waiting on the subscriber goes
+    /// Adds the subscriber's message to their ticket (JSON, or `multipart/form-data` with
+    /// `body` and `files`, as for a new ticket). A ticket waiting on the subscriber goes
     /// back to the agents; a resolved one reopens within the ISP's reopen window
     /// (`reopen_window_passed` after it); a closed one refuses (`ticket_closed`).
     #[oai(
@@ -238,20 +255,31 @@ impl PortalApi {
         state: Data<&AppState>,
         auth: SubscriberAuth,
         id: Path<Uuid>,
-        body: Json<NewMessage>,
+        body: NewMessageRequest,
     ) -> Result<MessageAdded, ApiError> {
         let me = auth.0;
+        let input = body.into_input().await?;
         let mut tx = state.db.tenant_tx(me.tenant.id).await?;
-        let message = add_subscriber_message(
+        let mut message = add_subscriber_message(
             &mut tx,
             &me.tenant.time_zone,
             me.id,
             TicketId(id.0),
-            &body.body,
+            &input.body,
             chrono::Utc::now(),
         )
         .await?;
+        let attached = attach_files(
+            &state,
+            &mut tx,
+            TicketId(id.0),
+            AttachTo::Message(message.id),
+            Uploader::Subscriber(me.id),
+            input.files,
+        )
+        .await?;
         tx.commit().await?;
+        message.attachments = attached.keep();
         Ok(MessageAdded::Created(Json(message.into())))
     }
 }

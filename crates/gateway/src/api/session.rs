@@ -8,6 +8,7 @@ use kabinet_access::sessions::{
 };
 use kabinet_access::{Permission, Principal, Role};
 use poem::Request;
+use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Union};
@@ -61,7 +62,7 @@ pub enum LoginResult {
 }
 
 #[derive(ApiResponse)]
-enum LoginAnswered {
+pub(super) enum LoginAnswered {
     /// Signed in (`outcome` is `signed_in`; the session cookie is set), or the password was
     /// right and a second factor is needed (`second_factor_required`; no cookie yet).
     #[oai(status = 200)]
@@ -92,9 +93,21 @@ async fn session_info(state: &AppState, principal: &Principal) -> Result<Session
     let (kind, roles, permissions) = match principal {
         Principal::Subscriber { .. } => (PrincipalKind::Subscriber, vec![], vec![]),
         Principal::Staff {
-            tenant, id, roles, ..
+            tenant,
+            id,
+            roles,
+            policy_version,
+            two_factor_required,
+            ..
         } => {
-            let permissions = state.authorizer.permissions(*tenant, *id).await?;
+            let permissions = if *two_factor_required {
+                vec![]
+            } else {
+                state
+                    .authorizer
+                    .permissions(*tenant, *id, *policy_version)
+                    .await?
+            };
             (
                 PrincipalKind::Staff,
                 roles.iter().map(|r: &Role| r.as_str().to_owned()).collect(),
@@ -109,10 +122,17 @@ async fn session_info(state: &AppState, principal: &Principal) -> Result<Session
         csrf_token: principal.csrf_token().to_owned(),
         roles,
         permissions,
+        two_factor_required: matches!(
+            principal,
+            Principal::Staff {
+                two_factor_required: true,
+                ..
+            }
+        ),
     })
 }
 
-async fn login_answered(
+pub(super) async fn login_answered(
     state: &AppState,
     outcome: LoginOutcome,
 ) -> Result<LoginAnswered, ApiError> {
@@ -152,10 +172,12 @@ impl SessionApi {
             Some(tenant) => Site {
                 kind: SiteKind::Tenant,
                 branding: Some(tenant.as_ref().into()),
+                published: tenant.published,
             },
             None => Site {
                 kind: SiteKind::Platform,
                 branding: None,
+                published: true,
             },
         }))
     }
@@ -186,6 +208,14 @@ impl SessionApi {
     ) -> Result<LoginAnswered, ApiError> {
         check_origin(req, &site)?;
         let tenant = site.tenant().ok_or_else(ApiError::not_found)?;
+        if !tenant.published {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "portal_not_published",
+                "This portal is not open yet",
+                Some("The provider is still setting it up.".into()),
+            ));
+        }
         let outcome = login_subscriber(
             &state.db,
             tenant.id,

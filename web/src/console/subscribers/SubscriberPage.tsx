@@ -14,6 +14,8 @@ import { BILLING_READ, BILLING_WRITE, statementUrl, useHasPermission, useSubscri
 import { CorrectionForm } from "./CorrectionForm";
 import { PaymentForm } from "./PaymentForm";
 import { ReverseMovement } from "./ReverseMovement";
+import { ServiceLogins } from "../network/ServiceLogins";
+import { SubscriberProfile } from "./SubscriberProfile";
 
 const hasStatus = (error: unknown, status: number) => error instanceof ApiError && error.status === status;
 
@@ -40,8 +42,8 @@ function SubscriberBilling({ accountNumber }: { accountNumber: string }) {
 
   return (
     <div className="stack subscriber-billing" data-testid="subscriber-page">
-      <Link to="/console/tickets" className="back-link">
-        ← {t("console.queue.backToQueue")}
+      <Link to="/console/subscribers" className="back-link">
+        ← {t("console.subscribers.title")}
       </Link>
       <header className="page-header subscriber-header">
         <div className="subscriber-header__who">
@@ -54,6 +56,8 @@ function SubscriberBilling({ accountNumber }: { accountNumber: string }) {
         </div>
         {ledger.data && <AccountSummary ledger={ledger.data} />}
       </header>
+      <SubscriberProfile accountNumber={accountNumber} />
+      <ServiceLogins accountNumber={accountNumber} />
 
       {forbidden ? (
         <p className="notice notice--warning" role="alert" data-testid="billing-forbidden">

@@ -5,6 +5,7 @@ import { useSession } from "../../shared/session/session";
 
 export const BILLING_READ = "billing.read";
 export const BILLING_WRITE = "billing.write";
+export const SETTINGS_MANAGE = "settings.manage";
 
 const ledgerKey = (accountNumber: string) => ["console", "subscribers", accountNumber, "ledger"] as const;
 

@@ -1,6 +1,8 @@
 import { useId, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
+import { FilePicker } from "../../shared/tickets/Attachments";
+import { filesOk } from "../../shared/tickets/attachments";
 import { useAddNote, useReplyToTicket } from "./tickets";
 
 type Mode = "reply" | "note";
@@ -14,6 +16,7 @@ export function Composer({ ticketId, mayReply, closed }: { ticketId: string; may
   const id = useId();
   const [mode, setMode] = useState<Mode>(closed ? "note" : "reply");
   const [body, setBody] = useState("");
+  const [files, setFiles] = useState<File[]>([]);
   const reply = useReplyToTicket(ticketId);
   const note = useAddNote(ticketId);
   const current = mode === "reply" ? reply : note;
@@ -22,12 +25,16 @@ export function Composer({ ticketId, mayReply, closed }: { ticketId: string; may
   function submit(event: FormEvent) {
     event.preventDefault();
     const text = body.trim();
-    if (text === "") return;
-    current.mutate(text, {
-      onSuccess: () => {
-        setBody("");
+    if (text === "" || !filesOk(files)) return;
+    current.mutate(
+      { body: text, files },
+      {
+        onSuccess: () => {
+          setBody("");
+          setFiles([]);
+        },
       },
-    });
+    );
   }
 
   return (
@@ -63,13 +70,14 @@ export function Composer({ ticketId, mayReply, closed }: { ticketId: string; may
         }}
         data-testid="reply-body"
       />
+      <FilePicker files={files} onChange={setFiles} disabled={current.isPending} />
       {mode === "note" && <p className="muted composer__hint">{t("console.desk.noteHint")}</p>}
       {current.error != null && <ErrorNotice error={current.error} />}
       <div className="form__actions">
         <button
           type="submit"
           className="button button--primary"
-          disabled={current.isPending || body.trim() === ""}
+          disabled={current.isPending || body.trim() === "" || !filesOk(files)}
           data-testid="reply-submit"
         >
           {current.isPending

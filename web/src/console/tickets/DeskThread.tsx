@@ -1,6 +1,8 @@
 import { useTranslation } from "react-i18next";
 import type { ConsoleTicketDetail, TicketEvent } from "../../api/types";
 import { useFormat } from "../../shared/i18n/format";
+import { AttachmentList } from "../../shared/tickets/Attachments";
+import type { TicketAttachment } from "../../shared/tickets/attachments";
 import "../../shared/tickets/tickets.css";
 
 type Entry =
@@ -45,6 +47,7 @@ export function DeskThread({ ticket }: { ticket: ConsoleTicketDetail }) {
   const { t } = useTranslation();
   const format = useFormat();
   const eventText = useEventText();
+  const href = (a: TicketAttachment) => `/api/v1/console/tickets/${ticket.id}/attachments/${a.id}`;
   const entries: Entry[] = [
     ...ticket.messages.map((item): Entry => ({ kind: "message", at: item.created_at, item })),
     ...ticket.notes.map((item): Entry => ({ kind: "note", at: item.created_at, item })),
@@ -77,6 +80,7 @@ export function DeskThread({ ticket }: { ticket: ConsoleTicketDetail }) {
                 <time dateTime={entry.at}>{format.dateTime(entry.at)}</time>
               </div>
               <p className="message__body">{entry.item.body}</p>
+              <AttachmentList attachments={entry.item.attachments} href={href} />
             </li>
           );
         }
@@ -95,6 +99,7 @@ export function DeskThread({ ticket }: { ticket: ConsoleTicketDetail }) {
             <p className="message__body" data-testid="message-body">
               {entry.item.body}
             </p>
+            <AttachmentList attachments={entry.item.attachments} href={href} />
           </li>
         );
       })}

@@ -15,6 +15,7 @@ import { TicketStatusBadge } from "../../shared/tickets/TicketStatusBadge";
 import { Badge } from "../../shared/ui/Badge";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
+import { TicketSearch } from "../kb/TicketSearch";
 import { BILLING_READ, useHasPermission } from "../subscribers/billing";
 import { TICKET_PRIORITIES, useTicketQueue, type QueueFilters } from "./tickets";
 import "./desk.css";
@@ -63,6 +64,7 @@ export function TicketQueuePage() {
           {t("console.sla.title")}
         </Link>
       </header>
+      <TicketSearch />
       <div className="queue-filters card" role="group" aria-label={t("console.queue.filters")}>
         <div className="filter">
           <label htmlFor={ids.assignee}>{t("console.desk.assignee")}</label>

@@ -7,6 +7,7 @@ import type {
   TicketSettings,
   TicketStatus,
 } from "../../api/types";
+import { messageForm } from "../../shared/tickets/attachments";
 
 const PAGE_SIZE = 25;
 const queueKey = ["console", "tickets"] as const;
@@ -72,8 +73,14 @@ export function useTicketAgents() {
 export function useReplyToTicket(id: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (body: string) =>
-      data(api.POST("/console/tickets/{id}/replies", { params: { path: { id } }, body: { body } })),
+    mutationFn: ({ body, files }: { body: string; files: File[] }) =>
+      data(
+        api.POST("/console/tickets/{id}/replies", {
+          params: { path: { id } },
+          body: { body },
+          ...(files.length > 0 && { bodySerializer: () => messageForm({ body }, files) }),
+        }),
+      ),
     onSuccess: () => {
       // A reply may move the ticket between statuses, so the queue is stale too.
       void client.invalidateQueries({ queryKey: queueKey });
@@ -84,8 +91,14 @@ export function useReplyToTicket(id: string) {
 export function useAddNote(id: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (body: string) =>
-      data(api.POST("/console/tickets/{id}/notes", { params: { path: { id } }, body: { body } })),
+    mutationFn: ({ body, files }: { body: string; files: File[] }) =>
+      data(
+        api.POST("/console/tickets/{id}/notes", {
+          params: { path: { id } },
+          body: { body },
+          ...(files.length > 0 && { bodySerializer: () => messageForm({ body }, files) }),
+        }),
+      ),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ticketKey(id) });
     },

@@ -1,4 +1,5 @@
 import { useTranslation } from "react-i18next";
+import { Link } from "react-router";
 import { api, data } from "../../api/client";
 import { CredentialsForm } from "../../shared/session/CredentialsForm";
 import { useSignIn } from "../../shared/session/session";
@@ -17,6 +18,11 @@ export function OperatorSignIn() {
       identifierType="email"
       pending={signIn.isPending}
       error={signIn.error}
+      footer={
+        <Link to="/signup" data-testid="signup-link">
+          {t("signup.cta")}
+        </Link>
+      }
       onSubmit={(email, password) => {
         signIn.mutate({ email, password });
       }}

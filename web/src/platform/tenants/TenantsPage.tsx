@@ -1,11 +1,14 @@
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { api, data } from "../../api/client";
-import type { TenantStatus } from "../../api/types";
+import type { TenantRow, TenantStatus } from "../../api/types";
+import { useFormat } from "../../shared/i18n/format";
 import { usePageTitle } from "../../shared/site/site";
 import { Badge, type BadgeTone } from "../../shared/ui/Badge";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
+import "./tenants.css";
 
 const STATUS_TONE: Record<TenantStatus, BadgeTone> = { active: "success", suspended: "warning" };
 
@@ -15,18 +18,48 @@ function siteUrl(host: string): string {
   return `${protocol}//${host}${port ? `:${port}` : ""}/`;
 }
 
+function useDebounced(value: string, ms: number): string {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      setSettled(value);
+    }, ms);
+    return () => {
+      clearTimeout(timer);
+    };
+  }, [value, ms]);
+  return settled;
+}
+
+/** Every ISP with its health (measured by each scheduler round), searchable; suspend and resume. */
 export function TenantsPage() {
   const { t } = useTranslation();
+  const format = useFormat();
   usePageTitle(t("platform.tenants.title"));
+  const [search, setSearch] = useState("");
+  const q = useDebounced(search.trim(), 250);
   const tenants = useQuery({
-    queryKey: ["platform", "tenants"],
-    queryFn: () => data(api.GET("/platform/tenants")),
+    queryKey: ["platform", "tenants", q],
+    queryFn: () => data(api.GET("/platform/tenants", { params: { query: q ? { q } : {} } })),
+    placeholderData: (previous) => previous,
   });
 
   return (
     <div className="stack">
-      <header className="page-header">
+      <header className="page-header tenants-header">
         <h1>{t("platform.tenants.title")}</h1>
+        <input
+          type="search"
+          className="tenants-search"
+          placeholder={t("platform.tenants.search")}
+          aria-label={t("platform.tenants.search")}
+          maxLength={100}
+          value={search}
+          onChange={(e) => {
+            setSearch(e.target.value);
+          }}
+          data-testid="tenant-search"
+        />
       </header>
       {tenants.isPending && <Loading />}
       {tenants.isError && (
@@ -38,32 +71,30 @@ export function TenantsPage() {
         />
       )}
       {tenants.data && tenants.data.items.length === 0 && (
-        <p className="card empty-state">{t("platform.tenants.empty")}</p>
+        <p className="card empty-state">{q ? t("platform.tenants.noMatch") : t("platform.tenants.empty")}</p>
       )}
       {tenants.data && tenants.data.items.length > 0 && (
-        <div className="card table-card">
+        <div className="card table-card tenants-table">
           <table className="data-table" data-testid="tenant-table">
             <thead>
               <tr>
                 <th scope="col">{t("platform.tenants.name")}</th>
-                <th scope="col">{t("platform.tenants.slug")}</th>
                 <th scope="col">{t("platform.tenants.status")}</th>
-                <th scope="col">{t("platform.tenants.hosts")}</th>
+                <th scope="col">{t("platform.tenants.subscribers")}</th>
+                <th scope="col">{t("platform.tenants.openTickets")}</th>
+                <th scope="col">{t("platform.tenants.lastActivity")}</th>
                 <th scope="col">{t("platform.tenants.plan")}</th>
+                <th scope="col">
+                  <span className="visually-hidden">{t("platform.tenants.actions")}</span>
+                </th>
               </tr>
             </thead>
             <tbody>
               {tenants.data.items.map((tenant) => (
-                <tr key={tenant.slug} data-testid="tenant-row" data-slug={tenant.slug}>
-                  <td className="data-table__primary">{tenant.name}</td>
-                  <td data-label={t("platform.tenants.slug")}>
-                    <code>{tenant.slug}</code>
-                  </td>
-                  <td data-label={t("platform.tenants.status")}>
-                    <Badge tone={STATUS_TONE[tenant.status]}>{t(`platform.tenants.statuses.${tenant.status}`)}</Badge>
-                  </td>
-                  <td data-label={t("platform.tenants.hosts")}>
-                    <ul className="plain-list">
+                <tr key={tenant.slug} data-testid="tenant-row" data-slug={tenant.slug} data-status={tenant.status}>
+                  <td className="data-table__primary">
+                    {tenant.name}
+                    <ul className="plain-list tenant-hosts">
                       {tenant.hosts.map((host) => (
                         <li key={host}>
                           <a href={siteUrl(host)} target="_blank" rel="noreferrer">
@@ -73,8 +104,39 @@ export function TenantsPage() {
                       ))}
                     </ul>
                   </td>
+                  <td data-label={t("platform.tenants.status")}>
+                    <div className="tenant-badges">
+                      <Badge tone={STATUS_TONE[tenant.status]}>{t(`platform.tenants.statuses.${tenant.status}`)}</Badge>
+                      {!tenant.published && <Badge tone="neutral">{t("platform.tenants.unpublished")}</Badge>}
+                      {tenant.trial_ends_at && (
+                        <Badge tone="info">
+                          {t("platform.tenants.trialUntil", { date: format.date(tenant.trial_ends_at) })}
+                        </Badge>
+                      )}
+                    </div>
+                    {tenant.suspended_reason && (
+                      <p className="muted tenant-reason" data-testid="tenant-suspended-reason">
+                        {tenant.suspended_reason}
+                      </p>
+                    )}
+                  </td>
+                  <td data-label={t("platform.tenants.subscribers")} data-testid="tenant-subscribers">
+                    {tenant.health
+                      ? t("platform.tenants.activeOf", {
+                          active: tenant.health.active_subscribers,
+                          all: tenant.health.subscribers,
+                        })
+                      : "—"}
+                  </td>
+                  <td data-label={t("platform.tenants.openTickets")}>{tenant.health?.open_tickets ?? "—"}</td>
+                  <td data-label={t("platform.tenants.lastActivity")}>
+                    {tenant.health?.last_activity_at ? format.dateTime(tenant.health.last_activity_at) : "—"}
+                  </td>
                   <td data-label={t("platform.tenants.plan")}>
                     <span className="tenant-plan">{tenant.saas_plan}</span>
+                  </td>
+                  <td>
+                    <StatusAction tenant={tenant} />
                   </td>
                 </tr>
               ))}
@@ -83,5 +145,113 @@ export function TenantsPage() {
         </div>
       )}
     </div>
+  );
+}
+
+/** Suspend (asks for the reason, which goes into the ISP's audit log) or resume. */
+function StatusAction({ tenant }: { tenant: TenantRow }) {
+  const { t } = useTranslation();
+  const id = useId();
+  const client = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState("");
+  const dialog = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    if (open && !dialog.current?.open) dialog.current?.showModal();
+  }, [open]);
+  const change = useMutation({
+    mutationFn: (suspend: boolean) =>
+      suspend
+        ? data(
+            api.POST("/platform/tenants/{slug}/suspend", {
+              params: { path: { slug: tenant.slug } },
+              body: { reason: reason.trim() },
+            }),
+          )
+        : data(api.POST("/platform/tenants/{slug}/resume", { params: { path: { slug: tenant.slug } } })),
+    onSuccess: () => client.invalidateQueries({ queryKey: ["platform", "tenants"] }),
+  });
+  const close = () => {
+    dialog.current?.close();
+    setOpen(false);
+    setReason("");
+    change.reset();
+  };
+
+  if (tenant.status === "suspended") {
+    return (
+      <>
+        <button
+          type="button"
+          className="button button--small"
+          disabled={change.isPending}
+          onClick={() => {
+            change.mutate(false);
+          }}
+          data-testid="tenant-resume"
+        >
+          {t("platform.tenants.resume")}
+        </button>
+        {change.isError && <ErrorNotice error={change.error} />}
+      </>
+    );
+  }
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (reason.trim().length < 3 || change.isPending) return;
+    change.mutate(true, { onSuccess: close });
+  };
+  return (
+    <>
+      <button
+        type="button"
+        className="button button--ghost button--small"
+        onClick={() => {
+          setOpen(true);
+        }}
+        data-testid="tenant-suspend"
+      >
+        {t("platform.tenants.suspend")}
+      </button>
+      {open && (
+        <dialog ref={dialog} className="tenant-dialog" onClose={close} aria-labelledby={`${id}-title`}>
+          <form className="form" onSubmit={submit} data-testid="suspend-form">
+            <h2 id={`${id}-title`}>{t("platform.tenants.suspendTitle", { name: tenant.name })}</h2>
+            <p className="muted">{t("platform.tenants.suspendExplain")}</p>
+            <div className="field">
+              <label className="field__label" htmlFor={`${id}-reason`}>
+                {t("platform.tenants.reason")}
+              </label>
+              <input
+                id={`${id}-reason`}
+                type="text"
+                minLength={3}
+                maxLength={500}
+                required
+                value={reason}
+                onChange={(e) => {
+                  setReason(e.target.value);
+                }}
+                data-testid="suspend-reason"
+              />
+            </div>
+            {change.isError && <ErrorNotice error={change.error} />}
+            <div className="tenant-dialog__actions">
+              <button
+                type="submit"
+                className="button button--danger"
+                disabled={reason.trim().length < 3 || change.isPending}
+                data-testid="suspend-confirm"
+              >
+                {t("platform.tenants.suspend")}
+              </button>
+              <button type="button" className="button button--ghost" onClick={close}>
+                {t("platform.tenants.cancel")}
+              </button>
+            </div>
+          </form>
+        </dialog>
+      )}
+    </>
   );
 }

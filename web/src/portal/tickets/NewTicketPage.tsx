@@ -1,10 +1,14 @@
-import { useState, type FormEvent } from "react";
+import { useCallback, useRef, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
 import { TICKET_CATEGORIES, type TicketCategory } from "../../api/types";
 import { usePageTitle } from "../../shared/site/site";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Field } from "../../shared/ui/Field";
+import { FilePicker } from "../../shared/tickets/Attachments";
+import { filesOk } from "../../shared/tickets/attachments";
+import { DeflectionPanel } from "../kb/DeflectionPanel";
+import { recordSuggestions } from "../kb/kb";
 import { useOpenTicket } from "./tickets";
 
 export function NewTicketPage() {
@@ -15,14 +19,23 @@ export function NewTicketPage() {
   const [category, setCategory] = useState<TicketCategory | "">("");
   const [subject, setSubject] = useState("");
   const [description, setDescription] = useState("");
+  const [files, setFiles] = useState<File[]>([]);
+  // One visit to the form, for the deflection analytics; and every article it suggested.
+  const [formSession] = useState(() => crypto.randomUUID());
+  const shown = useRef(new Set<string>());
+  const onShown = useCallback((ids: readonly string[]) => {
+    for (const id of ids) shown.current.add(id);
+  }, []);
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    if (category === "") return;
+    if (category === "" || !filesOk(files)) return;
     openTicket.mutate(
-      { category, subject: subject.trim(), description: description.trim() },
+      { category, subject: subject.trim(), description: description.trim(), files },
       {
         onSuccess: (ticket) => {
+          // Analytics only: a failure here must not stand between the subscriber and their ticket.
+          void recordSuggestions(ticket.id, formSession, [...shown.current]).catch(() => undefined);
           void navigate(`/tickets/${ticket.id}`);
         },
       },
@@ -89,6 +102,8 @@ export function NewTicketPage() {
               />
             )}
           </Field>
+          <DeflectionPanel formSession={formSession} text={`${subject} ${description}`} onShown={onShown} />
+          <FilePicker files={files} onChange={setFiles} disabled={openTicket.isPending} />
           {openTicket.isError && <ErrorNotice error={openTicket.error} />}
           <div className="form__actions">
             <button

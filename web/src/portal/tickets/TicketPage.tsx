@@ -55,7 +55,11 @@ export function TicketPage() {
             }
           />
           <h2 className="visually-hidden">{t("ticket.thread")}</h2>
-          <TicketThread messages={ticket.data.messages} viewer="subscriber" />
+          <TicketThread
+            messages={ticket.data.messages}
+            viewer="subscriber"
+            attachmentHref={(a) => `/api/v1/me/tickets/${id}/attachments/${a.id}`}
+          />
           {ticket.data.status === "resolved" && ticket.data.reopen_until && (
             <div className="notice notice--info reopen" data-testid="ticket-reopen">
               <p>{t("portal.tickets.resolvedNotice", { until: format.dateTime(ticket.data.reopen_until) })}</p>
@@ -81,8 +85,8 @@ export function TicketPage() {
             <ReplyForm
               pending={reply.isPending}
               error={reply.error}
-              onSubmit={(body, done) => {
-                reply.mutate(body, { onSuccess: done });
+              onSubmit={(body, files, done) => {
+                reply.mutate({ body, files }, { onSuccess: done });
               }}
             />
           )}

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, data } from "../../api/client";
 import type { TicketCategory } from "../../api/types";
+import { messageForm } from "../../shared/tickets/attachments";
 
 // The subscriber's own tickets. Query keys live next to the hooks that fill them.
 const ticketsKey = ["me", "tickets"] as const;
@@ -23,8 +24,14 @@ export function useMyTicket(id: string) {
 export function useOpenTicket() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (body: { category: TicketCategory; subject: string; description: string }) =>
-      data(api.POST("/me/tickets", { body })),
+    mutationFn: ({ files, ...body }: { category: TicketCategory; subject: string; description: string; files: File[] }) =>
+      data(
+        api.POST("/me/tickets", {
+          body,
+          // With files the same fields go as multipart/form-data.
+          ...(files.length > 0 && { bodySerializer: () => messageForm(body, files) }),
+        }),
+      ),
     onSuccess: (ticket) => {
       client.setQueryData(ticketKey(ticket.id), ticket);
       // The list and the dashboard's open-ticket count are now stale.
@@ -36,8 +43,14 @@ export function useOpenTicket() {
 export function useReplyToMyTicket(id: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (body: string) =>
-      data(api.POST("/me/tickets/{id}/messages", { params: { path: { id } }, body: { body } })),
+    mutationFn: ({ body, files }: { body: string; files: File[] }) =>
+      data(
+        api.POST("/me/tickets/{id}/messages", {
+          params: { path: { id } },
+          body: { body },
+          ...(files.length > 0 && { bodySerializer: () => messageForm({ body }, files) }),
+        }),
+      ),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ticketsKey });
     },

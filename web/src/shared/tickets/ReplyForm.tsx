@@ -1,6 +1,8 @@
 import { useId, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorNotice } from "../ui/ErrorNotice";
+import { FilePicker } from "./Attachments";
+import { filesOk } from "./attachments";
 
 /** The reply box under a ticket thread; clears itself once the reply is accepted. */
 export function ReplyForm({
@@ -12,18 +14,20 @@ export function ReplyForm({
   pending: boolean;
   error: unknown;
   disabled?: boolean;
-  onSubmit: (body: string, done: () => void) => void;
+  onSubmit: (body: string, files: File[], done: () => void) => void;
 }) {
   const { t } = useTranslation();
   const id = useId();
   const [body, setBody] = useState("");
+  const [files, setFiles] = useState<File[]>([]);
 
   function submit(event: FormEvent) {
     event.preventDefault();
     const text = body.trim();
-    if (text === "") return;
-    onSubmit(text, () => {
+    if (text === "" || !filesOk(files)) return;
+    onSubmit(text, files, () => {
       setBody("");
+      setFiles([]);
     });
   }
 
@@ -43,12 +47,13 @@ export function ReplyForm({
         }}
         data-testid="reply-body"
       />
+      <FilePicker files={files} onChange={setFiles} disabled={disabled} />
       {error != null && <ErrorNotice error={error} />}
       <div className="form__actions">
         <button
           type="submit"
           className="button button--primary"
-          disabled={disabled || pending || body.trim() === ""}
+          disabled={disabled || pending || body.trim() === "" || !filesOk(files)}
           data-testid="reply-submit"
         >
           {pending ? t("ticket.replySending") : t("ticket.replySubmit")}

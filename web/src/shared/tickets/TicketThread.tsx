@@ -1,13 +1,24 @@
 import { useTranslation } from "react-i18next";
 import type { TicketMessage } from "../../api/types";
 import { useFormat } from "../i18n/format";
+import { AttachmentList } from "./Attachments";
+import type { TicketAttachment } from "./attachments";
 import "./tickets.css";
 
 /**
  * The conversation of one ticket. `viewer` decides which side is "mine": the subscriber's own
  * messages on the portal, the staff's on the console.
  */
-export function TicketThread({ messages, viewer }: { messages: TicketMessage[]; viewer: TicketMessage["author_kind"] }) {
+export function TicketThread({
+  messages,
+  viewer,
+  attachmentHref,
+}: {
+  messages: TicketMessage[];
+  viewer: TicketMessage["author_kind"];
+  /** The download URL of a file of this thread (the portal's or the console's). */
+  attachmentHref?: (attachment: TicketAttachment) => string;
+}) {
   const { t } = useTranslation();
   const format = useFormat();
   if (messages.length === 0) return <p className="muted">{t("ticket.noMessages")}</p>;
@@ -35,6 +46,7 @@ export function TicketThread({ messages, viewer }: { messages: TicketMessage[]; 
             <p className="message__body" data-testid="message-body">
               {message.body}
             </p>
+            {attachmentHref && <AttachmentList attachments={message.attachments} href={attachmentHref} />}
           </li>
         );
       })}

@@ -15,6 +15,7 @@ export function AppShell({
   area,
   nav,
   profile,
+  tools,
   children,
 }: {
   home: string;
@@ -22,6 +23,8 @@ export function AppShell({
   nav?: ReactNode;
   /** Where the signed-in name links to (the subscriber's profile); plain text without it. */
   profile?: string;
+  /** Extra controls next to the signed-in name (the portal's notification bell). */
+  tools?: ReactNode;
   children: ReactNode;
 }) {
   const { t } = useTranslation();
@@ -53,6 +56,7 @@ export function AppShell({
             <LanguageSwitcher />
             {session && (
               <>
+                {tools}
                 {profile ? (
                   <NavLink
                     to={profile}

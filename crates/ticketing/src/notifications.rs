@@ -1,0 +1,665 @@
+//! Telling subscribers what happened to their tickets: an in-app notification (`notifications`,
+//! the portal's bell) and, when the subscriber has an e-mail address, a letter queued through
+//! `kabinet_mail::enqueue_once`, both in the transaction of the event itself.
+//!
+//! Each event has a key (`reply:<message>`, `status:<event>`, `overdue:<ticket>:<kind>`) that
+//! is unique per tenant for the notification and for the letter, so a retried transaction, a
+//! second worker or a second node never tells the same thing twice. Letters speak the
+//! subscriber's language (`subscribers.locale`, else the ISP's), are signed with the ISP's name
+//! and link to the ticket on the ISP's own host. Internal notes never notify anyone. Staff get a
+//! letter when a subscriber answers a ticket assigned to them.
+
+use chrono::{DateTime, Utc};
+use kabinet_core::{SubscriberId, TicketId};
+use kabinet_db::{TenantTx, sqlx};
+use kabinet_mail::{Language, Mail, MailError};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use uuid::Uuid;
+
+use crate::TicketingError;
+use crate::model::{QueueCursor, Status};
+
+impl From<MailError> for TicketingError {
+    fn from(e: MailError) -> Self {
+        match e {
+            MailError::Db(db) => Self::Db(db),
+            other => Self::Corrupt(format!("notification letter: {other}")),
+        }
+    }
+}
+
+/// What a notification is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotificationKind {
+    /// Staff answered (a public reply; notes never notify).
+    Reply,
+    /// Staff moved the ticket to another status.
+    StatusChanged,
+    /// The answer is overdue: the ISP knows and is on it.
+    Overdue,
+}
+
+impl NotificationKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Reply => "ticket_reply",
+            Self::StatusChanged => "ticket_status",
+            Self::Overdue => "ticket_overdue",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "ticket_reply" => Some(Self::Reply),
+            "ticket_status" => Some(Self::StatusChanged),
+            "ticket_overdue" => Some(Self::Overdue),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Notification {
+    pub id: Uuid,
+    pub kind: NotificationKind,
+    pub ticket_id: TicketId,
+    pub ticket_number: i64,
+    pub ticket_subject: String,
+    /// The new status of a status change.
+    pub status: Option<Status>,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NotificationPage {
+    pub items: Vec<Notification>,
+    pub unread: i64,
+    pub next: Option<QueueCursor>,
+}
+
+/// The ISP as a letter presents it.
+struct Site {
+    isp_name: String,
+    language: Language,
+    support_email: Option<String>,
+    /// `https://<the ISP's host>`.
+    base_url: String,
+}
+
+fn language(raw: Option<&str>) -> Option<Language> {
+    match raw {
+        Some("ru") => Some(Language::Ru),
+        Some("en") => Some(Language::En),
+        _ => None,
+    }
+}
+
+/// The ISP's name, language, support address and host: a verified custom domain first, else
+/// its platform subdomain.
+async fn site(tx: &mut TenantTx) -> Result<Site, TicketingError> {
+    let tenant = tx.tenant();
+    let row = sqlx::query(
+        "SELECT t.display_name, t.default_locale, t.branding->>'support_email' AS support_email, \
+           (SELECT h.host FROM tenant_hosts h WHERE h.tenant_id = t.id \
+              AND (h.kind = 'subdomain' OR h.verified_at IS NOT NULL) \
+            ORDER BY (h.kind = 'custom') DESC, h.created_at, h.host LIMIT 1) AS host \
+         FROM tenants t WHERE t.id = $1",
+    )
+    .bind(tenant.as_uuid())
+    .fetch_one(tx.conn())
+    .await?;
+    let host: Option<String> = row.try_get("host")?;
+    let locale: String = row.try_get("default_locale")?;
+    Ok(Site {
+        isp_name: row.try_get("display_name")?,
+        language: language(Some(&locale)).unwrap_or(Language::Ru),
+        support_email: row.try_get("support_email")?,
+        base_url: format!("https://{}", host.unwrap_or_default()),
+    })
+}
+
+/// One notification to insert (and its letter).
+struct Event<'a> {
+    ticket: TicketId,
+    kind: NotificationKind,
+    key: String,
+    status: Option<Status>,
+    /// The reply's text, quoted in the letter.
+    excerpt: Option<&'a str>,
+    at: DateTime<Utc>,
+}
+
+/// Writes the notification unless its key exists, and then queues the letter when the
+/// subscriber has an address. Returns whether it was new.
+async fn notify(tx: &mut TenantTx, event: Event<'_>) -> Result<bool, TicketingError> {
+    let tenant = tx.tenant();
+    let row = sqlx::query(
+        "WITH ins AS ( \
+           INSERT INTO notifications (tenant_id, id, subscriber_id, ticket_id, kind, event_key, \
+             ticket_number, ticket_subject, status, created_at) \
+           SELECT $1, $2, t.subscriber_id, t.id, $4, $5, t.number, t.subject, $6, $7 \
+           FROM tickets t WHERE t.tenant_id = $1 AND t.id = $3 \
+           ON CONFLICT (tenant_id, event_key) DO NOTHING \
+           RETURNING subscriber_id, ticket_number, ticket_subject) \
+         SELECT ins.ticket_number, ins.ticket_subject, s.full_name, s.email, s.locale \
+         FROM ins JOIN subscribers s ON s.tenant_id = $1 AND s.id = ins.subscriber_id",
+    )
+    .bind(tenant.as_uuid())
+    .bind(Uuid::now_v7())
+    .bind(event.ticket.as_uuid())
+    .bind(event.kind.as_str())
+    .bind(&event.key)
+    .bind(event.status.map(|s| s.as_str()))
+    .bind(event.at)
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let recipient = recipient(&row)?;
+    if recipient.email.is_some() {
+        let site = site(tx).await?;
+        send_letter(tx, &site, &recipient, &event).await?;
+    }
+    Ok(true)
+}
+
+struct Recipient {
+    name: String,
+    email: Option<String>,
+    language: Option<Language>,
+    number: i64,
+    subject: String,
+}
+
+fn recipient(row: &PgRow) -> Result<Recipient, sqlx::Error> {
+    let locale: Option<String> = row.try_get("locale")?;
+    Ok(Recipient {
+        name: row.try_get("full_name")?,
+        email: row.try_get("email")?,
+        language: language(locale.as_deref()),
+        number: row.try_get("ticket_number")?,
+        subject: row.try_get("ticket_subject")?,
+    })
+}
+
+async fn send_letter(
+    tx: &mut TenantTx,
+    site: &Site,
+    to: &Recipient,
+    event: &Event<'_>,
+) -> Result<(), TicketingError> {
+    let Some(email) = &to.email else {
+        return Ok(());
+    };
+    let lang = to.language.unwrap_or(site.language);
+    let link = format!("{}/tickets/{}", site.base_url, event.ticket);
+    let letter = subscriber_letter(site, lang, to, event, &link);
+    let queued = kabinet_mail::enqueue_once(
+        tx,
+        &event.key,
+        Mail {
+            to: email.clone(),
+            from_name: Some(site.isp_name.clone()),
+            reply_to: site.support_email.clone(),
+            subject: letter.subject,
+            text: letter.text,
+            html: Some(letter.html),
+        },
+    )
+    .await;
+    skip_unsendable(queued)
+}
+
+/// An address the mailer refuses must not undo the reply or status change it tells about: the
+/// in-app notification still goes out, the letter is left out and logged.
+fn skip_unsendable(queued: Result<Option<Uuid>, MailError>) -> Result<(), TicketingError> {
+    match queued {
+        Ok(_) => Ok(()),
+        Err(MailError::Invalid { field, reason }) => {
+            tracing::warn!(field, %reason, "notification letter not queued");
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+struct Letter {
+    subject: String,
+    text: String,
+    html: String,
+}
+
+fn status_label(status: Status, lang: Language) -> &'static str {
+    match (lang, status) {
+        (Language::Ru, Status::New) => "новое",
+        (Language::Ru, Status::Open) => "в работе",
+        (Language::Ru, Status::WaitingOnCustomer) => "ждёт вашего ответа",
+        (Language::Ru, Status::Resolved) => "решено",
+        (Language::Ru, Status::Closed) => "закрыто",
+        (Language::En, Status::New) => "new",
+        (Language::En, Status::Open) => "in progress",
+        (Language::En, Status::WaitingOnCustomer) => "waiting for your answer",
+        (Language::En, Status::Resolved) => "resolved",
+        (Language::En, Status::Closed) => "closed",
+    }
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A quoted reply is cut at 1,000 characters: the letter points to the ticket for the rest.
+fn excerpt(text: &str) -> String {
+    let mut cut: String = text.chars().take(1000).collect();
+    if cut.len() < text.len() {
+        cut.push('…');
+    }
+    cut
+}
+
+/// The letter to the subscriber, in `lang`, signed by the ISP. The defaults in code; an ISP's
+/// own wording is not configurable yet.
+fn subscriber_letter(
+    site: &Site,
+    lang: Language,
+    to: &Recipient,
+    event: &Event<'_>,
+    link: &str,
+) -> Letter {
+    let isp = &site.isp_name;
+    let n = to.number;
+    let subject_line = &to.subject;
+    let status = event.status.map(|s| status_label(s, lang)).unwrap_or("");
+    let (subject, greeting, what, button) = match (lang, event.kind) {
+        (Language::Ru, NotificationKind::Reply) => (
+            format!("Ответ по обращению №{n} — {isp}"),
+            format!("Здравствуйте, {}!", to.name),
+            format!("Специалист {isp} ответил на ваше обращение №{n} «{subject_line}»."),
+            "Открыть обращение",
+        ),
+        (Language::Ru, NotificationKind::StatusChanged) => (
+            format!("Обращение №{n}: {status} — {isp}"),
+            format!("Здравствуйте, {}!", to.name),
+            format!("Статус вашего обращения №{n} «{subject_line}» изменён: {status}."),
+            "Открыть обращение",
+        ),
+        (Language::Ru, NotificationKind::Overdue) => (
+            format!("Мы помним о вашем обращении №{n} — {isp}"),
+            format!("Здравствуйте, {}!", to.name),
+            format!(
+                "Ответ на ваше обращение №{n} «{subject_line}» задерживается. Мы знаем об этом и уже \
+                 работаем над ним — специалист {isp} ответит вам как можно скорее. Приносим извинения \
+                 за ожидание."
+            ),
+            "Открыть обращение",
+        ),
+        (Language::En, NotificationKind::Reply) => (
+            format!("New reply to your ticket #{n} — {isp}"),
+            format!("Hello {},", to.name),
+            format!("{isp} support replied to your ticket #{n} \"{subject_line}\"."),
+            "Open the ticket",
+        ),
+        (Language::En, NotificationKind::StatusChanged) => (
+            format!("Ticket #{n}: {status} — {isp}"),
+            format!("Hello {},", to.name),
+            format!("Your ticket #{n} \"{subject_line}\" is now {status}."),
+            "Open the ticket",
+        ),
+        (Language::En, NotificationKind::Overdue) => (
+            format!("We haven't forgotten your ticket #{n} — {isp}"),
+            format!("Hello {},", to.name),
+            format!(
+                "Our answer to your ticket #{n} \"{subject_line}\" is taking longer than it should. \
+                 We know, and we are on it: {isp} support will get back to you as soon as possible. \
+                 Sorry for the wait."
+            ),
+            "Open the ticket",
+        ),
+    };
+    let quote = event.excerpt.map(excerpt);
+    let text = format!(
+        "{greeting}\n\n{what}\n\n{}{link}\n\n— {isp}\n",
+        quote
+            .as_deref()
+            .map(|q| format!(
+                "{}\n\n",
+                q.lines()
+                    .map(|l| format!("> {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ))
+            .unwrap_or_default()
+    );
+    let e = escape_html;
+    let html = format!(
+        "<!doctype html><html><body style=\"margin:0;padding:24px;background:#f4f6f8;\
+         font-family:-apple-system,'Segoe UI',Roboto,Arial,sans-serif;color:#1f2933\">\
+         <div style=\"max-width:520px;margin:0 auto;background:#fff;border-radius:8px;padding:28px\">\
+         <p style=\"font-size:18px;font-weight:600;margin:0 0 16px\">{}</p>\
+         <p style=\"margin:0 0 12px;line-height:1.5\">{}</p>{}\
+         <p style=\"margin:20px 0\"><a href=\"{}\" style=\"background:#1f6feb;color:#fff;\
+         text-decoration:none;padding:12px 20px;border-radius:6px;display:inline-block;font-weight:600\">{}</a></p>\
+         <p style=\"margin:0;font-size:14px;color:#52606d\">{}</p></div></body></html>",
+        e(&greeting),
+        e(&what),
+        quote
+            .map(|q| format!(
+                "<blockquote style=\"margin:0 0 12px;padding:8px 12px;border-left:3px solid #cbd2d9;\
+                 color:#3e4c59;white-space:pre-wrap\">{}</blockquote>",
+                e(&q)
+            ))
+            .unwrap_or_default(),
+        e(link),
+        e(button),
+        e(isp),
+    );
+    Letter {
+        subject,
+        text,
+        html,
+    }
+}
+
+/// Staff replied publicly to a ticket.
+pub(crate) async fn staff_replied(
+    tx: &mut TenantTx,
+    ticket: TicketId,
+    message: Uuid,
+    body: &str,
+    at: DateTime<Utc>,
+) -> Result<(), TicketingError> {
+    notify(
+        tx,
+        Event {
+            ticket,
+            kind: NotificationKind::Reply,
+            key: format!("reply:{message}"),
+            status: None,
+            excerpt: Some(body),
+            at,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Staff moved a ticket to `status` (event `event` in its history).
+pub(crate) async fn status_changed(
+    tx: &mut TenantTx,
+    ticket: TicketId,
+    event: Uuid,
+    status: Status,
+    at: DateTime<Utc>,
+) -> Result<(), TicketingError> {
+    notify(
+        tx,
+        Event {
+            ticket,
+            kind: NotificationKind::StatusChanged,
+            key: format!("status:{event}"),
+            status: Some(status),
+            excerpt: None,
+            at,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The SLA worker recorded breaches: each breached ticket still with the ISP gets one polite
+/// reminder per breach (first response, resolution), but never two within a day (both targets
+/// often pass at once). Looks at breaches of the last day without a reminder, so a rerun, a
+/// second worker or a crash in between all end with exactly one; the unique event key settles
+/// two workers racing.
+pub(crate) async fn overdue_reminders(
+    tx: &mut TenantTx,
+    now: DateTime<Utc>,
+) -> Result<i64, TicketingError> {
+    let tenant = tx.tenant();
+    let rows = sqlx::query(
+        "SELECT DISTINCT ON (e.ticket_id) e.ticket_id, e.kind FROM ticket_events e \
+         JOIN tickets t ON t.tenant_id = e.tenant_id AND t.id = e.ticket_id \
+         WHERE e.tenant_id = $1 AND e.kind IN ('first_response_breach', 'resolution_breach') \
+           AND e.created_at > $2 - interval '1 day' AND t.status IN ('new', 'open') \
+           AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.tenant_id = e.tenant_id \
+                 AND n.event_key = 'overdue:' || e.ticket_id || ':' || e.kind) \
+           AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.tenant_id = e.tenant_id \
+                 AND n.event_key IN ('overdue:' || e.ticket_id || ':first_response_breach', \
+                                     'overdue:' || e.ticket_id || ':resolution_breach') \
+                 AND n.created_at > $2 - interval '1 day') \
+         ORDER BY e.ticket_id, e.kind",
+    )
+    .bind(tenant.as_uuid())
+    .bind(now)
+    .fetch_all(tx.conn())
+    .await?;
+    let mut sent = 0;
+    for row in rows {
+        let ticket: Uuid = row.try_get("ticket_id")?;
+        let kind: String = row.try_get("kind")?;
+        let new = notify(
+            tx,
+            Event {
+                ticket: TicketId(ticket),
+                kind: NotificationKind::Overdue,
+                key: format!("overdue:{ticket}:{kind}"),
+                status: None,
+                excerpt: None,
+                at: now,
+            },
+        )
+        .await?;
+        sent += i64::from(new);
+    }
+    Ok(sent)
+}
+
+/// A subscriber answered a ticket assigned to someone: that staff member gets a letter (no
+/// in-app notification: the console's queue shows it).
+pub(crate) async fn subscriber_replied(
+    tx: &mut TenantTx,
+    ticket: TicketId,
+    message: Uuid,
+    body: &str,
+) -> Result<(), TicketingError> {
+    let tenant = tx.tenant();
+    let row = sqlx::query(
+        "SELECT t.number, t.subject, st.display_name, st.email, s.full_name AS subscriber_name \
+         FROM tickets t JOIN staff st ON st.tenant_id = t.tenant_id AND st.id = t.assignee_staff_id \
+         JOIN subscribers s ON s.tenant_id = t.tenant_id AND s.id = t.subscriber_id \
+         WHERE t.tenant_id = $1 AND t.id = $2 AND st.active",
+    )
+    .bind(tenant.as_uuid())
+    .bind(ticket.as_uuid())
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(row) = row else {
+        return Ok(());
+    };
+    let site = site(tx).await?;
+    let number: i64 = row.try_get("number")?;
+    let subject: String = row.try_get("subject")?;
+    let staff_name: String = row.try_get("display_name")?;
+    let email: String = row.try_get("email")?;
+    let subscriber: String = row.try_get("subscriber_name")?;
+    let link = format!("{}/console/tickets/{ticket}", site.base_url);
+    let quote = excerpt(body);
+    let (subject, text) = match site.language {
+        Language::Ru => (
+            format!("Новый ответ абонента по обращению №{number}"),
+            format!(
+                "{staff_name}, абонент {subscriber} ответил по обращению №{number} «{subject}», \
+                 которое назначено вам:\n\n{quote}\n\n{link}\n"
+            ),
+        ),
+        Language::En => (
+            format!("The subscriber replied to ticket #{number}"),
+            format!(
+                "{staff_name}, {subscriber} replied to ticket #{number} \"{subject}\", which is \
+                 assigned to you:\n\n{quote}\n\n{link}\n"
+            ),
+        ),
+    };
+    let queued = kabinet_mail::enqueue_once(
+        tx,
+        &format!("staff-reply:{message}"),
+        Mail {
+            to: email,
+            from_name: Some(site.isp_name.clone()),
+            reply_to: None,
+            subject,
+            text,
+            html: None,
+        },
+    )
+    .await;
+    skip_unsendable(queued)
+}
+
+fn from_row(r: &PgRow) -> Result<Notification, TicketingError> {
+    let kind: String = r.try_get("kind")?;
+    let status: Option<String> = r.try_get("status")?;
+    Ok(Notification {
+        id: r.try_get("id")?,
+        kind: NotificationKind::parse(&kind)
+            .ok_or_else(|| TicketingError::Corrupt(format!("notification kind {kind:?}")))?,
+        ticket_id: TicketId(r.try_get("ticket_id")?),
+        ticket_number: r.try_get("ticket_number")?,
+        ticket_subject: r.try_get("ticket_subject")?,
+        status: status.as_deref().and_then(Status::parse),
+        created_at: r.try_get("created_at")?,
+        read_at: r.try_get("read_at")?,
+    })
+}
+
+/// The subscriber's notifications, newest first, keyset-paginated, with the unread count.
+pub async fn notifications_for_subscriber(
+    tx: &mut TenantTx,
+    subscriber: SubscriberId,
+    after: Option<QueueCursor>,
+    limit: i64,
+) -> Result<NotificationPage, TicketingError> {
+    let tenant = tx.tenant();
+    let limit = limit.clamp(1, 100);
+    let rows = sqlx::query(
+        "SELECT id, kind, ticket_id, ticket_number, ticket_subject, status, created_at, read_at \
+         FROM notifications WHERE tenant_id = $1 AND subscriber_id = $2 \
+           AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) \
+         ORDER BY created_at DESC, id DESC LIMIT $5",
+    )
+    .bind(tenant.as_uuid())
+    .bind(subscriber.as_uuid())
+    .bind(after.map(|c| c.updated_at))
+    .bind(after.map(|c| c.id))
+    .bind(limit + 1)
+    .fetch_all(tx.conn())
+    .await?;
+    let mut items = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    let next = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|n| QueueCursor {
+            updated_at: n.created_at,
+            id: n.id,
+        })
+    } else {
+        None
+    };
+    let unread: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM notifications \
+         WHERE tenant_id = $1 AND subscriber_id = $2 AND read_at IS NULL",
+    )
+    .bind(tenant.as_uuid())
+    .bind(subscriber.as_uuid())
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(NotificationPage {
+        items,
+        unread,
+        next,
+    })
+}
+
+/// Marks the listed notifications (or, with `None`, all of them) read, in one statement.
+/// Another subscriber's ids are ignored. Returns how many changed.
+pub async fn mark_notifications_read(
+    tx: &mut TenantTx,
+    subscriber: SubscriberId,
+    ids: Option<&[Uuid]>,
+    now: DateTime<Utc>,
+) -> Result<u64, TicketingError> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query(
+        "UPDATE notifications SET read_at = $4 \
+         WHERE tenant_id = $1 AND subscriber_id = $2 AND read_at IS NULL \
+           AND ($3::uuid[] IS NULL OR id = ANY($3))",
+    )
+    .bind(tenant.as_uuid())
+    .bind(subscriber.as_uuid())
+    .bind(ids)
+    .bind(now)
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> Site {
+        Site {
+            isp_name: "Демо <Телеком>".into(),
+            language: Language::Ru,
+            support_email: None,
+            base_url: "https://demo.example".into(),
+        }
+    }
+
+    fn to() -> Recipient {
+        Recipient {
+            name: "Иван".into(),
+            email: Some("ivan@example.com".into()),
+            language: None,
+            number: 7,
+            subject: "Нет интернета".into(),
+        }
+    }
+
+    #[test]
+    fn letters_speak_the_language_and_escape_html() {
+        let event = Event {
+            ticket: TicketId(Uuid::nil()),
+            kind: NotificationKind::Reply,
+            key: "reply:x".into(),
+            status: None,
+            excerpt: Some("Перезагрузите <роутер>"),
+            at: Utc::now(),
+        };
+        let ru = subscriber_letter(
+            &site(),
+            Language::Ru,
+            &to(),
+            &event,
+            "https://demo.example/tickets/1",
+        );
+        assert_eq!(ru.subject, "Ответ по обращению №7 — Демо <Телеком>");
+        assert!(ru.text.contains("> Перезагрузите <роутер>"), "{}", ru.text);
+        assert!(ru.html.contains("&lt;роутер&gt;"));
+        assert!(!ru.html.contains("<роутер>"));
+        let en = subscriber_letter(
+            &site(),
+            Language::En,
+            &to(),
+            &event,
+            "https://demo.example/tickets/1",
+        );
+        assert!(en.subject.starts_with("New reply to your ticket #7"));
+        assert!(en.text.contains("https://demo.example/tickets/1"));
+    }
+}
