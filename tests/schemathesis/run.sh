@@ -119,6 +119,14 @@ st_run staff "$DEMO" "$STAFF_TOKEN" "$STAFF_CSRF" \
     --include-tag Console --include-path /session --include-path /site
 st_run operator "$ADMIN" "$OP_TOKEN" "$OP_CSRF" \
     --include-tag Platform --include-path /session --include-path /site
+# The operator run may have suspended a demo ISP (the stateful phase follows the tenant list's
+# slugs): resume both, so the browser flows that follow find their portals open.
+for slug in demo northnet; do
+    curl -fsS -o /dev/null -X POST -H "Host: $ADMIN" -H "Cookie: kabinet_session=$OP_TOKEN" \
+        -H "X-CSRF-Token: $OP_CSRF" -H "Content-Type: application/json" -d '{}' \
+        "http://127.0.0.1:$PORT/api/v1/platform/tenants/$slug/resume" ||
+        echo "run.sh: could not resume $slug after the operator run" >&2
+done
 
 # Sign-in fuzzing last, each run from its own throwaway 127.x.y.z (hooks.py binds it).
 octet3=$((($$ >> 8) % 256))

@@ -2784,7 +2784,7 @@ export interface components {
              * @description Up to 500 characters.
              * @default null
              */
-            description: string;
+            description: string | null;
             /** @description At least one; only permissions you hold yourself. */
             permissions: components["schemas"]["PermissionName"][];
         };

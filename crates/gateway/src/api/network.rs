@@ -395,6 +395,17 @@ impl NetworkConsoleApi {
         staff.require(Permission::NetworkRead).await?;
         let limit = limit.0.unwrap_or(100);
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
+        // A cursor is a NAS name this API issued: never control characters (PostgreSQL refuses NUL).
+        if after
+            .0
+            .as_deref()
+            .is_some_and(|a| a.chars().any(char::is_control) || a.len() > 200)
+        {
+            return Err(ApiError::bad_request(
+                "invalid_cursor",
+                "`after` is not a cursor this API issued",
+            ));
+        }
         let items = nas::list(&mut tx, after.0.as_deref(), limit + 1).await?;
         tx.commit().await?;
         let more = items.len() as i64 > limit;

@@ -16,6 +16,7 @@ use poem_openapi::{Enum, Object, OpenApi};
 use serde_json::json;
 
 use super::Tag;
+use super::text::Text;
 use crate::AppState;
 use crate::auth::{OperatorAuth, client_info};
 use crate::problem::ApiError;
@@ -46,6 +47,7 @@ pub struct TenantHealth {
     pub subscribers: i32,
     pub open_tickets: i32,
     pub staff_seats: i32,
+    #[oai(skip_serializing_if_is_none)]
     pub last_activity_at: Option<DateTime<Utc>>,
     pub measured_at: DateTime<Utc>,
 }
@@ -56,13 +58,16 @@ pub struct TenantRow {
     pub name: String,
     pub status: TenantState,
     /// Why the operator suspended it, when it is.
+    #[oai(skip_serializing_if_is_none)]
     pub suspended_reason: Option<String>,
     pub saas_plan: String,
     pub hosts: Vec<String>,
     /// Whether subscribers can sign in yet (the ISP publishes its portal after setting up).
     pub published: bool,
+    #[oai(skip_serializing_if_is_none)]
     pub trial_ends_at: Option<DateTime<Utc>>,
     /// Not measured yet for a brand-new ISP.
+    #[oai(skip_serializing_if_is_none)]
     pub health: Option<TenantHealth>,
 }
 
@@ -75,7 +80,7 @@ pub struct TenantList {
 #[derive(Debug, Object)]
 pub struct SuspendTenant {
     #[oai(validator(min_length = 3, max_length = 500))]
-    pub reason: String,
+    pub reason: Text,
 }
 
 fn row(tenant: &Tenant, hosts: Vec<String>, health: Option<TenantHealth>) -> TenantRow {

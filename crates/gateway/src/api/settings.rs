@@ -11,6 +11,7 @@ use poem_openapi::{Object, OpenApi};
 use serde_json::json;
 
 use super::Tag;
+use super::text::Text;
 use crate::AppState;
 use crate::auth::{StaffAuth, client_info};
 use crate::problem::ApiError;
@@ -21,11 +22,16 @@ pub struct SettingsApi;
 #[derive(Debug, Object)]
 pub struct BrandingSettings {
     pub display_name: String,
+    #[oai(skip_serializing_if_is_none)]
     pub primary_color: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
     pub accent_color: Option<String>,
     /// The logo as a `data:` URL, if any.
+    #[oai(skip_serializing_if_is_none)]
     pub logo_url: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
     pub support_email: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
     pub support_phone: Option<String>,
 }
 
@@ -34,20 +40,20 @@ pub struct BrandingSettings {
 #[derive(Debug, Object)]
 pub struct BrandingInput {
     #[oai(validator(min_length = 1, max_length = 200))]
-    pub display_name: String,
+    pub display_name: Text,
     /// `#rrggbb`; empty or null for the default.
     #[oai(validator(max_length = 7), nullable)]
-    pub primary_color: Option<String>,
+    pub primary_color: Option<Text>,
     #[oai(validator(max_length = 7), nullable)]
-    pub accent_color: Option<String>,
+    pub accent_color: Option<Text>,
     #[oai(validator(max_length = 140000), nullable)]
-    pub logo_base64: Option<String>,
+    pub logo_base64: Option<Text>,
     #[oai(nullable)]
     pub remove_logo: Option<bool>,
     #[oai(validator(max_length = 254), nullable)]
-    pub support_email: Option<String>,
+    pub support_email: Option<Text>,
     #[oai(validator(max_length = 40), nullable)]
-    pub support_phone: Option<String>,
+    pub support_phone: Option<Text>,
 }
 
 fn settings(name: &str, b: &kabinet_tenancy::Branding) -> BrandingSettings {
@@ -106,12 +112,12 @@ impl SettingsApi {
             _ => LogoChange::Keep,
         };
         let update = BrandingUpdate {
-            display_name: input.display_name,
-            primary_color: input.primary_color,
-            accent_color: input.accent_color,
+            display_name: input.display_name.0,
+            primary_color: input.primary_color.map(|t| t.0),
+            accent_color: input.accent_color.map(|t| t.0),
             logo,
-            support_email: input.support_email,
-            support_phone: input.support_phone,
+            support_email: input.support_email.map(|t| t.0),
+            support_phone: input.support_phone.map(|t| t.0),
         };
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let (before, after) = {

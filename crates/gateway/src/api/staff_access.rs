@@ -204,7 +204,7 @@ pub struct CustomRoleInput {
     #[oai(validator(min_length = 1, max_length = 80))]
     pub name: Text,
     /// Up to 500 characters.
-    #[oai(default, validator(max_length = 500))]
+    #[oai(default, nullable, validator(max_length = 500))]
     pub description: Option<Text>,
     /// At least one; only permissions you hold yourself.
     #[oai(validator(min_items = 1, max_items = 100))]

@@ -114,7 +114,15 @@ async fn read_files(files: Vec<Upload>) -> Result<Vec<PreparedFile>, ApiError> {
             }
             .into());
         }
-        let file_name = file.file_name().map(str::to_owned);
+        // A browser always names the files it uploads; a part without a file name is a form
+        // field sent where a file belongs.
+        let Some(file_name) = file.file_name().map(str::to_owned) else {
+            return Err(ApiError::bad_request(
+                "invalid_upload",
+                "every file needs a file name (Content-Disposition filename)",
+            ));
+        };
+        let file_name = Some(file_name);
         let bytes = file.into_vec().await.map_err(|_| {
             ApiError::bad_request("invalid_upload", "an uploaded file could not be read")
         })?;
