@@ -4979,6 +4979,7 @@ export interface operations {
                     /**
                      * @description Up to 10 files, 10 MiB each and 25 MiB together: PNG, JPEG, WebP or GIF images, PDF or
                      *     plain text (checked by content). Image metadata (EXIF, GPS, colour profiles) is removed.
+                     *     At least one: a message without files is sent as JSON.
                      */
                     files: string[];
                 };
@@ -5078,7 +5079,10 @@ export interface operations {
                 "application/json; charset=utf-8": components["schemas"]["NewMessage"];
                 "multipart/form-data": {
                     body: string;
-                    /** @description As for a new ticket: up to 10 files, 10 MiB each, 25 MiB together. */
+                    /**
+                     * @description As for a new ticket: up to 10 files, 10 MiB each, 25 MiB together.
+                     *     At least one: a message without files is sent as JSON.
+                     */
                     files: string[];
                 };
             };
@@ -7249,7 +7253,10 @@ export interface operations {
                 "application/json; charset=utf-8": components["schemas"]["NewMessage"];
                 "multipart/form-data": {
                     body: string;
-                    /** @description As for a new ticket: up to 10 files, 10 MiB each, 25 MiB together. */
+                    /**
+                     * @description As for a new ticket: up to 10 files, 10 MiB each, 25 MiB together.
+                     *     At least one: a message without files is sent as JSON.
+                     */
                     files: string[];
                 };
             };
@@ -7288,7 +7295,10 @@ export interface operations {
                 "application/json; charset=utf-8": components["schemas"]["NewMessage"];
                 "multipart/form-data": {
                     body: string;
-                    /** @description As for a new ticket: up to 10 files, 10 MiB each, 25 MiB together. */
+                    /**
+                     * @description As for a new ticket: up to 10 files, 10 MiB each, 25 MiB together.
+                     *     At least one: a message without files is sent as JSON.
+                     */
                     files: string[];
                 };
             };

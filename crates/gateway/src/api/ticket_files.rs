@@ -63,7 +63,8 @@ pub struct NewTicketForm {
     pub description: String,
     /// Up to 10 files, 10 MiB each and 25 MiB together: PNG, JPEG, WebP or GIF images, PDF or
     /// plain text (checked by content). Image metadata (EXIF, GPS, colour profiles) is removed.
-    #[oai(validator(max_items = 10))]
+    /// At least one: a message without files is sent as JSON.
+    #[oai(validator(min_items = 1, max_items = 10))]
     pub files: Vec<Upload>,
 }
 
@@ -73,7 +74,8 @@ pub struct NewMessageForm {
     #[oai(validator(min_length = 1, max_length = 20000))]
     pub body: String,
     /// As for a new ticket: up to 10 files, 10 MiB each, 25 MiB together.
-    #[oai(validator(max_items = 10))]
+    /// At least one: a message without files is sent as JSON.
+    #[oai(validator(min_items = 1, max_items = 10))]
     pub files: Vec<Upload>,
 }
 
