@@ -106,6 +106,14 @@ pub struct MessageInput {
 }
 
 async fn read_files(files: Vec<Upload>) -> Result<Vec<PreparedFile>, ApiError> {
+    // The multipart form is for messages with files (the spec's minItems: 1); poem fills a
+    // missing repeated field with an empty list, so it is checked here.
+    if files.is_empty() {
+        return Err(ApiError::bad_request(
+            "invalid_upload",
+            "a multipart message carries at least one file; send JSON when there are none",
+        ));
+    }
     let mut incoming = Vec::with_capacity(files.len());
     for file in files {
         if file.size() > attachments::MAX_FILE_BYTES {
