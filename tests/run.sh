@@ -3,8 +3,8 @@
 #   1. formatting and lints (cargo fmt, clippy -D warnings, web lint + typecheck)
 #   2. Rust unit and integration tests (real PostgreSQL: a disposable local cluster)
 #   3. the web build, then the real binary serving the demo ISPs on a private port, and against it
-#      4. Schemathesis (OpenAPI fuzzing, as subscriber and as staff)
-#      5. the browser flow in headless Chromium, on two ISPs' hosts
+#      4. the browser flows in headless Chromium, on two ISPs' hosts and the operator's
+#      5. Schemathesis (OpenAPI fuzzing; last, since it rewrites the demo ISPs' settings)
 # Installs what is missing from Debian and npm first. Exit status: non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,12 +83,15 @@ for _ in $(seq 1 120); do
 done
 curl -fsS -H "Host: demo.localhost:$port" "http://127.0.0.1:$port/api/v1/site" >/dev/null
 
-step "schemathesis"
-tests/schemathesis/run.sh "$port"
-
 step "browser flow (headless Chromium)"
 KABINET_URL_TEMPLATE="http://{slug}.localhost:$port" KABINET_E2E_MAILBOX="http://127.0.0.1:$mailbox_port" \
   npm --prefix web run test:e2e
+
+# Schemathesis after the browser flows: it fuzzes every staff and operator setting (branding,
+# roles, the staff two-factor rule, suspension), which would leave the demo ISPs in states no
+# browser flow expects.
+step "schemathesis"
+tests/schemathesis/run.sh "$port"
 
 step "billing invariants and payment reconciliation after the suites"
 env -u DATABASE_URL KABINET_DATA_DIR="$data_dir" KABINET_PG_PORT=$e2e_pg_port KABINET_LOG_FORMAT=json \
