@@ -10,7 +10,7 @@
 use chrono::{Duration, Utc};
 use kabinet_core::{StaffId, SubscriberId, TenantId};
 use kabinet_db::{Database, TenantTx, sqlx};
-use kabinet_mail::Mail;
+use kabinet_mail::{HtmlLetter, Mail};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -285,13 +285,6 @@ pub async fn complete_reset(
     })
 }
 
-pub(crate) fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The letter, in the ISP's language, signed by the ISP.
 fn reset_mail(
     site: &ResetSite,
@@ -354,32 +347,15 @@ fn reset_mail(
     let text = format!(
         "{greeting}\n\n{what}\n{action}\n\n{link}\n\n{once}\n{ignore}\n\n— {isp}\n{support_line}\n"
     );
-    let e = escape_html;
-    let html = format!(
-        "<!doctype html><html><body style=\"margin:0;padding:24px;background:#f4f6f8;\
-         font-family:-apple-system,'Segoe UI',Roboto,Arial,sans-serif;color:#1f2933\">\
-         <div style=\"max-width:520px;margin:0 auto;background:#fff;border-radius:8px;padding:28px\">\
-         <p style=\"font-size:18px;font-weight:600;margin:0 0 16px\">{}</p>\
-         <p style=\"margin:0 0 12px;line-height:1.5\">{}</p>\
-         <p style=\"margin:0 0 12px;line-height:1.5\">{}</p>\
-         <p style=\"margin:20px 0\"><a href=\"{}\" style=\"background:#1f6feb;color:#fff;\
-         text-decoration:none;padding:12px 20px;border-radius:6px;display:inline-block;font-weight:600\">{}</a></p>\
-         <p style=\"margin:0 0 12px;line-height:1.5;font-size:13px;color:#52606d;word-break:break-all\">{}</p>\
-         <p style=\"margin:0 0 8px;line-height:1.5;font-size:14px\">{}</p>\
-         <p style=\"margin:0 0 16px;line-height:1.5;font-size:14px\">{}</p>\
-         <p style=\"margin:0;font-size:14px;color:#52606d\">{}<br>{}</p>\
-         </div></body></html>",
-        e(&greeting),
-        e(&what),
-        e(&action),
-        e(link),
-        e(button),
-        e(link),
-        e(once),
-        e(ignore),
-        e(isp),
-        e(&support_line),
-    );
+    let html = HtmlLetter::new(&greeting)
+        .paragraph(&what)
+        .paragraph(&action)
+        .button(link, button)
+        .link_text(link)
+        .note(once)
+        .note(ignore)
+        .signature(&[isp, &support_line])
+        .finish();
     Mail {
         to: to.email.clone(),
         from_name: Some(isp.clone()),

@@ -8,14 +8,13 @@
 use chrono::{Duration, Utc};
 use kabinet_core::StaffId;
 use kabinet_db::{Database, TenantTx, sqlx};
-use kabinet_mail::{Language, Mail};
+use kabinet_mail::{HtmlLetter, Language, Mail};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::account_security::check_new_password;
 use crate::audit::{AuditEntry, record};
 use crate::login::open_staff_session;
-use crate::password_reset::escape_html;
 use crate::sessions::{NewSession, SessionPolicy, plausible, random_token, token_hash};
 use crate::throttle::{self, Buckets, ThrottlePolicy};
 use crate::{AccessError, ClientInfo, Role, hash_password};
@@ -63,9 +62,7 @@ pub fn check_owner(owner: &NewOwner<'_>) -> Result<(), AccessError> {
         field,
         reason: reason.to_owned(),
     };
-    let at = email.find('@').unwrap_or(0);
-    if at == 0 || at + 1 >= email.len() || email.len() > 254 || email.contains(char::is_whitespace)
-    {
+    if !kabinet_core::is_plausible_email(email) {
         return Err(invalid("email", "must be an e-mail address"));
     }
     let name = owner.display_name.trim();
@@ -208,29 +205,15 @@ fn confirmation_mail(owner: &NewOwner<'_>, link: &str) -> Mail {
     };
     let text =
         format!("{greeting}\n\n{what}\n{action}\n\n{link}\n\n{expiry}\n{ignore}\n\n— Kabinet\n");
-    let e = escape_html;
-    let html = format!(
-        "<!doctype html><html><body style=\"margin:0;padding:24px;background:#f4f6f8;\
-         font-family:-apple-system,'Segoe UI',Roboto,Arial,sans-serif;color:#1f2933\">\
-         <div style=\"max-width:520px;margin:0 auto;background:#fff;border-radius:8px;padding:28px\">\
-         <p style=\"font-size:18px;font-weight:600;margin:0 0 16px\">{}</p>\
-         <p style=\"margin:0 0 12px;line-height:1.5\">{}</p>\
-         <p style=\"margin:0 0 12px;line-height:1.5\">{}</p>\
-         <p style=\"margin:20px 0\"><a href=\"{}\" style=\"background:#1f6feb;color:#fff;\
-         text-decoration:none;padding:12px 20px;border-radius:6px;display:inline-block;font-weight:600\">{}</a></p>\
-         <p style=\"margin:0 0 12px;line-height:1.5;font-size:13px;color:#52606d;word-break:break-all\">{}</p>\
-         <p style=\"margin:0 0 8px;line-height:1.5;font-size:14px\">{}</p>\
-         <p style=\"margin:0;line-height:1.5;font-size:14px\">{}</p>\
-         </div></body></html>",
-        e(&greeting),
-        e(&what),
-        e(&action),
-        e(link),
-        e(button),
-        e(link),
-        e(&expiry),
-        e(ignore),
-    );
+    let html = HtmlLetter::new(&greeting)
+        .paragraph(&what)
+        .paragraph(&action)
+        .button(link, button)
+        .link_text(link)
+        .note(&expiry)
+        .note(ignore)
+        .signature(&["Kabinet"])
+        .finish();
     Mail {
         to: owner.email.trim().to_lowercase(),
         from_name: Some("Kabinet".into()),

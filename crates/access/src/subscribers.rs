@@ -79,19 +79,7 @@ pub fn parse_account_number(raw: &str) -> Result<String, FieldProblem> {
 
 fn parse_email(raw: &str) -> Result<String, FieldProblem> {
     let email = raw.to_lowercase();
-    let valid = email.len() <= 254
-        && !has_control(&email)
-        && !email.contains(char::is_whitespace)
-        && match email.split_once('@') {
-            Some((local, domain)) => {
-                !local.is_empty()
-                    && !domain.contains('@')
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            }
-            None => false,
-        };
+    let valid = kabinet_core::is_plausible_email(&email);
     if valid {
         Ok(email)
     } else {

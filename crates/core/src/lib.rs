@@ -5,9 +5,11 @@
 //! domain crates need it.
 
 pub mod clock;
+pub mod email;
 pub mod ids;
 pub mod money;
 
 pub use clock::{Clock, SystemClock};
+pub use email::is_plausible_email;
 pub use ids::{StaffId, SubscriberId, TenantId, TicketId};
 pub use money::{Currency, Money, MoneyError};

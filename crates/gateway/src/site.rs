@@ -36,7 +36,7 @@ fn wants_html(req: &Request) -> bool {
 }
 
 fn suspended_page(tenant: &Tenant) -> Response {
-    let name = html_escape(&tenant.display_name);
+    let name = kabinet_mail::escape_html(&tenant.display_name);
     let body = format!(
         "<!doctype html><html lang=\"ru\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -52,13 +52,6 @@ fn suspended_page(tenant: &Tenant) -> Response {
         .status(StatusCode::FORBIDDEN)
         .content_type("text/html; charset=utf-8")
         .body(body)
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 pub async fn resolve_site<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {

@@ -251,66 +251,54 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             db.close().await;
             result
         }
-        Command::Bench {
-            command:
+        Command::Bench { command } => {
+            // The benches make and drop their own databases: they need the admin connection.
+            let admin = match &settings.database_url {
+                Some(url) => url.clone(),
+                None => settings
+                    .embedded_cluster()?
+                    .context("local cluster expected")?
+                    .admin_url("postgres"),
+            };
+            match command {
                 BenchCommand::Radius {
                     tenants,
                     logins_per_tenant,
                     requests,
                     concurrency,
                     keep,
-                },
-        } => {
-            let admin = match &settings.database_url {
-                Some(url) => url.clone(),
-                None => settings
-                    .embedded_cluster()?
-                    .context("local cluster expected")?
-                    .admin_url("postgres"),
-            };
-            bench_radius::radius(
-                &admin,
-                bench_radius::RadiusBenchOptions {
-                    tenants,
-                    logins_per_tenant,
-                    requests,
-                    concurrency,
-                    keep,
-                },
-            )
-            .await
-        }
-        Command::Bench {
-            command:
+                } => {
+                    bench_radius::radius(
+                        &admin,
+                        bench_radius::RadiusBenchOptions {
+                            tenants,
+                            logins_per_tenant,
+                            requests,
+                            concurrency,
+                            keep,
+                        },
+                    )
+                    .await
+                }
                 BenchCommand::Billing {
                     tenants,
                     accounts_per_tenant,
                     months,
                     concurrency,
                     keep,
-                },
-        } => {
-            let admin = match &settings.database_url {
-                Some(url) => url.clone(),
-                None => settings
-                    .embedded_cluster()?
-                    .context("local cluster expected")?
-                    .admin_url("postgres"),
-            };
-            bench::billing(
-                &admin,
-                bench::BenchOptions {
-                    tenants,
-                    accounts_per_tenant,
-                    months,
-                    concurrency: concurrency.unwrap_or_else(billing::concurrency),
-                    keep,
-                },
-            )
-            .await
-        }
-        Command::Bench {
-            command:
+                } => {
+                    bench::billing(
+                        &admin,
+                        bench::BenchOptions {
+                            tenants,
+                            accounts_per_tenant,
+                            months,
+                            concurrency: concurrency.unwrap_or_else(billing::concurrency),
+                            keep,
+                        },
+                    )
+                    .await
+                }
                 BenchCommand::Tickets {
                     tenants,
                     tickets,
@@ -318,52 +306,36 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     big_tenant,
                     queries,
                     keep,
-                },
-        } => {
-            let admin = match &settings.database_url {
-                Some(url) => url.clone(),
-                None => settings
-                    .embedded_cluster()?
-                    .context("local cluster expected")?
-                    .admin_url("postgres"),
-            };
-            bench_tickets::tickets(
-                &admin,
-                bench_tickets::TicketBenchOptions {
-                    tenants,
-                    tickets,
-                    messages_per_ticket,
-                    big_tenant,
-                    queries,
-                    keep,
-                },
-            )
-            .await
-        }
-        Command::Bench {
-            command:
+                } => {
+                    bench_tickets::tickets(
+                        &admin,
+                        bench_tickets::TicketBenchOptions {
+                            tenants,
+                            tickets,
+                            messages_per_ticket,
+                            big_tenant,
+                            queries,
+                            keep,
+                        },
+                    )
+                    .await
+                }
                 BenchCommand::Subscribers {
                     rows,
                     queries,
                     keep,
-                },
-        } => {
-            let admin = match &settings.database_url {
-                Some(url) => url.clone(),
-                None => settings
-                    .embedded_cluster()?
-                    .context("local cluster expected")?
-                    .admin_url("postgres"),
-            };
-            bench_subscribers::subscribers(
-                &admin,
-                bench_subscribers::SubscriberBenchOptions {
-                    rows,
-                    queries,
-                    keep,
-                },
-            )
-            .await
+                } => {
+                    bench_subscribers::subscribers(
+                        &admin,
+                        bench_subscribers::SubscriberBenchOptions {
+                            rows,
+                            queries,
+                            keep,
+                        },
+                    )
+                    .await
+                }
+            }
         }
         Command::Serve {
             listen,

@@ -9,12 +9,14 @@
 //! Owns `mail_outbox`. Without an SMTP server configured nothing is sent: mail stays queued until
 //! one is (see [`MailSettings`]).
 
+mod layout;
 mod message;
 mod sender;
 
 use kabinet_db::{DbError, TenantTx, sqlx};
 use uuid::Uuid;
 
+pub use layout::{HtmlLetter, escape_html};
 pub use message::Language;
 pub use sender::{Delivered, MailSettings, RetryPolicy, Sender, spawn_worker};
 

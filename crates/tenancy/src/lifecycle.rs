@@ -259,8 +259,7 @@ pub fn check_branding(
     {
         None => None,
         Some(e) => {
-            let at = e.find('@').unwrap_or(0);
-            if at == 0 || at + 1 >= e.len() || e.len() > 254 || e.contains(char::is_whitespace) {
+            if !kabinet_core::is_plausible_email(e) {
                 return Err(invalid("support_email", "must be an e-mail address"));
             }
             Some(e.to_owned())

@@ -265,12 +265,7 @@ impl ConsoleApi {
     ) -> Result<Json<QueuePage>, ApiError> {
         let staff = auth.0;
         staff.require(Permission::TicketsRead).await?;
-        let after = match after.0.as_deref() {
-            Some(raw) => Some(QueueCursor::decode(raw).ok_or_else(|| {
-                ApiError::bad_request("invalid_cursor", "`after` is not a cursor this API issued")
-            })?),
-            None => None,
-        };
+        let after = super::after_cursor(after.0.as_deref(), QueueCursor::decode)?;
         let tag =
             match tag.0.as_deref() {
                 Some(raw) => Some(normalize_tag(raw).ok_or_else(|| {

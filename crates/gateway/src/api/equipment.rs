@@ -573,12 +573,7 @@ impl EquipmentOrdersApi {
     ) -> Result<Json<EquipmentOrderPage>, ApiError> {
         let staff = auth.0;
         staff.require(Permission::OrdersRead).await?;
-        let after = match after.0.as_deref() {
-            Some(raw) => Some(OrderCursor::decode(raw).ok_or_else(|| {
-                ApiError::bad_request("invalid_cursor", "`after` is not a cursor this API issued")
-            })?),
-            None => None,
-        };
+        let after = super::after_cursor(after.0.as_deref(), OrderCursor::decode)?;
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let page = orders_queue(
             &mut tx,

@@ -394,19 +394,13 @@ impl NetworkConsoleApi {
         let staff = auth.0;
         staff.require(Permission::NetworkRead).await?;
         let limit = limit.0.unwrap_or(100);
+        // The cursor is the last NAS name of the page: never a control character (PostgreSQL
+        // refuses NUL in text).
+        let after = super::after_cursor(after.0.as_deref(), |raw| {
+            (!raw.chars().any(char::is_control)).then(|| raw.to_owned())
+        })?;
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
-        // A cursor is a NAS name this API issued: never control characters (PostgreSQL refuses NUL).
-        if after
-            .0
-            .as_deref()
-            .is_some_and(|a| a.chars().any(char::is_control) || a.len() > 200)
-        {
-            return Err(ApiError::bad_request(
-                "invalid_cursor",
-                "`after` is not a cursor this API issued",
-            ));
-        }
-        let items = nas::list(&mut tx, after.0.as_deref(), limit + 1).await?;
+        let items = nas::list(&mut tx, after.as_deref(), limit + 1).await?;
         tx.commit().await?;
         let more = items.len() as i64 > limit;
         let items: Vec<NasItem> = items
@@ -519,18 +513,7 @@ impl NetworkConsoleApi {
     ) -> Result<Json<SessionPage>, ApiError> {
         let staff = auth.0;
         staff.require(Permission::NetworkRead).await?;
-        let after = after
-            .0
-            .as_deref()
-            .map(|raw| {
-                OnlineCursor::decode(raw).ok_or_else(|| {
-                    ApiError::bad_request(
-                        "invalid_cursor",
-                        "`after` is not a cursor this API issued",
-                    )
-                })
-            })
-            .transpose()?;
+        let after = super::after_cursor(after.0.as_deref(), OnlineCursor::decode)?;
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let (items, next) =
             kabinet_network::sessions::online(&mut tx, after.as_ref(), limit.0.unwrap_or(50))

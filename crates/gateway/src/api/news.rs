@@ -239,12 +239,7 @@ enum NewsCreated {
 }
 
 fn cursor(raw: Option<&str>) -> Result<Option<NewsCursor>, ApiError> {
-    raw.map(|raw| {
-        NewsCursor::decode(raw).ok_or_else(|| {
-            ApiError::bad_request("invalid_cursor", "`after` is not a cursor this API issued")
-        })
-    })
-    .transpose()
+    super::after_cursor(raw, NewsCursor::decode)
 }
 
 #[OpenApi(tag = "Tag::Portal")]

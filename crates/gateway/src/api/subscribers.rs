@@ -334,12 +334,7 @@ impl SubscribersApi {
     ) -> Result<Json<SubscriberSearchPage>, ApiError> {
         let staff = auth.0;
         staff.require(Permission::SubscribersRead).await?;
-        let after = match after.0.as_deref() {
-            Some(raw) => Some(SearchCursor::decode(raw).ok_or_else(|| {
-                ApiError::bad_request("invalid_cursor", "`after` is not a cursor this API issued")
-            })?),
-            None => None,
-        };
+        let after = super::after_cursor(after.0.as_deref(), SearchCursor::decode)?;
         let query = q.0.unwrap_or_default();
         if query.contains('\0') {
             return Err(ApiError::bad_request("invalid", "`q` contains a NUL"));

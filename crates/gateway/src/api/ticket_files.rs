@@ -379,12 +379,7 @@ impl TicketFilesApi {
         after: Query<Option<String>>,
     ) -> Result<Json<NotificationList>, ApiError> {
         let me = auth.0;
-        let after = match after.0.as_deref() {
-            Some(raw) => Some(QueueCursor::decode(raw).ok_or_else(|| {
-                ApiError::bad_request("invalid_cursor", "`after` is not a cursor this API issued")
-            })?),
-            None => None,
-        };
+        let after = super::after_cursor(after.0.as_deref(), QueueCursor::decode)?;
         let mut tx = state.db.tenant_tx(me.tenant.id).await?;
         let page = kabinet_ticketing::notifications_for_subscriber(
             &mut tx,
