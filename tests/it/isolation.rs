@@ -153,6 +153,8 @@ async fn seed_both_tenants(app: &TestApp) {
         // The agent desk: an internal note, tags (with their events) and the ISP's settings
         // and SLA policies.
         crate::ticket_desk::seed_desk(&agent, id).await;
+        // Canned replies and a merge of two of the subscriber's tickets.
+        crate::ticket_tools::seed_tools(&agent, &subscriber).await;
         // Staff access: a custom role held by a staff member, the staff sign-in rules.
         let slug = host.trim_end_matches(".localhost");
         crate::staff_roles::seed_roles(app, slug, &agent).await;

@@ -4,23 +4,29 @@
 //   npm run test:e2e
 //   KABINET_URL_TEMPLATE=http://{slug}.localhost:5173 npm run test:e2e     (against vite dev)
 //   KABINET_E2E_TIMEOUT_MS=600000   whole-run limit (default 10 min)
+//   KABINET_E2E_ONLY=kb,network     only these specs
 import { run } from "node:test";
 import { spec } from "node:test/reporters";
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-// Every `*.spec.mjs` beside this file, in name order (each feature keeps its own spec).
+// Every `*.spec.mjs` beside this file, in name order (each feature keeps its own spec), or
+// only those named in KABINET_E2E_ONLY (comma-separated, without `.spec.mjs`) while working on one.
 const dir = fileURLToPath(new URL(".", import.meta.url));
+const only = (process.env.KABINET_E2E_ONLY ?? "").split(",").filter(Boolean);
 const files = readdirSync(dir)
   .filter((name) => name.endsWith(".spec.mjs"))
+  .filter((name) => only.length === 0 || only.includes(name.slice(0, -".spec.mjs".length)))
   .sort()
   .map((name) => dir + name);
 
-// Only this run's screenshots, so a stale one never passes for the current state.
+// Only this run's screenshots, so a stale one never passes for the current state (with
+// KABINET_E2E_ONLY, those named after the chosen specs).
 const screenshots = `${dir}screenshots/`;
 mkdirSync(screenshots, { recursive: true });
 for (const name of readdirSync(screenshots)) {
-  if (name.endsWith(".png")) rmSync(`${screenshots}${name}`);
+  const mine = only.length === 0 || only.some((spec) => name.startsWith(`${spec}-`));
+  if (name.endsWith(".png") && mine) rmSync(`${screenshots}${name}`);
 }
 const total = Number(process.env.KABINET_E2E_TIMEOUT_MS ?? 600_000);
 const target = process.env.KABINET_URL_TEMPLATE ?? "http://{slug}.localhost:8080";

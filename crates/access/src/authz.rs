@@ -46,10 +46,16 @@ pub enum Permission {
     NetworkRead,
     /// Register NAS and manage subscribers' service logins.
     NetworkManage,
+    /// Declare outage incidents, post updates and close them (reading needs `tickets.read`).
+    IncidentsManage,
+    /// Write, change and delete the team's canned replies.
+    CannedManage,
+    /// See desk analytics (per-agent figures included) and export them.
+    AnalyticsRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 20] = [
         Self::TicketsRead,
         Self::TicketsReply,
         Self::TicketsManage,
@@ -67,6 +73,9 @@ impl Permission {
         Self::KbManage,
         Self::NetworkRead,
         Self::NetworkManage,
+        Self::CannedManage,
+        Self::IncidentsManage,
+        Self::AnalyticsRead,
     ];
 
     /// (object, action) as casbin sees it.
@@ -89,6 +98,9 @@ impl Permission {
             Self::KbManage => ("kb", "manage"),
             Self::NetworkRead => ("network", "read"),
             Self::NetworkManage => ("network", "manage"),
+            Self::IncidentsManage => ("incidents", "manage"),
+            Self::CannedManage => ("canned", "manage"),
+            Self::AnalyticsRead => ("analytics", "read"),
         }
     }
 
@@ -157,6 +169,18 @@ impl Permission {
                 "Регистрировать NAS и вести логины доступа абонентов",
                 "Register NAS and manage subscribers' service logins",
             ),
+            Self::IncidentsManage => (
+                "Объявлять аварии, сообщать новости о них и закрывать",
+                "Declare outage incidents, post updates and close them",
+            ),
+            Self::CannedManage => (
+                "Вести шаблоны ответов команды",
+                "Manage the team's canned replies",
+            ),
+            Self::AnalyticsRead => (
+                "Видеть аналитику поддержки (и по сотрудникам) и выгружать её",
+                "See support desk analytics (per agent too) and export them",
+            ),
         }
     }
 }
@@ -219,6 +243,9 @@ impl Role {
                 KbManage,
                 NetworkRead,
                 NetworkManage,
+                CannedManage,
+                IncidentsManage,
+                AnalyticsRead,
             ],
             // Agents write the answers they keep giving into the knowledge base.
             Self::SupportAgent => &[
@@ -230,6 +257,8 @@ impl Role {
                 OrdersManage,
                 KbManage,
                 NetworkRead,
+                CannedManage,
+                IncidentsManage,
             ],
             Self::BillingClerk => &[
                 TicketsRead,
@@ -247,13 +276,16 @@ impl Role {
                 OrdersManage,
                 NetworkRead,
                 NetworkManage,
+                IncidentsManage,
             ],
+            // Desk analytics compare agents: for those who run the desk and those who only look.
             Self::ReadOnly => &[
                 TicketsRead,
                 SubscribersRead,
                 BillingRead,
                 OrdersRead,
                 NetworkRead,
+                AnalyticsRead,
             ],
         }
     }

@@ -1,9 +1,9 @@
 //! Self-diagnosis for the new-ticket form: what about the subscriber's own account already
 //! explains a problem, each with the fix the cabinet can offer inline.
 //!
-//! Findings come from billing (blocked for debt, voluntarily suspended). Outages are the next
-//! source: when incidents exist, their check adds a `Finding` variant here and the form shows
-//! it like the others.
+//! Findings come from billing (blocked for debt, voluntarily suspended) and from ticketing's
+//! outage incidents (a declared outage covering the subscriber: nothing to fix, the ISP is on
+//! it, so no need to write).
 
 use chrono::{DateTime, Utc};
 use kabinet_billing::{AccountStatus, account_summary, current_suspension};
@@ -18,6 +18,13 @@ pub enum Finding {
     BlockedForDebt { amount_due: Money },
     /// The subscriber paused their service; resuming brings it back at once.
     Suspended { until: Option<DateTime<Utc>> },
+    /// A declared outage covers the subscriber; `latest_update` is staff's latest news on it.
+    Outage {
+        title: String,
+        message: String,
+        started_at: DateTime<Utc>,
+        latest_update: Option<String>,
+    },
 }
 
 /// Everything that applies to the subscriber now, most pressing first.
@@ -44,6 +51,15 @@ pub async fn diagnose(
             });
         }
         AccountStatus::Active => {}
+    }
+    // After the account's own state: a blocked account is down whatever the network does.
+    for outage in kabinet_ticketing::incidents::active_for_subscriber(tx, subscriber).await? {
+        findings.push(Finding::Outage {
+            title: outage.title,
+            message: outage.message,
+            started_at: outage.started_at,
+            latest_update: outage.latest_update,
+        });
     }
     Ok(findings)
 }

@@ -40,6 +40,8 @@ pub struct AppState {
     pub config: Arc<GatewayConfig>,
     /// Stripe, when the platform takes online payments (`None`: top-ups are unavailable).
     pub stripe: Option<Arc<kabinet_payments::Stripe>>,
+    /// This node's fan-out of ticket changes to the live (SSE) streams.
+    pub live: kabinet_ticketing::live::LiveHub,
 }
 
 impl AppState {
@@ -47,12 +49,14 @@ impl AppState {
         let directory =
             Directory::new(db.clone(), &config.platform_domain, config.tenant_cache_ttl);
         let authorizer = Authorizer::new(db.clone());
+        let live = kabinet_ticketing::live::LiveHub::new(db.clone());
         Self {
             db,
             directory,
             authorizer,
             config: Arc::new(config),
             stripe: None,
+            live,
         }
     }
 
@@ -61,11 +65,13 @@ impl AppState {
         self
     }
 
-    /// Starts the cross-process cache invalidation listeners (LISTEN/NOTIFY).
+    /// Starts the cross-process listeners (LISTEN/NOTIFY): cache invalidation and the live
+    /// ticket updates.
     pub fn spawn_background(&self) -> Vec<tokio::task::JoinHandle<()>> {
         vec![
             self.directory.spawn_invalidation_listener(),
             self.authorizer.spawn_invalidation_listener(),
+            self.live.spawn_listener(),
         ]
     }
 }

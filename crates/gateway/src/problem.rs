@@ -15,6 +15,9 @@ use kabinet_payments::{PaymentsError, WebhookRejection};
 use kabinet_provisioning::signup::SignupError;
 use kabinet_tenancy::TenancyError;
 use kabinet_ticketing::TicketingError;
+use kabinet_ticketing::canned::CannedError;
+use kabinet_ticketing::csat::CsatError;
+use kabinet_ticketing::merge::MergeError;
 use poem::http::{StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::payload::Json;
@@ -244,6 +247,45 @@ impl From<AccessError> for ApiError {
             }
             AccessError::Db(db) => db.into(),
             AccessError::Authz(_) | AccessError::Hashing(_) => Self::internal("access", &e),
+        }
+    }
+}
+
+impl From<kabinet_access::invitations::InvitationError> for ApiError {
+    fn from(e: kabinet_access::invitations::InvitationError) -> Self {
+        use kabinet_access::invitations::{InvitationError as I, LinkState};
+        let detail = Some(e.to_string());
+        match e {
+            I::AlreadyStaff => Self::new(
+                StatusCode::CONFLICT,
+                "already_staff",
+                "Already on the staff",
+                detail,
+            ),
+            I::StaffDeactivated => Self::new(
+                StatusCode::CONFLICT,
+                "staff_deactivated",
+                "A deactivated staff member",
+                detail,
+            ),
+            I::Link(state) => Self::new(
+                StatusCode::GONE,
+                match state {
+                    LinkState::Unknown => "invitation_invalid",
+                    LinkState::Accepted => "invitation_accepted",
+                    LinkState::Expired => "invitation_expired",
+                    LinkState::Revoked => "invitation_revoked",
+                },
+                "This invitation link does not work",
+                detail,
+            ),
+            I::ResendTooSoon { .. } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "resend_too_soon",
+                "Sent moments ago",
+                detail,
+            ),
+            I::Access(a) => a.into(),
         }
     }
 }
@@ -519,6 +561,74 @@ impl From<TicketingError> for ApiError {
             }
             TicketingError::Db(db) => db.into(),
             TicketingError::Corrupt(_) => Self::internal("ticketing", &e),
+        }
+    }
+}
+
+impl From<CsatError> for ApiError {
+    fn from(e: CsatError) -> Self {
+        match e {
+            CsatError::NotFound => Self::not_found(),
+            CsatError::Invalid { .. } => Self::unprocessable("invalid", e.to_string()),
+            CsatError::NotResolved => Self::new(
+                StatusCode::CONFLICT,
+                "ticket_not_resolved",
+                "The ticket is not resolved",
+                Some(e.to_string()),
+            ),
+            CsatError::WindowPassed { .. } => Self::new(
+                StatusCode::CONFLICT,
+                "rating_window_passed",
+                "Too late to rate",
+                Some(e.to_string()),
+            ),
+            CsatError::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<CannedError> for ApiError {
+    fn from(e: CannedError) -> Self {
+        match e {
+            CannedError::UnknownPlaceholder(_) => {
+                Self::bad_request("unknown_placeholder", e.to_string())
+            }
+            CannedError::UnclosedPlaceholder => {
+                Self::bad_request("unclosed_placeholder", e.to_string())
+            }
+            CannedError::TitleTaken => Self::new(
+                StatusCode::CONFLICT,
+                "canned_reply_title_taken",
+                "Title already used",
+                Some(e.to_string()),
+            ),
+            CannedError::Ticketing(e) => e.into(),
+        }
+    }
+}
+
+impl From<MergeError> for ApiError {
+    fn from(e: MergeError) -> Self {
+        let conflict = |code: &str, title: &str, e: &MergeError| {
+            Self::new(StatusCode::CONFLICT, code, title, Some(e.to_string()))
+        };
+        match e {
+            MergeError::SameTicket => Self::unprocessable("merge_same_ticket", e.to_string()),
+            MergeError::DifferentSubscribers => conflict(
+                "merge_different_subscribers",
+                "The tickets belong to different subscribers",
+                &e,
+            ),
+            MergeError::TargetMerged(_) => {
+                conflict("merge_target_merged", "The target ticket was merged", &e)
+            }
+            MergeError::AlreadyMerged { .. } => {
+                conflict("ticket_already_merged", "Already merged elsewhere", &e)
+            }
+            MergeError::TargetClosed(_) => {
+                conflict("merge_target_closed", "The target ticket is closed", &e)
+            }
+            MergeError::Ticketing(e) => e.into(),
         }
     }
 }

@@ -18,9 +18,15 @@
 //! English in one `russian` configuration. The knowledge base ([`kb`], `kb_articles`) uses the
 //! same engine; [`deflection`] records what the new-ticket form suggested and what it saved.
 
+pub mod analytics;
 pub mod attachments;
+pub mod canned;
+pub mod csat;
 pub mod deflection;
+pub mod incidents;
 pub mod kb;
+pub mod live;
+pub mod merge;
 mod model;
 mod notifications;
 mod repo;

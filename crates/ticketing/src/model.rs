@@ -189,6 +189,10 @@ string_enum!(
         FirstResponseBreach => "first_response_breach",
         ResolutionWarning => "resolution_warning",
         ResolutionBreach => "resolution_breach",
+        // A merge ([`crate::merge`]): on the merged ticket the target's number is the new
+        // value; on the target the merged ticket's number is the old value.
+        MergedInto => "merged_into",
+        MergedFrom => "merged_from",
     }
 );
 

@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 use kabinet_core::{SubscriberId, TicketId};
 use kabinet_db::{TenantTx, sqlx};
-use kabinet_mail::{Language, Mail, MailError};
+use kabinet_mail::{HtmlLetter, Language, Mail, MailError};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use uuid::Uuid;
@@ -80,12 +80,12 @@ pub struct NotificationPage {
 }
 
 /// The ISP as a letter presents it.
-struct Site {
-    isp_name: String,
-    language: Language,
-    support_email: Option<String>,
+pub(crate) struct Site {
+    pub(crate) isp_name: String,
+    pub(crate) language: Language,
+    pub(crate) support_email: Option<String>,
     /// `https://<the ISP's host>`.
-    base_url: String,
+    pub(crate) base_url: String,
 }
 
 fn language(raw: Option<&str>) -> Option<Language> {
@@ -98,7 +98,7 @@ fn language(raw: Option<&str>) -> Option<Language> {
 
 /// The ISP's name, language, support address and host: a verified custom domain first, else
 /// its platform subdomain.
-async fn site(tx: &mut TenantTx) -> Result<Site, TicketingError> {
+pub(crate) async fn site(tx: &mut TenantTx) -> Result<Site, TicketingError> {
     let tenant = tx.tenant();
     let row = sqlx::query(
         "SELECT t.display_name, t.default_locale, t.branding->>'support_email' AS support_email, \
@@ -247,13 +247,6 @@ fn status_label(status: Status, lang: Language) -> &'static str {
     }
 }
 
-fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// A quoted reply is cut at 1,000 characters: the letter points to the ticket for the rest.
 fn excerpt(text: &str) -> String {
     let mut cut: String = text.chars().take(1000).collect();
@@ -336,29 +329,11 @@ fn subscriber_letter(
             ))
             .unwrap_or_default()
     );
-    let e = escape_html;
-    let html = format!(
-        "<!doctype html><html><body style=\"margin:0;padding:24px;background:#f4f6f8;\
-         font-family:-apple-system,'Segoe UI',Roboto,Arial,sans-serif;color:#1f2933\">\
-         <div style=\"max-width:520px;margin:0 auto;background:#fff;border-radius:8px;padding:28px\">\
-         <p style=\"font-size:18px;font-weight:600;margin:0 0 16px\">{}</p>\
-         <p style=\"margin:0 0 12px;line-height:1.5\">{}</p>{}\
-         <p style=\"margin:20px 0\"><a href=\"{}\" style=\"background:#1f6feb;color:#fff;\
-         text-decoration:none;padding:12px 20px;border-radius:6px;display:inline-block;font-weight:600\">{}</a></p>\
-         <p style=\"margin:0;font-size:14px;color:#52606d\">{}</p></div></body></html>",
-        e(&greeting),
-        e(&what),
-        quote
-            .map(|q| format!(
-                "<blockquote style=\"margin:0 0 12px;padding:8px 12px;border-left:3px solid #cbd2d9;\
-                 color:#3e4c59;white-space:pre-wrap\">{}</blockquote>",
-                e(&q)
-            ))
-            .unwrap_or_default(),
-        e(link),
-        e(button),
-        e(isp),
-    );
+    let mut html = HtmlLetter::new(&greeting).paragraph(&what);
+    if let Some(q) = &quote {
+        html = html.quote(q);
+    }
+    let html = html.button(link, button).signature(&[isp]).finish();
     Letter {
         subject,
         text,

@@ -2371,6 +2371,440 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/console/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ISP's incidents, newest first: the active ones (default) or the closed ones (the
+         *     latest 100).
+         */
+        get: operations["listIncidents"];
+        put?: never;
+        /**
+         * Declares an incident: computes the subscribers it covers and sends each one letter.
+         *     Audited.
+         */
+        post: operations["declareIncident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/incident-suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * NAS whose accounting stopped (sessions were alive on it, nothing came for 15 minutes):
+         *     suggested incidents for staff to confirm by declaring one for that NAS.
+         */
+        get: operations["listSuggestedIncidents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/incidents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One incident with its linked tickets and updates. */
+        get: operations["getIncident"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/incidents/{id}/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Links tickets (by number) to an active incident. Audited. */
+        post: operations["linkIncidentTickets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/incidents/{id}/tickets/{ticket_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unlinks a ticket linked by mistake from an active incident. Audited. */
+        delete: operations["unlinkIncidentTicket"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/incidents/{id}/updates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Posts an update to an active incident: it goes into every linked ticket that is not
+         *     closed as a public reply, and its subscriber is notified. Repeating a request (same `id`)
+         *     posts nothing. Audited.
+         */
+        post: operations["postIncidentUpdate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/incidents/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Closes an active incident: every linked ticket still with the ISP is resolved, and the
+         *     affected subscribers are told service is back. Audited.
+         */
+        post: operations["closeIncident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Active outages covering the subscriber, newest first, each with staff's latest news. */
+        get: operations["listMyIncidents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/tickets/{id}/ratings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every satisfaction rating the ticket has had, the latest resolution first. */
+        get: operations["listTicketRatings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/tickets/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The desk's figures for `[from, to)` (days in the ISP's time zone, at most 366):
+         *     volume by day and category, first-response and resolution times (median, p90,
+         *     wall-clock minutes), SLA compliance, backlog by age, CSAT and deflection, for the team
+         *     and each agent. With `agent`, only that agent's tickets.
+         */
+        get: operations["getDeskAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/tickets/analytics/csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The same figures as CSV: a header, the team row, then one row per agent. Times in
+         *     minutes, SLA shares in percent.
+         */
+        get: operations["exportDeskAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/tickets/{id}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the ticket's current resolution may be rated, and its rating if given. */
+        get: operations["getMyTicketRating"];
+        /**
+         * Rates the ticket's current resolution (resolved or closed, within 30 days). Rating it
+         *     again replaces the score and comment; the same rating sent twice changes nothing. A
+         *     reopened ticket, once resolved again, may be rated anew.
+         */
+        put: operations["rateMyTicket"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/canned-replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The team's canned replies by title; `q` matches title or body, `category` filters. */
+        get: operations["listCannedReplies"];
+        put?: never;
+        /** Saves a new canned reply. Audited. */
+        post: operations["createCannedReply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/canned-replies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replaces a canned reply. Audited. */
+        put: operations["updateCannedReply"];
+        post?: never;
+        /** Deletes a canned reply. Audited. */
+        delete: operations["deleteCannedReply"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/tickets/{id}/canned-replies/{reply_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A canned reply filled in for this ticket (subscriber, account, balance with currency,
+         *     ticket, the calling agent), for the agent to edit before sending.
+         */
+        get: operations["renderCannedReply"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/tickets/{id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether this ticket was merged into another, and which were merged into it. */
+        get: operations["getTicketMerge"];
+        put?: never;
+        /**
+         * Merges this ticket into another of the same subscriber: messages, internal notes,
+         *     attachments and tags move there (the thread stays in time order), this ticket is closed
+         *     and marked merged. Different subscribers: 409 `merge_different_subscribers`; a merged or
+         *     closed target: 409; the ticket itself: 422. Retrying a done merge changes nothing.
+         *     Audited.
+         */
+        post: operations["mergeTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/tickets/{id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the subscriber's ticket was merged into another of theirs ("merged into #N"). */
+        get: operations["getMyTicketMerge"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open invitations (not accepted, not revoked; expired ones too, flagged), newest first. */
+        get: operations["listInvitations"];
+        put?: never;
+        /**
+         * Invites an e-mail address with a role; the letter (in the ISP's language, linking to this
+         *     host) goes out through the mail outbox. An open invitation of the same address is
+         *     replaced. Someone already on the staff is `already_staff` (deactivated:
+         *     `staff_deactivated`); a role beyond your own permissions is `beyond_own_permissions`.
+         *     Audited.
+         */
+        post: operations["createInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/invitations/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends the invitation again with a new link (the previous one stops working) valid for 7
+         *     more days. At most once a minute (`resend_too_soon`). Audited.
+         */
+        post: operations["resendInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Withdraws an open invitation: its link stops working at once. Audited. */
+        delete: operations["revokeInvitation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/invitation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What an invitation link offers: the ISP, the address and the role. A link that does not
+         *     work says why: `invitation_invalid` (unknown or replaced by a newer letter),
+         *     `invitation_accepted`, `invitation_expired`, `invitation_revoked` (all 410).
+         */
+        post: operations["getInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/invitation/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accepts an invitation: the invitee becomes active staff with the invited role and is
+         *     signed in (where the ISP requires two-factor sign-in, the session can only set it up).
+         *     The link works once; the password follows the usual policy (`weak_password`).
+         */
+        post: operations["acceptInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2454,6 +2888,16 @@ export interface components {
             /** @description The signed-in staff member. */
             me: boolean;
         };
+        /**
+         * AgentDeskMetrics
+         * @description One agent's figures; no agent: the unassigned tickets.
+         */
+        AgentDeskMetrics: {
+            /** Format: uuid */
+            agent_id?: string;
+            agent_name?: string;
+            metrics: components["schemas"]["DeskMetrics"];
+        };
         /** AgentList */
         AgentList: {
             items: components["schemas"]["Agent"][];
@@ -2531,6 +2975,22 @@ export interface components {
         };
         /** @enum {string} */
         Availability: "available" | "malformed" | "reserved" | "taken";
+        /**
+         * BacklogAges
+         * @description Tickets open now, by age.
+         */
+        BacklogAges: {
+            /** Format: int64 */
+            under_1d: number;
+            /** Format: int64 */
+            from_1d_to_3d: number;
+            /** Format: int64 */
+            from_3d_to_7d: number;
+            /** Format: int64 */
+            over_7d: number;
+            /** Format: int64 */
+            total: number;
+        };
         /**
          * BalanceChanged
          * @description A balance change made by staff and where the account stands after it.
@@ -2613,6 +3073,47 @@ export interface components {
         BuiltInRoleRef: {
             role: components["schemas"]["BuiltInRole"];
         };
+        /**
+         * CannedReply
+         * @description A saved answer the team shares.
+         */
+        CannedReply: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            /** @description The template: text with placeholders such as `{{subscriber.name}}`. */
+            body: string;
+            /** @description A label for filtering the picker (normalised: lower case). */
+            category?: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * CannedReplyInput
+         * @description A canned reply as staff write it. An unknown placeholder is refused with 400
+         *     `unknown_placeholder`.
+         */
+        CannedReplyInput: {
+            title: string;
+            body: string;
+            /** @description Absent, null or empty: no category. */
+            category?: string | null;
+        };
+        /** CannedReplyList */
+        CannedReplyList: {
+            /** @description By title. */
+            items: components["schemas"]["CannedReply"][];
+            /** @description The placeholders a body may use, as written: `{{subscriber.name}}`, … */
+            placeholders: string[];
+        };
+        /** CategoryCount */
+        CategoryCount: {
+            category: components["schemas"]["TicketCategory"];
+            /** Format: int64 */
+            tickets: number;
+        };
         /** @enum {string} */
         ChainBreakKind: "hash_mismatch" | "link_mismatch" | "gap" | "head_mismatch";
         /** @enum {string} */
@@ -2648,6 +3149,14 @@ export interface components {
         };
         /** @enum {string} */
         ChecklistStep: "branding" | "tariffs" | "subscribers" | "payments" | "staff" | "publish";
+        /** CloseIncident */
+        CloseIncident: {
+            /**
+             * @description Told to subscribers with the "service restored" letter.
+             * @default null
+             */
+            message: string | null;
+        };
         /**
          * ConsoleEquipmentOrder
          * @description An order in the staff queue: the order, whose it is, and where staff may move it next.
@@ -2776,6 +3285,15 @@ export interface components {
             /** @description Your reference (ticket number, memo); one correction per reference. */
             reference: string;
         };
+        /** CsatStats */
+        CsatStats: {
+            /** Format: int64 */
+            count: number;
+            /** Format: double */
+            average?: number;
+            /** @description How many ratings gave 1, 2, 3, 4 and 5 (five numbers). */
+            distribution: number[];
+        };
         /** CustomRoleInput */
         CustomRoleInput: {
             /** @description 1–80 characters, unique in the ISP (any case). */
@@ -2828,6 +3346,55 @@ export interface components {
             days_left?: number;
             /** @description The first posts of the subscriber's news feed (at most 3, pinned first, then newest). */
             latest_news: components["schemas"]["NewsItem"][];
+        };
+        /** DayCount */
+        DayCount: {
+            /** Format: naive-date */
+            day: string;
+            /** Format: int64 */
+            tickets: number;
+        };
+        /** DeclareIncident */
+        DeclareIncident: {
+            title: string;
+            /** @description What affected subscribers are told. */
+            message: string;
+            /**
+             * Format: date-time
+             * @description When the outage began; absent or null: now.
+             */
+            started_at?: string | null;
+            area: components["schemas"]["IncidentAreaBody"];
+        };
+        /**
+         * DeclaredOutage
+         * @description A declared outage covering the subscriber.
+         */
+        DeclaredOutage: {
+            title: string;
+            message: string;
+            /** Format: date-time */
+            started_at: string;
+            /** @description Staff's latest news on it. */
+            latest_update?: string;
+        };
+        /** DeflectionFigures */
+        DeflectionFigures: {
+            /**
+             * Format: int64
+             * @description Form visits that ended without a ticket after a suggestion or a self-fix.
+             */
+            deflected: number;
+            /**
+             * Format: int64
+             * @description Tickets opened.
+             */
+            tickets: number;
+            /**
+             * Format: double
+             * @description deflected / (deflected + tickets); absent when both are zero.
+             */
+            rate?: number;
         };
         /**
          * DeflectionInput
@@ -2885,13 +3452,58 @@ export interface components {
              */
             rate?: number;
         };
+        /**
+         * DeskAnalyticsView
+         * @description The desk's figures for `[from, to)`, days in the ISP's time zone.
+         */
+        DeskAnalyticsView: {
+            /** Format: naive-date */
+            from: string;
+            /**
+             * Format: naive-date
+             * @description Exclusive.
+             */
+            to: string;
+            time_zone: string;
+            /** @description The whole team, or the agent asked for. */
+            team: components["schemas"]["DeskMetrics"] & unknown;
+            /** @description Agents by name; the unassigned tickets last. */
+            agents: components["schemas"]["AgentDeskMetrics"][];
+            /** @description Tickets opened each day of the period. */
+            by_day: components["schemas"]["DayCount"][];
+            /** @description Busiest first. */
+            by_category: components["schemas"]["CategoryCount"][];
+            /** @description The whole team's, whatever the agent filter. */
+            deflection: components["schemas"]["DeflectionFigures"] & unknown;
+        };
+        /**
+         * DeskMetrics
+         * @description The figures for the team or one agent.
+         */
+        DeskMetrics: {
+            /**
+             * Format: int64
+             * @description Tickets opened in the period.
+             */
+            tickets: number;
+            /** @description From opening to the first public staff reply (tickets opened in the period). */
+            first_response: components["schemas"]["DurationStats"] & unknown;
+            /** @description From opening to the (latest) resolution (tickets opened in the period). */
+            resolution: components["schemas"]["DurationStats"] & unknown;
+            first_response_sla: components["schemas"]["SlaCompliance"];
+            resolution_sla: components["schemas"]["SlaCompliance"];
+            /** @description Open tickets now (not limited to the period). */
+            backlog: components["schemas"]["BacklogAges"] & unknown;
+            /** @description Ratings given in the period. */
+            csat: components["schemas"]["CsatStats"] & unknown;
+        };
         /** Diagnosis */
         Diagnosis: {
             /** @description Most pressing first; empty when nothing on the account explains a problem. */
             findings: components["schemas"]["DiagnosisFinding"][];
         };
         /** @description Something about the subscriber's own account that explains a problem, with its fix. */
-        DiagnosisFinding: components["schemas"]["DiagnosisFinding_BlockedForDebt"] | components["schemas"]["DiagnosisFinding_SuspendedService"];
+        DiagnosisFinding: components["schemas"]["DiagnosisFinding_BlockedForDebt"] | components["schemas"]["DiagnosisFinding_SuspendedService"] | components["schemas"]["DiagnosisFinding_DeclaredOutage"];
         /** @description Something about the subscriber's own account that explains a problem, with its fix. */
         DiagnosisFinding_BlockedForDebt: {
             /**
@@ -2907,6 +3519,20 @@ export interface components {
             kind: "blocked_for_debt";
         };
         /** @description Something about the subscriber's own account that explains a problem, with its fix. */
+        DiagnosisFinding_DeclaredOutage: {
+            /**
+             * @example outage
+             * @enum {string}
+             */
+            kind: "outage";
+        } & components["schemas"]["DeclaredOutage"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "outage";
+        };
+        /** @description Something about the subscriber's own account that explains a problem, with its fix. */
         DiagnosisFinding_SuspendedService: {
             /**
              * @example suspended
@@ -2919,6 +3545,21 @@ export interface components {
              * @enum {string}
              */
             kind: "suspended";
+        };
+        /**
+         * DurationStats
+         * @description Median and 90th percentile, in wall-clock minutes.
+         */
+        DurationStats: {
+            /**
+             * Format: int64
+             * @description Tickets measured.
+             */
+            count: number;
+            /** Format: double */
+            median_minutes?: number;
+            /** Format: double */
+            p90_minutes?: number;
         };
         /** EmailLogin */
         EmailLogin: {
@@ -3134,6 +3775,169 @@ export interface components {
             warnings: components["schemas"]["ImportProblem"][];
         };
         /**
+         * IncidentAreaBody
+         * @description Where an outage is: any mix of NAS, NAS area codes and address fragments.
+         */
+        IncidentAreaBody: {
+            /** @default [] */
+            nas_ids: string[];
+            /**
+             * @description Compared with the NAS's `area`, case-insensitively.
+             * @default []
+             */
+            area_codes: string[];
+            /**
+             * @description Matched anywhere in a subscriber's address, case-insensitively (at least 3 characters).
+             * @default []
+             */
+            address_fragments: string[];
+        };
+        /** IncidentClosed */
+        IncidentClosed: {
+            incident: components["schemas"]["IncidentItem"];
+            /**
+             * Format: uint64
+             * @description Linked tickets resolved by the close.
+             */
+            tickets_resolved: number;
+        };
+        /** IncidentDetailBody */
+        IncidentDetailBody: {
+            incident: components["schemas"]["IncidentItem"];
+            tickets: components["schemas"]["IncidentTicketItem"][];
+            /** @description Newest first. */
+            updates: components["schemas"]["IncidentUpdateItem"][];
+        };
+        /** IncidentItem */
+        IncidentItem: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            message: string;
+            area: components["schemas"]["IncidentAreaBody"];
+            /** Format: date-time */
+            started_at: string;
+            declared_by: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            closed_at?: string;
+            close_message?: string;
+            /**
+             * Format: int64
+             * @description Subscribers the incident covers (computed when it was declared).
+             */
+            affected: number;
+            /** Format: int64 */
+            linked_tickets: number;
+        };
+        /** IncidentList */
+        IncidentList: {
+            items: components["schemas"]["IncidentItem"][];
+        };
+        /** @enum {string} */
+        IncidentState: "active" | "closed";
+        /** IncidentTicketItem */
+        IncidentTicketItem: {
+            /** Format: uuid */
+            id: string;
+            /** Format: int64 */
+            number: number;
+            subject: string;
+            status: components["schemas"]["TicketStatus"];
+            subscriber_name: string;
+            account_number: string;
+            /** @description False: linked automatically when the affected subscriber opened it. */
+            linked_by_staff: boolean;
+            /** Format: date-time */
+            linked_at: string;
+        };
+        /** IncidentUpdateItem */
+        IncidentUpdateItem: {
+            /** Format: uuid */
+            id: string;
+            body: string;
+            author: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** IncidentUpdatePosted */
+        IncidentUpdatePosted: {
+            update: components["schemas"]["IncidentUpdateItem"];
+            /**
+             * Format: uint64
+             * @description Linked tickets the update was posted into (0 for a repeated request).
+             */
+            tickets_reached: number;
+        };
+        /** InvitationAcceptance */
+        InvitationAcceptance: {
+            /** @description The `token` of the link in the letter. */
+            token: string;
+            display_name: string;
+            /** @description 10 to 1024 characters; not the e-mail address. */
+            password: string;
+        };
+        /** InvitationList */
+        InvitationList: {
+            items: components["schemas"]["InvitationView"][];
+        };
+        /**
+         * InvitationPreviewView
+         * @description What the invitee sees before accepting.
+         */
+        InvitationPreviewView: {
+            isp_name: string;
+            email: string;
+            role: components["schemas"]["InvitedRoleView"];
+            invited_by: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        /** InvitationToken */
+        InvitationToken: {
+            /** @description The `token` of the link in the letter. */
+            token: string;
+        };
+        /**
+         * InvitationView
+         * @description An open invitation.
+         */
+        InvitationView: {
+            /** Format: uuid */
+            id: string;
+            email: string;
+            role: components["schemas"]["InvitedRoleView"];
+            /** @description Who invited (display name). */
+            invited_by: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description The last letter; a resend is possible a minute later.
+             */
+            sent_at: string;
+            /**
+             * Format: int32
+             * @description Letters sent so far.
+             */
+            sends: number;
+            /** Format: date-time */
+            expires_at: string;
+            /** @description The link has expired; a resend renews it. */
+            expired: boolean;
+        };
+        /**
+         * InvitedRoleView
+         * @description The role of an invitation: a built-in one, or a custom one with its name.
+         */
+        InvitedRoleView: {
+            built_in?: components["schemas"]["BuiltInRole"];
+            /** Format: uuid */
+            custom_id?: string;
+            custom_name?: string;
+        };
+        /**
          * KbArticle
          * @description A knowledge-base article.
          */
@@ -3191,6 +3995,18 @@ export interface components {
         /** KbSearchResults */
         KbSearchResults: {
             items: components["schemas"]["KbSearchHit"][];
+        };
+        /** LinkTickets */
+        LinkTickets: {
+            ticket_numbers: number[];
+        };
+        /** LinkedCount */
+        LinkedCount: {
+            /**
+             * Format: uint64
+             * @description Tickets newly linked (already linked ones are left as they are).
+             */
+            linked: number;
         };
         /** @enum {string} */
         Locale: "ru" | "en";
@@ -3259,6 +4075,27 @@ export interface components {
             /** Format: int64 */
             unread: number;
         };
+        /**
+         * MergeCandidate
+         * @description A ticket this one could be merged into.
+         */
+        MergeCandidate: {
+            /** Format: uuid */
+            id: string;
+            /** Format: int64 */
+            number: number;
+            subject: string;
+            status: components["schemas"]["TicketStatus"];
+        };
+        /** MergeTicketInput */
+        MergeTicketInput: {
+            /**
+             * Format: int64
+             * @description The number of the ticket to merge this one into: the same subscriber's, not closed, not
+             *     merged.
+             */
+            into_ticket_number: number;
+        };
         /** Message */
         Message: {
             /** Format: uuid */
@@ -3303,6 +4140,32 @@ export interface components {
         /** MovementList */
         MovementList: {
             items: components["schemas"]["Movement"][];
+        };
+        /** MyOutage */
+        MyOutage: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            message: string;
+            /** Format: date-time */
+            started_at: string;
+            latest_update?: string;
+            /** Format: date-time */
+            updated_at?: string;
+        };
+        /** MyOutageList */
+        MyOutageList: {
+            items: components["schemas"]["MyOutage"][];
+        };
+        /**
+         * MyTicketRating
+         * @description The subscriber's ticket page: whether the current resolution may be rated, and its rating.
+         */
+        MyTicketRating: {
+            /** @description The ticket is resolved or closed and the rating window is open. */
+            can_rate: boolean;
+            /** @description This resolution's rating, if given. */
+            rating?: components["schemas"]["TicketRating"] & unknown;
         };
         /** MyTicketSearchHit */
         MyTicketSearchHit: {
@@ -3375,6 +4238,12 @@ export interface components {
         NetworkUsage: {
             sessions: components["schemas"]["SessionItem"][];
             traffic: components["schemas"]["TrafficDay"][];
+        };
+        /** NewInvitation */
+        NewInvitation: {
+            email: string;
+            /** @description The role the invitee gets: only within your own permissions. */
+            role: Omit<components["schemas"]["RoleRef"], "kind"> & unknown;
         };
         /** NewMessage */
         NewMessage: {
@@ -3678,10 +4547,19 @@ export interface components {
          * @description A fine-grained staff permission. Roles are assembled from these; nothing else is accepted.
          * @enum {string}
          */
-        PermissionName: "tickets.read" | "tickets.reply" | "tickets.manage" | "subscribers.read" | "subscribers.write" | "billing.read" | "billing.write" | "catalogue.manage" | "staff.manage" | "settings.manage" | "audit.read" | "orders.read" | "orders.manage" | "news.manage" | "kb.manage" | "network.read" | "network.manage";
+        PermissionName: "tickets.read" | "tickets.reply" | "tickets.manage" | "subscribers.read" | "subscribers.write" | "billing.read" | "billing.write" | "catalogue.manage" | "staff.manage" | "settings.manage" | "audit.read" | "orders.read" | "orders.manage" | "news.manage" | "kb.manage" | "network.read" | "network.manage" | "canned.manage" | "incidents.manage" | "analytics.read";
         /** Plans */
         Plans: {
             items: string[];
+        };
+        /** PostIncidentUpdate */
+        PostIncidentUpdate: {
+            /**
+             * Format: uuid
+             * @description The client's id for this update: posting the same id again changes nothing.
+             */
+            id: string;
+            body: string;
         };
         /** @enum {string} */
         PrincipalKind: "subscriber" | "staff" | "operator";
@@ -3815,6 +4693,19 @@ export interface components {
             /** @description Status, priority, assignment, tag and SLA changes, oldest first. */
             events: components["schemas"]["TicketEvent"][];
         };
+        /** RateTicketInput */
+        RateTicketInput: {
+            /**
+             * Format: int64
+             * @description 1 (very unhappy) to 5 (very happy).
+             */
+            score: number;
+            /**
+             * @description Up to 2000 characters; blank or absent: no comment.
+             * @default null
+             */
+            comment: string | null;
+        };
         /**
          * RecoveryCodes
          * @description Ten single-use recovery codes, shown this once: each signs in once in place of a code from
@@ -3822,6 +4713,13 @@ export interface components {
          */
         RecoveryCodes: {
             codes: string[];
+        };
+        /**
+         * RenderedCannedReply
+         * @description A canned reply filled in for one ticket, for the agent to edit and send.
+         */
+        RenderedCannedReply: {
+            text: string;
         };
         /** @enum {string} */
         ResetAudience: "subscriber" | "staff";
@@ -4022,6 +4920,21 @@ export interface components {
         /** @enum {string} */
         SiteKind: "tenant" | "platform";
         /**
+         * SlaCompliance
+         * @description Tickets that met or missed a due time.
+         */
+        SlaCompliance: {
+            /** Format: int64 */
+            met: number;
+            /** Format: int64 */
+            missed: number;
+            /**
+             * Format: double
+             * @description met / (met + missed), 0–1; absent when nothing was due.
+             */
+            rate?: number;
+        };
+        /**
          * SlaPolicyDto
          * @description SLA targets in business minutes for a priority, optionally narrowed to one category.
          */
@@ -4077,6 +4990,28 @@ export interface components {
              *     Turning it on needs two-factor sign-in on your own account.
              */
             require_two_factor: boolean;
+        };
+        /**
+         * StaffTicketRating
+         * @description A rating as staff see it, with the agent who had the ticket when it was resolved.
+         */
+        StaffTicketRating: {
+            /**
+             * Format: int16
+             * @description 1 (very unhappy) to 5 (very happy).
+             */
+            score: number;
+            comment?: string;
+            /**
+             * Format: date-time
+             * @description When the rated resolution happened.
+             */
+            resolution_at: string;
+            /** Format: date-time */
+            rated_at: string;
+            /** Format: uuid */
+            agent_id?: string;
+            agent_name?: string;
         };
         /**
          * StatementView
@@ -4173,6 +5108,24 @@ export interface components {
             balance?: components["schemas"]["Money"];
             tariff_code?: string;
             tariff_name?: string;
+        };
+        /** SuggestedIncidentItem */
+        SuggestedIncidentItem: {
+            /** Format: uuid */
+            nas_id: string;
+            nas_name: string;
+            area: string;
+            /**
+             * Format: int64
+             * @description Sessions that were alive on the NAS when its accounting stopped.
+             */
+            sessions: number;
+            /** Format: date-time */
+            last_accounting_at: string;
+        };
+        /** SuggestedIncidentList */
+        SuggestedIncidentList: {
+            items: components["schemas"]["SuggestedIncidentItem"][];
         };
         /**
          * SuspendTenant
@@ -4399,10 +5352,50 @@ export interface components {
          * @description What a ticket event records.
          * @enum {string}
          */
-        TicketEventKind: "status" | "priority" | "assignee" | "tag_added" | "tag_removed" | "first_response_warning" | "first_response_breach" | "resolution_warning" | "resolution_breach";
+        TicketEventKind: "status" | "priority" | "assignee" | "tag_added" | "tag_removed" | "first_response_warning" | "first_response_breach" | "resolution_warning" | "resolution_breach" | "merged_into" | "merged_from";
+        /**
+         * TicketLink
+         * @description A ticket by id and number.
+         */
+        TicketLink: {
+            /** Format: uuid */
+            id: string;
+            /** Format: int64 */
+            number: number;
+        };
         /** TicketList */
         TicketList: {
             items: components["schemas"]["Ticket"][];
+        };
+        /**
+         * TicketMergeState
+         * @description Where a ticket stands with merges.
+         */
+        TicketMergeState: {
+            /** @description This ticket was merged into that one (and closed). */
+            merged_into?: components["schemas"]["TicketLink"] & unknown;
+            /** Format: date-time */
+            merged_at?: string;
+            /** @description Tickets merged into this one, by number. */
+            merged_from: components["schemas"]["TicketLink"][];
+            /**
+             * @description Staff only: the same subscriber's tickets this one could be merged into (not closed, not
+             *     merged), most recently active first; empty once merged and for the subscriber.
+             */
+            candidates: components["schemas"]["MergeCandidate"][];
+        };
+        /** TicketMerged */
+        TicketMerged: {
+            source: components["schemas"]["TicketLink"];
+            target: components["schemas"]["TicketLink"];
+            /** Format: int64 */
+            moved_messages: number;
+            /** Format: int64 */
+            moved_notes: number;
+            /** Format: int64 */
+            moved_attachments: number;
+            /** @description The merge had already happened (a retry): nothing moved this time. */
+            already_merged: boolean;
         };
         /**
          * TicketNote
@@ -4423,6 +5416,25 @@ export interface components {
          * @enum {string}
          */
         TicketPriority: "low" | "normal" | "high" | "urgent";
+        /**
+         * TicketRating
+         * @description A satisfaction rating of one resolution of a ticket.
+         */
+        TicketRating: {
+            /**
+             * Format: int16
+             * @description 1 (very unhappy) to 5 (very happy).
+             */
+            score: number;
+            comment?: string;
+            /**
+             * Format: date-time
+             * @description When the rated resolution happened.
+             */
+            resolution_at: string;
+            /** Format: date-time */
+            rated_at: string;
+        };
         /** TicketSearchHit */
         TicketSearchHit: {
             ticket: components["schemas"]["QueueTicket"];
@@ -9364,6 +10376,890 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["ChainVerification"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listIncidents: {
+        parameters: {
+            query?: {
+                state?: components["schemas"]["IncidentState"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["IncidentList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    declareIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["DeclareIncident"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["IncidentItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSuggestedIncidents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SuggestedIncidentList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["IncidentDetailBody"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    linkIncidentTickets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["LinkTickets"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["LinkedCount"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unlinkIncidentTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postIncidentUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PostIncidentUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["IncidentUpdatePosted"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    closeIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CloseIncident"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["IncidentClosed"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyIncidents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MyOutageList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTicketRatings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["StaffTicketRating"][];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDeskAnalytics: {
+        parameters: {
+            query: {
+                /** @description First day (inclusive), `YYYY-MM-DD`. */
+                from: string;
+                /** @description Last day (exclusive), `YYYY-MM-DD`. */
+                to: string;
+                /** @description Only this staff member's tickets. */
+                agent?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["DeskAnalyticsView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportDeskAnalytics: {
+        parameters: {
+            query: {
+                /** @description First day (inclusive), `YYYY-MM-DD`. */
+                from: string;
+                /** @description Last day (exclusive), `YYYY-MM-DD`. */
+                to: string;
+                /** @description Only this staff member's tickets. */
+                agent?: string;
+                /** @description The language of the row labels; the ISP's default language when absent. */
+                lang?: components["schemas"]["Locale"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The team and each agent, one row each, to download. */
+            200: {
+                headers: {
+                    "CONTENT-DISPOSITION": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyTicketRating: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MyTicketRating"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rateMyTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["RateTicketInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TicketRating"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCannedReplies: {
+        parameters: {
+            query?: {
+                q?: string;
+                category?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CannedReplyList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCannedReply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CannedReplyInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CannedReply"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateCannedReply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CannedReplyInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CannedReply"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteCannedReply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    renderCannedReply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                reply_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RenderedCannedReply"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTicketMerge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TicketMergeState"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mergeTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["MergeTicketInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TicketMerged"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyTicketMerge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TicketMergeState"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listInvitations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["InvitationList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewInvitation"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["InvitationView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resendInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["InvitationView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["InvitationToken"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["InvitationPreviewView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acceptInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["InvitationAcceptance"];
+            };
+        };
+        responses: {
+            /**
+             * @description Signed in (`outcome` is `signed_in`; the session cookie is set), or the password was
+             *     right and a second factor is needed (`second_factor_required`; no cookie yet).
+             */
+            200: {
+                headers: {
+                    "SET-COOKIE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["LoginResult"];
                 };
             };
             /** @description A problem (RFC 9457). */

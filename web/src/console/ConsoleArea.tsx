@@ -14,6 +14,11 @@ import { StaffSignIn } from "./auth/StaffSignIn";
 import { OrderQueuePage } from "./equipment/OrderQueuePage";
 import { OrderViewPage } from "./equipment/OrderViewPage";
 import { ORDERS_READ } from "./equipment/orders";
+import { IncidentPage } from "./incidents/IncidentPage";
+import { IncidentsPage } from "./incidents/IncidentsPage";
+import { INCIDENTS_READ } from "./incidents/incidents";
+import { CannedRepliesPage } from "./canned/CannedRepliesPage";
+import { CANNED_MANAGE } from "./canned/canned";
 import { KbAdminPage } from "./kb/KbAdminPage";
 import { KbEditorPage } from "./kb/KbEditorPage";
 import { KB_MANAGE } from "./kb/kb";
@@ -23,6 +28,7 @@ import { NewsAdminPage } from "./news/NewsAdminPage";
 import { NewsEditorPage } from "./news/NewsEditorPage";
 import { NEWS_MANAGE } from "./news/news";
 import { SecurityPage } from "./security/SecurityPage";
+import { AcceptInvitePage } from "./staff/AcceptInvitePage";
 import { StaffPage } from "./staff/StaffPage";
 import { STAFF_MANAGE } from "./staff/staff";
 import { BILLING_READ, useHasPermission } from "./subscribers/billing";
@@ -32,6 +38,8 @@ import { SubscriberListPage } from "./subscribers/SubscriberListPage";
 import { SUBSCRIBERS_READ } from "./subscribers/subscribers";
 import { SubscriberPage } from "./subscribers/SubscriberPage";
 import { SlaSettingsPage } from "./tickets/SlaSettingsPage";
+import { AnalyticsPage } from "./analytics/AnalyticsPage";
+import { ANALYTICS_READ } from "./analytics/analytics";
 import { TicketQueuePage } from "./tickets/TicketQueuePage";
 import { TicketViewPage } from "./tickets/TicketViewPage";
 import "./console.css";
@@ -44,10 +52,13 @@ export function ConsoleArea() {
   const mayReadOrders = useHasPermission(ORDERS_READ);
   const mayManageNews = useHasPermission(NEWS_MANAGE);
   const mayManageKb = useHasPermission(KB_MANAGE);
+  const mayManageCanned = useHasPermission(CANNED_MANAGE);
   const mayReadNetwork = useHasPermission(NETWORK_READ);
+  const mayReadIncidents = useHasPermission(INCIDENTS_READ);
   const maySearchSubscribers = useHasPermission(SUBSCRIBERS_READ);
   const mayManageStaff = useHasPermission(STAFF_MANAGE);
   const mayReadAudit = useHasPermission(AUDIT_READ);
+  const mayReadAnalytics = useHasPermission(ANALYTICS_READ);
   // A new ISP's portal is closed to subscribers until published: the checklist stays in reach.
   const unpublished = useSite().data?.published === false;
   const nav = (
@@ -60,6 +71,16 @@ export function ConsoleArea() {
       <NavLink to="/console/tickets" data-testid="nav-console-tickets">
         {t("console.nav.tickets")}
       </NavLink>
+      {mayReadIncidents && (
+        <NavLink to="/console/incidents" data-testid="nav-console-incidents">
+          {t("incidents.nav")}
+        </NavLink>
+      )}
+      {mayReadAnalytics && (
+        <NavLink to="/console/analytics" data-testid="nav-console-analytics">
+          {t("insights.nav")}
+        </NavLink>
+      )}
       {maySearchSubscribers && (
         <NavLink to="/console/subscribers" end={false} data-testid="nav-console-subscribers">
           {t("console.nav.subscribers")}
@@ -78,6 +99,11 @@ export function ConsoleArea() {
       {mayManageKb && (
         <NavLink to="/console/kb" data-testid="nav-console-kb">
           {t("console.nav.kb")}
+        </NavLink>
+      )}
+      {mayManageCanned && (
+        <NavLink to="/console/canned-replies" data-testid="nav-console-canned">
+          {t("ticketTools.canned.nav")}
         </NavLink>
       )}
       {mayReadNetwork && (
@@ -108,6 +134,7 @@ export function ConsoleArea() {
             element={<ForgotPasswordPage audience="staff" signIn="/console" />}
           />
           <Route path="confirm" element={<ConfirmSignupPage />} />
+          <Route path="invite" element={<AcceptInvitePage />} />
           <Route
             path="*"
             element={
@@ -117,6 +144,7 @@ export function ConsoleArea() {
                   <Route path="tickets" element={<TicketQueuePage />} />
                   <Route path="tickets/settings" element={<SlaSettingsPage />} />
                   <Route path="tickets/:id" element={<TicketViewPage />} />
+                  <Route path="analytics" element={<AnalyticsPage />} />
                   <Route path="subscribers" element={<SubscriberListPage />} />
                   <Route path="subscribers/import" element={<ImportPage />} />
                   <Route path="subscribers/:accountNumber" element={<SubscriberPage />} />
@@ -126,7 +154,10 @@ export function ConsoleArea() {
                   <Route path="news/:id" element={<NewsEditorPage />} />
                   <Route path="kb" element={<KbAdminPage />} />
                   <Route path="kb/:id" element={<KbEditorPage />} />
+                  <Route path="canned-replies" element={<CannedRepliesPage />} />
                   <Route path="network" element={<NetworkPage />} />
+                  <Route path="incidents" element={<IncidentsPage />} />
+                  <Route path="incidents/:id" element={<IncidentPage />} />
                   <Route path="onboarding" element={<OnboardingPage />} />
                   <Route path="settings/branding" element={<BrandingPage />} />
                   <Route path="security" element={<SecurityPage />} />

@@ -455,6 +455,10 @@ pub enum TicketEventKind {
     FirstResponseBreach,
     ResolutionWarning,
     ResolutionBreach,
+    /// This ticket was merged into ticket number `new_value`.
+    MergedInto,
+    /// Ticket number `old_value` was merged into this one.
+    MergedFrom,
 }
 
 impl From<EventKind> for TicketEventKind {
@@ -469,6 +473,8 @@ impl From<EventKind> for TicketEventKind {
             EventKind::FirstResponseBreach => Self::FirstResponseBreach,
             EventKind::ResolutionWarning => Self::ResolutionWarning,
             EventKind::ResolutionBreach => Self::ResolutionBreach,
+            EventKind::MergedInto => Self::MergedInto,
+            EventKind::MergedFrom => Self::MergedFrom,
         }
     }
 }

@@ -8,6 +8,8 @@ mod billing;
 mod console;
 mod dto;
 mod equipment;
+mod incidents;
+mod invitations;
 mod network;
 mod news;
 mod password_reset;
@@ -24,6 +26,9 @@ mod subscribers;
 mod support;
 mod text;
 mod ticket_files;
+mod ticket_insights;
+mod ticket_live;
+mod ticket_tools;
 mod two_factor;
 
 pub type Apis = (
@@ -67,11 +72,40 @@ pub type Apis = (
     ),
     // Ticket search, the knowledge base and deflection, cabinet and console.
     (support::ConsoleSupportApi, support::PortalSupportApi),
-    // Subscribers in the console: search, create, edit, block, CSV import.
-    subscribers::SubscribersApi,
-    // Staff, roles and the audit log in the console.
-    (staff_access::StaffAccessApi, audit::AuditApi),
+    // Subscribers in the console (search, create, edit, block, CSV import); staff, roles and
+    // the audit log.
+    (
+        subscribers::SubscribersApi,
+        staff_access::StaffAccessApi,
+        audit::AuditApi,
+    ),
+    // Incidents, ticket insights, desk tools, live updates and staff invitations: each module
+    // registers its own APIs (`Apis`, a tuple when it has several).
+    (
+        incidents::Apis,
+        ticket_insights::Apis,
+        ticket_tools::Apis,
+        ticket_live::Apis,
+        invitations::Apis,
+    ),
 );
+
+/// The `after` query parameter of a keyset-paginated list: absent, or a cursor this API issued
+/// (`decode` turns it back into the page boundary; anything else is 400 `invalid_cursor`).
+pub(crate) fn after_cursor<C>(
+    raw: Option<&str>,
+    decode: impl FnOnce(&str) -> Option<C>,
+) -> Result<Option<C>, crate::problem::ApiError> {
+    raw.map(|raw| {
+        decode(raw).ok_or_else(|| {
+            crate::problem::ApiError::bad_request(
+                "invalid_cursor",
+                "`after` is not a cursor this API issued",
+            )
+        })
+    })
+    .transpose()
+}
 
 pub fn apis() -> Apis {
     (
@@ -110,8 +144,18 @@ pub fn apis() -> Apis {
             ticket_files::ConsoleTicketFilesApi,
         ),
         (support::ConsoleSupportApi, support::PortalSupportApi),
-        subscribers::SubscribersApi,
-        (staff_access::StaffAccessApi, audit::AuditApi),
+        (
+            subscribers::SubscribersApi,
+            staff_access::StaffAccessApi,
+            audit::AuditApi,
+        ),
+        (
+            incidents::apis(),
+            ticket_insights::apis(),
+            ticket_tools::apis(),
+            ticket_live::apis(),
+            invitations::apis(),
+        ),
     )
 }
 

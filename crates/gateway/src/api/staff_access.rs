@@ -61,6 +61,12 @@ pub enum PermissionName {
     NetworkRead,
     #[oai(rename = "network.manage")]
     NetworkManage,
+    #[oai(rename = "canned.manage")]
+    CannedManage,
+    #[oai(rename = "incidents.manage")]
+    IncidentsManage,
+    #[oai(rename = "analytics.read")]
+    AnalyticsRead,
 }
 
 impl From<Permission> for PermissionName {
@@ -83,6 +89,9 @@ impl From<Permission> for PermissionName {
             Permission::KbManage => Self::KbManage,
             Permission::NetworkRead => Self::NetworkRead,
             Permission::NetworkManage => Self::NetworkManage,
+            Permission::CannedManage => Self::CannedManage,
+            Permission::IncidentsManage => Self::IncidentsManage,
+            Permission::AnalyticsRead => Self::AnalyticsRead,
         }
     }
 }
@@ -107,6 +116,9 @@ impl From<PermissionName> for Permission {
             PermissionName::KbManage => Self::KbManage,
             PermissionName::NetworkRead => Self::NetworkRead,
             PermissionName::NetworkManage => Self::NetworkManage,
+            PermissionName::CannedManage => Self::CannedManage,
+            PermissionName::IncidentsManage => Self::IncidentsManage,
+            PermissionName::AnalyticsRead => Self::AnalyticsRead,
         }
     }
 }

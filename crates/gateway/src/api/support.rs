@@ -250,6 +250,8 @@ pub enum DiagnosisFinding {
     BlockedForDebt(BlockedForDebt),
     #[oai(mapping = "suspended")]
     Suspended(SuspendedService),
+    #[oai(mapping = "outage")]
+    Outage(super::incidents::DeclaredOutage),
 }
 
 #[derive(Debug, Object)]
@@ -335,21 +337,11 @@ fn query(raw: &str) -> Result<SearchQuery, ApiError> {
 }
 
 fn search_cursor(raw: Option<&str>) -> Result<Option<SearchCursor>, ApiError> {
-    raw.map(|raw| {
-        SearchCursor::decode(raw).ok_or_else(|| {
-            ApiError::bad_request("invalid_cursor", "`after` is not a cursor this API issued")
-        })
-    })
-    .transpose()
+    super::after_cursor(raw, SearchCursor::decode)
 }
 
 fn kb_cursor(raw: Option<&str>) -> Result<Option<KbCursor>, ApiError> {
-    raw.map(|raw| {
-        KbCursor::decode(raw).ok_or_else(|| {
-            ApiError::bad_request("invalid_cursor", "`after` is not a cursor this API issued")
-        })
-    })
-    .transpose()
+    super::after_cursor(raw, KbCursor::decode)
 }
 
 fn ticket_hit(h: &TicketHit) -> TicketSearchHit {
@@ -752,6 +744,17 @@ impl PortalSupportApi {
                     Finding::Suspended { until } => {
                         DiagnosisFinding::Suspended(SuspendedService { until })
                     }
+                    Finding::Outage {
+                        title,
+                        message,
+                        started_at,
+                        latest_update,
+                    } => DiagnosisFinding::Outage(super::incidents::DeclaredOutage {
+                        title,
+                        message,
+                        started_at,
+                        latest_update,
+                    }),
                 })
                 .collect(),
         }))

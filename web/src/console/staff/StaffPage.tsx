@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 import { usePageTitle } from "../../shared/site/site";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
+import { InvitationsSection } from "./InvitationsSection";
 import {
   type BuiltInRoleName,
   type Permission,
@@ -139,6 +140,13 @@ export function StaffPage() {
           </table>
         </div>
       )}
+
+      <InvitationsSection
+        roleOptions={{
+          builtIn: builtIn.map((r) => ({ value: `built_in:${r.role}`, label: t(`staffAdmin.roles.${r.role}`) })),
+          custom: custom.map((r) => ({ value: `custom:${r.id}`, label: r.name })),
+        }}
+      />
 
       <TwoFactorRule />
 

@@ -2,6 +2,7 @@ import { useId, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { FilePicker } from "../../shared/tickets/Attachments";
+import { CannedPicker } from "../canned/CannedPicker";
 import { filesOk } from "../../shared/tickets/attachments";
 import { useAddNote, useReplyToTicket } from "./tickets";
 
@@ -60,6 +61,14 @@ export function Composer({ ticketId, mayReply, closed }: { ticketId: string; may
       <label htmlFor={id} className="field__label">
         {mode === "reply" ? t("console.desk.replyLabel") : t("console.desk.noteLabel")}
       </label>
+      {mode === "reply" && (
+        <CannedPicker
+          ticketId={ticketId}
+          onInsert={(text) => {
+            setBody((current) => (current.trim() === "" ? text : `${current.trimEnd()}\n\n${text}`));
+          }}
+        />
+      )}
       <textarea
         id={id}
         rows={4}

@@ -36,6 +36,10 @@ function useEventText() {
         return t("console.desk.events.tagAdded", { who, tag: to });
       case "tag_removed":
         return t("console.desk.events.tagRemoved", { who, tag: from });
+      case "merged_into":
+        return t("ticketTools.events.mergedInto", { who, number: to });
+      case "merged_from":
+        return t("ticketTools.events.mergedFrom", { who, number: from });
       default:
         return t(`console.desk.events.${event.kind}`);
     }

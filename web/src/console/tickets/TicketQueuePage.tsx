@@ -10,6 +10,7 @@ import {
   type TicketStatus,
 } from "../../api/types";
 import { useFormat } from "../../shared/i18n/format";
+import { useQueueLive } from "../../shared/live";
 import { usePageTitle } from "../../shared/site/site";
 import { TicketStatusBadge } from "../../shared/tickets/TicketStatusBadge";
 import { Badge } from "../../shared/ui/Badge";
@@ -53,6 +54,7 @@ export function TicketQueuePage() {
   usePageTitle(t("console.queue.title"));
   const [filters, setFilter] = useQueueFilters();
   const queue = useTicketQueue(filters);
+  useQueueLive();
   const mayOpenBilling = useHasPermission(BILLING_READ);
   const tickets = queue.data?.pages.flatMap((page) => page.items) ?? [];
 

@@ -1,11 +1,14 @@
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 import { useSession } from "../../shared/session/session";
+import { useQueueTicketLive } from "../../shared/live";
 import { usePageTitle } from "../../shared/site/site";
 import { TicketHeader } from "../../shared/tickets/TicketHeader";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
+import { TicketRatings } from "../analytics/TicketRatings";
 import { BILLING_READ, useHasPermission } from "../subscribers/billing";
+import { MergeBanner, MergePanel } from "../canned/TicketMerge";
 import { Composer } from "./Composer";
 import { DeskPanel } from "./DeskPanel";
 import { DeskThread } from "./DeskThread";
@@ -19,6 +22,7 @@ export function TicketViewPage() {
   const { id = "" } = useParams();
   const { t } = useTranslation();
   const ticket = useConsoleTicket(id);
+  useQueueTicketLive(id);
   usePageTitle(ticket.data?.subject);
   // Read-only roles may open tickets but not answer: the session lists the permissions, and
   // should they change meanwhile, the API still says so with 403.
@@ -74,8 +78,10 @@ export function TicketViewPage() {
                 </div>
               }
             />
+            <MergeBanner ticketId={ticket.data.id} />
             <h2 className="visually-hidden">{t("ticket.thread")}</h2>
             <DeskThread ticket={ticket.data} />
+            <TicketRatings ticketId={ticket.data.id} status={ticket.data.status} />
             {forbidden && (
               <p className="notice notice--warning" role="alert" data-testid="reply-forbidden">
                 {t("console.ticket.replyForbidden")}
@@ -84,6 +90,7 @@ export function TicketViewPage() {
             {!forbidden && (
               <Composer ticketId={ticket.data.id} mayReply={mayReply} closed={ticket.data.status === "closed"} />
             )}
+            <MergePanel ticketId={ticket.data.id} mayManage={mayManage && ticket.data.status !== "closed"} />
           </article>
           <DeskPanel ticket={ticket.data} mayManage={mayManage} />
         </div>

@@ -9,6 +9,7 @@ import { Loading } from "../../shared/ui/Loading";
 import { ACCOUNT_STATUS_TONE } from "../../shared/billing/status";
 import { useAccountOptions } from "../account/account";
 import { LatestNews } from "../news/LatestNews";
+import { OutageBanner } from "../incidents/OutageBanner";
 import { PROMISE_ANCHOR, SUSPENSION_ANCHOR } from "../account/AccountPage";
 import { useTariffCatalogue } from "../tariff/tariff";
 import { useDashboard } from "./dashboard";
@@ -58,6 +59,8 @@ export function DashboardPage() {
           {t("account.number", { number: subscriber.account_number })}
         </p>
       </header>
+
+      <OutageBanner />
 
       {account.status === "blocked" && (
         <section className="callout callout--danger" aria-labelledby="blocked-title" data-testid="dashboard-blocked-cta">

@@ -8,7 +8,8 @@ import { useDebounced, useDiagnosis, useKbSearch, useRecordDeflection } from "./
 import "./kb.css";
 
 /**
- * Beside the new-ticket form: self-diagnosis (blocked for debt → pay, suspended → resume) and
+ * Beside the new-ticket form: self-diagnosis (blocked for debt → pay, suspended → resume, a
+ * declared outage covering the subscriber → no need to write) and
  * the knowledge-base articles matching what the subscriber is typing. Opening an article or
  * following a fix is recorded for the deflection rate; `onShown` reports the suggested
  * articles so a ticket sent anyway can say what it was offered.
@@ -41,7 +42,19 @@ export function DeflectionPanel({
   return (
     <aside className="deflection stack" aria-label={t("portal.kb.helpTitle")} data-testid="deflection-panel">
       {findings.map((finding) =>
-        finding.kind === "blocked_for_debt" ? (
+        finding.kind === "outage" ? (
+          <section
+            key={`outage-${finding.title}-${finding.started_at}`}
+            className="card deflection__finding"
+            data-testid="diagnosis-outage"
+          >
+            <h2>{t("incidents.diagnosisTitle", { title: finding.title })}</h2>
+            <p className="muted">{t("incidents.portalSince", { date: format.dateTime(finding.started_at) })}</p>
+            <p>{finding.message}</p>
+            {finding.latest_update && <p>{finding.latest_update}</p>}
+            <p>{t("incidents.portalNoNeed")}</p>
+          </section>
+        ) : finding.kind === "blocked_for_debt" ? (
           <section key={finding.kind} className="card deflection__finding" data-testid="diagnosis-blocked">
             <h2>{t("portal.kb.blockedTitle")}</h2>
             <p>{t("portal.kb.blockedText", { amount: format.money(finding.amount_due) })}</p>

@@ -34,9 +34,12 @@ export function NewTicketPage() {
       { category, subject: subject.trim(), description: description.trim(), files },
       {
         onSuccess: (ticket) => {
-          // Analytics only: a failure here must not stand between the subscriber and their ticket.
-          void recordSuggestions(ticket.id, formSession, [...shown.current]).catch(() => undefined);
-          void navigate(`/tickets/${ticket.id}`);
+          // Analytics only: a failure here must not stand between the subscriber and their
+          // ticket, but it is sent before moving on, so the ticket's page (and any count read
+          // from it) already knows what the form suggested.
+          void recordSuggestions(ticket.id, formSession, [...shown.current])
+            .catch(() => undefined)
+            .then(() => navigate(`/tickets/${ticket.id}`));
         },
       },
     );

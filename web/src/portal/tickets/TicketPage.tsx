@@ -7,12 +7,16 @@ import { TicketThread } from "../../shared/tickets/TicketThread";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
 import { useFormat } from "../../shared/i18n/format";
+import { useMyTicketLive } from "../../shared/live";
 import { useMyTicket, useReopenMyTicket, useReplyToMyTicket } from "./tickets";
+import { TicketRating } from "./TicketRating";
+import { MergedNotice } from "./MergedNotice";
 
 export function TicketPage() {
   const { id = "" } = useParams();
   const { t } = useTranslation();
   const ticket = useMyTicket(id);
+  useMyTicketLive(id);
   const reply = useReplyToMyTicket(id);
   const reopen = useReopenMyTicket(id);
   const format = useFormat();
@@ -54,12 +58,14 @@ export function TicketPage() {
               </>
             }
           />
+          <MergedNotice ticketId={id} />
           <h2 className="visually-hidden">{t("ticket.thread")}</h2>
           <TicketThread
             messages={ticket.data.messages}
             viewer="subscriber"
             attachmentHref={(a) => `/api/v1/me/tickets/${id}/attachments/${a.id}`}
           />
+          <TicketRating ticketId={id} status={ticket.data.status} />
           {ticket.data.status === "resolved" && ticket.data.reopen_until && (
             <div className="notice notice--info reopen" data-testid="ticket-reopen">
               <p>{t("portal.tickets.resolvedNotice", { until: format.dateTime(ticket.data.reopen_until) })}</p>
