@@ -195,6 +195,10 @@ async fn seed_both_tenants(app: &TestApp) {
         assert_eq!(reset.status(), StatusCode::ACCEPTED);
         // Network: NAS, a service login, a session with traffic, a queued Disconnect.
         crate::radius::seed_network(app, host, staff, account).await;
+        // An outage on that NAS (incidents, its affected subscriber, a linked ticket, an
+        // update), a rated resolved ticket (ticket_ratings) and a staff invitation.
+        seed_incident_rating_and_invitation(app, host, &agent, &subscriber, ticket_number(&ticket))
+            .await;
         // Self-serve signup: an owner still waiting to confirm the e-mail (manifest tenants
         // never have one, so it is written as signup would write it).
         let slug = host.trim_end_matches(".localhost");
@@ -214,6 +218,92 @@ async fn seed_both_tenants(app: &TestApp) {
         .await
         .expect("signup confirmation");
     }
+}
+
+fn ticket_number(ticket: &Value) -> i64 {
+    ticket["number"].as_i64().expect("ticket number")
+}
+
+async fn seed_incident_rating_and_invitation(
+    app: &TestApp,
+    host: &str,
+    agent: &kabinet_tests::Client,
+    subscriber: &kabinet_tests::Client,
+    linked_ticket: i64,
+) {
+    let slug = host.trim_end_matches(".localhost");
+    let tenant = tenant_id(app, slug).await;
+    let mut admin = app.db.admin().await.expect("admin");
+    let nas: Uuid =
+        sqlx::query_scalar("SELECT id FROM nas WHERE tenant_id = $1 AND name = 'seed-bras'")
+            .bind(tenant.as_uuid())
+            .fetch_one(&mut admin)
+            .await
+            .expect("seeded NAS");
+    let incident = json_body(
+        agent
+            .post(
+                "/api/v1/console/incidents",
+                &json!({"title": "Seed outage", "message": "Cable cut",
+                        "area": {"nas_ids": [nas], "area_codes": [], "address_fragments": []}}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let iid = incident["id"].as_str().expect("incident id");
+    json_body(
+        agent
+            .post(
+                &format!("/api/v1/console/incidents/{iid}/tickets"),
+                &json!({"ticket_numbers": [linked_ticket]}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let update = agent
+        .post(
+            &format!("/api/v1/console/incidents/{iid}/updates"),
+            &json!({"id": Uuid::now_v7(), "body": "Crew on site"}),
+        )
+        .await;
+    assert!(
+        update.status().is_success(),
+        "incident update: {}",
+        update.status()
+    );
+
+    let rated = subscriber
+        .open_ticket("speed", "Slow evenings", "Since Monday")
+        .await;
+    let rated_id = rated["id"].as_str().expect("id");
+    json_body(
+        agent
+            .put(
+                &format!("/api/v1/console/tickets/{rated_id}/status"),
+                &json!({"status": "resolved"}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let rating = subscriber
+        .put(
+            &format!("/api/v1/me/tickets/{rated_id}/rating"),
+            &json!({"score": 4, "comment": "Fixed"}),
+        )
+        .await;
+    assert!(rating.status().is_success(), "rating: {}", rating.status());
+
+    let invitation = agent
+        .post(
+            "/api/v1/console/invitations",
+            &json!({"email": format!("invitee@{slug}.example"),
+                    "role": {"kind": "built_in", "role": "support_agent"}}),
+        )
+        .await;
+    assert_eq!(invitation.status(), StatusCode::CREATED);
 }
 
 async fn tenant_id(app: &TestApp, slug: &str) -> TenantId {
