@@ -503,6 +503,23 @@ async fn a_merge_moves_the_thread_notes_files_and_tags_and_closes_the_duplicate(
     )
     .await;
     assert_eq!(mine_a["status"], "closed");
+    // A merged duplicate is not rated: the ticket it went into is.
+    let rating = json_body(
+        sub.get(&format!("/api/v1/me/tickets/{a}/rating")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(rating["can_rate"], false, "{rating}");
+    assert_problem(
+        sub.put(
+            &format!("/api/v1/me/tickets/{a}/rating"),
+            &json!({"score": 5}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "ticket_merged",
+    )
+    .await;
     let mine_b = json_body(
         sub.get(&format!("/api/v1/me/tickets/{b}")).await,
         StatusCode::OK,

@@ -570,6 +570,12 @@ impl From<CsatError> for ApiError {
         match e {
             CsatError::NotFound => Self::not_found(),
             CsatError::Invalid { .. } => Self::unprocessable("invalid", e.to_string()),
+            CsatError::Merged => Self::new(
+                StatusCode::CONFLICT,
+                "ticket_merged",
+                "The ticket was merged into another one",
+                Some(e.to_string()),
+            ),
             CsatError::NotResolved => Self::new(
                 StatusCode::CONFLICT,
                 "ticket_not_resolved",

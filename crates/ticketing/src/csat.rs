@@ -31,6 +31,9 @@ pub enum CsatError {
     NotResolved,
     #[error("the ticket was resolved more than {days} days ago; it can no longer be rated")]
     WindowPassed { days: i32 },
+    /// A duplicate merged into another ticket: that ticket is the one to rate.
+    #[error("the ticket was merged into another one; rate that ticket instead")]
+    Merged,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -125,13 +128,15 @@ pub async fn rate_ticket(
     let row = sqlx::query(
         "WITH t AS ( \
            SELECT id, subscriber_id, assignee_staff_id, status, \
-                  coalesce(resolved_at, closed_at) AS resolution_at \
+                  coalesce(resolved_at, closed_at) AS resolution_at, \
+                  EXISTS (SELECT 1 FROM ticket_merges m \
+                          WHERE m.tenant_id = $1 AND m.ticket_id = $2) AS merged \
            FROM tickets WHERE tenant_id = $1 AND id = $2 AND subscriber_id = $3), \
          up AS ( \
            INSERT INTO ticket_ratings (tenant_id, id, ticket_id, subscriber_id, resolution_at, \
                                        assignee_staff_id, score, comment, rated_at) \
            SELECT $1, $4, t.id, t.subscriber_id, t.resolution_at, t.assignee_staff_id, $5, $6, $7 \
-           FROM t WHERE t.status IN ('resolved', 'closed') \
+           FROM t WHERE t.status IN ('resolved', 'closed') AND NOT t.merged \
              AND t.resolution_at > $7 - make_interval(days => $8) \
            ON CONFLICT (tenant_id, ticket_id, resolution_at) DO UPDATE \
              SET score = EXCLUDED.score, comment = EXCLUDED.comment, \
@@ -139,7 +144,8 @@ pub async fn rate_ticket(
                                   AND ticket_ratings.comment IS NOT DISTINCT FROM EXCLUDED.comment \
                                  THEN ticket_ratings.rated_at ELSE EXCLUDED.rated_at END \
            RETURNING id, score, comment, resolution_at, rated_at) \
-         SELECT (SELECT status FROM t) AS status, up.* FROM (SELECT 1) AS one LEFT JOIN up ON true",
+         SELECT (SELECT status FROM t) AS status, (SELECT merged FROM t) AS merged, up.* \
+         FROM (SELECT 1) AS one LEFT JOIN up ON true",
     )
     .bind(tenant.as_uuid())
     .bind(ticket.as_uuid())
@@ -154,6 +160,9 @@ pub async fn rate_ticket(
     let status: Option<String> = row.try_get("status")?;
     match status.as_deref() {
         None => Err(CsatError::NotFound),
+        Some(_) if row.try_get::<Option<bool>, _>("merged")? == Some(true) => {
+            Err(CsatError::Merged)
+        }
         Some("resolved" | "closed") => match row.try_get::<Option<Uuid>, _>("id")? {
             Some(_) => Ok(rating(&row)?),
             None => Err(CsatError::WindowPassed {
@@ -174,7 +183,9 @@ pub async fn rating_for_subscriber(
     let tenant = tx.tenant();
     let row = sqlx::query(
         "SELECT t.status IN ('resolved', 'closed') \
-                AND coalesce(t.resolved_at, t.closed_at) > $4 - make_interval(days => $5) AS can_rate, \
+                AND coalesce(t.resolved_at, t.closed_at) > $4 - make_interval(days => $5) \
+                AND NOT EXISTS (SELECT 1 FROM ticket_merges m \
+                                WHERE m.tenant_id = t.tenant_id AND m.ticket_id = t.id) AS can_rate, \
                 r.id, r.score, r.comment, r.resolution_at, r.rated_at \
          FROM tickets t \
          LEFT JOIN ticket_ratings r ON r.tenant_id = t.tenant_id AND r.ticket_id = t.id \

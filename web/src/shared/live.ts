@@ -59,6 +59,11 @@ export function useMyTicketLive(id: string) {
   useLiveInvalidation(id ? `/me/tickets/${encodeURIComponent(id)}/live` : null, PORTAL_KEYS);
 }
 
+/** The portal's header (the bell): any of the subscriber's tickets, so a reply shows at once. */
+export function useMyTicketsLive() {
+  useLiveInvalidation("/me/live", PORTAL_KEYS);
+}
+
 /** A ticket in the console: the thread, its notes and desk history (and the queue behind it). */
 export function useQueueTicketLive(id: string) {
   useLiveInvalidation(id ? `/console/tickets/${encodeURIComponent(id)}/live` : null, CONSOLE_KEYS);

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation } from "react-router";
 import { useFormat } from "../../shared/i18n/format";
+import { useMyTicketsLive } from "../../shared/live";
 import { useMarkNotificationsRead, useMyNotifications } from "./notifications";
 import "./notifications.css";
 
@@ -10,6 +11,8 @@ export function NotificationBell() {
   const { t } = useTranslation();
   const format = useFormat();
   const list = useMyNotifications();
+  // Live over server-sent events; the list's own polling stays as the fallback.
+  useMyTicketsLive();
   const markRead = useMarkNotificationsRead();
   const root = useRef<HTMLDivElement>(null);
   const location = useLocation();
