@@ -214,6 +214,25 @@ impl Staff {
             .require(self.tenant.id, self.id, permission, self.policy_version)
             .await?)
     }
+
+    /// Records this staff member's action in the ISP's audit log, in the transaction that
+    /// makes the change (so the entry and the change commit or roll back together).
+    pub async fn audit(
+        &self,
+        tx: &mut kabinet_db::TenantTx,
+        action: &str,
+        target: String,
+        details: serde_json::Value,
+    ) -> Result<(), ApiError> {
+        let entry = kabinet_access::AuditEntry {
+            staff: Some(self.id),
+            action,
+            target,
+            details,
+        };
+        kabinet_access::record(tx, entry, &self.client).await?;
+        Ok(())
+    }
 }
 
 /// A signed-in platform operator.

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use kabinet_access::Permission;
-use kabinet_access::audit::{AuditEntry, record};
+
 use kabinet_core::TicketId;
 use kabinet_db::TenantTx;
 use kabinet_ticketing::incidents::{
@@ -315,18 +315,9 @@ async fn audit(
     incident: Uuid,
     details: serde_json::Value,
 ) -> Result<(), ApiError> {
-    record(
-        tx,
-        AuditEntry {
-            staff: Some(staff.id),
-            action,
-            target: format!("incident:{incident}"),
-            details,
-        },
-        &staff.client,
-    )
-    .await?;
-    Ok(())
+    staff
+        .audit(tx, action, format!("incident:{incident}"), details)
+        .await
 }
 
 #[OpenApi(prefix_path = "/console", tag = "Tag::Console")]

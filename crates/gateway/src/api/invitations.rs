@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use kabinet_access::Permission;
-use kabinet_access::audit::{AuditEntry, change, record};
+use kabinet_access::audit::change;
 use kabinet_access::invitations::{self, Acceptance, Invitation, InvitedRole};
 use kabinet_access::login::LoginOutcome;
 use kabinet_access::password_reset::{Language, ResetSite};
@@ -175,18 +175,9 @@ async fn audit(
     id: Uuid,
     details: serde_json::Value,
 ) -> Result<(), ApiError> {
-    record(
-        tx,
-        AuditEntry {
-            staff: Some(staff.id),
-            action,
-            target: format!("invitation:{id}"),
-            details,
-        },
-        &staff.client,
-    )
-    .await
-    .map_err(ApiError::from)
+    staff
+        .audit(tx, action, format!("invitation:{id}"), details)
+        .await
 }
 
 #[OpenApi(prefix_path = "/console", tag = "Tag::Console")]

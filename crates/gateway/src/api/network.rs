@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kabinet_access::Permission;
-use kabinet_access::audit::{AuditEntry, record};
+
 use kabinet_access::directory::{SubscriberProfile, find_subscriber_by_account};
 use kabinet_db::TenantTx;
 use kabinet_network::sessions::{DayTraffic, OnlineCursor, Session};
@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::Tag;
 use super::text::Text;
 use crate::AppState;
-use crate::auth::{Staff, StaffAuth, SubscriberAuth};
+use crate::auth::{StaffAuth, SubscriberAuth};
 use crate::problem::ApiError;
 
 /// NAS and online sessions in the staff console.
@@ -334,27 +334,6 @@ enum LoginCreated {
     Created(Json<ServiceLoginItem>),
 }
 
-async fn audit(
-    tx: &mut TenantTx,
-    staff: &Staff,
-    action: &str,
-    target: String,
-    details: serde_json::Value,
-) -> Result<(), ApiError> {
-    record(
-        tx,
-        AuditEntry {
-            staff: Some(staff.id),
-            action,
-            target,
-            details,
-        },
-        &staff.client,
-    )
-    .await?;
-    Ok(())
-}
-
 async fn subscriber(
     tx: &mut TenantTx,
     account_number: &str,
@@ -428,9 +407,7 @@ impl NetworkConsoleApi {
         let spec = body.spec()?;
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let (nas, secret) = nas::register(&mut tx, &state.config.secret_key, &spec).await?;
-        audit(
-            &mut tx,
-            &staff,
+        staff.audit(&mut tx,
             "nas.register",
             format!("nas:{}", nas.id),
             json!({"name": nas.name, "address": nas.address.to_string(), "vendor": nas.vendor.as_str(), "area": nas.area}),
@@ -457,9 +434,7 @@ impl NetworkConsoleApi {
         let spec = body.spec()?;
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let nas = nas::update(&mut tx, id.0, &spec).await?;
-        audit(
-            &mut tx,
-            &staff,
+        staff.audit(&mut tx,
             "nas.update",
             format!("nas:{}", nas.id),
             json!({"name": nas.name, "address": nas.address.to_string(), "vendor": nas.vendor.as_str(), "area": nas.area, "coa_port": nas.coa_port}),
@@ -482,14 +457,14 @@ impl NetworkConsoleApi {
         staff.require(Permission::NetworkManage).await?;
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let nas = nas::delete(&mut tx, id.0).await?;
-        audit(
-            &mut tx,
-            &staff,
-            "nas.delete",
-            format!("nas:{}", nas.id),
-            json!({"name": nas.name, "address": nas.address.to_string()}),
-        )
-        .await?;
+        staff
+            .audit(
+                &mut tx,
+                "nas.delete",
+                format!("nas:{}", nas.id),
+                json!({"name": nas.name, "address": nas.address.to_string()}),
+            )
+            .await?;
         tx.commit().await?;
         Ok(Deleted::Deleted)
     }
@@ -570,9 +545,7 @@ impl ServiceLoginsApi {
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let sub = subscriber(&mut tx, &account_number.0).await?;
         let login = logins::create(&mut tx, &state.config.secret_key, sub.id, &spec).await?;
-        audit(
-            &mut tx,
-            &staff,
+        staff.audit(&mut tx,
             "service_login.create",
             format!("subscriber:{}", sub.id),
             json!({"login": login.id, "kind": login.kind.as_str(), "username": login.username, "framed_ip": login.framed_ip.map(|ip| ip.to_string())}),
@@ -602,9 +575,7 @@ impl ServiceLoginsApi {
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let sub = subscriber(&mut tx, &account_number.0).await?;
         let login = logins::update(&mut tx, &state.config.secret_key, sub.id, id.0, &spec).await?;
-        audit(
-            &mut tx,
-            &staff,
+        staff.audit(&mut tx,
             "service_login.update",
             format!("subscriber:{}", sub.id),
             json!({"login": login.id, "username": login.username, "framed_ip": login.framed_ip.map(|ip| ip.to_string()), "password_changed": spec.password.is_some()}),
@@ -632,14 +603,14 @@ impl ServiceLoginsApi {
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let sub = subscriber(&mut tx, &account_number.0).await?;
         let login = logins::delete(&mut tx, sub.id, id.0).await?;
-        audit(
-            &mut tx,
-            &staff,
-            "service_login.delete",
-            format!("subscriber:{}", sub.id),
-            json!({"login": login.id, "username": login.username}),
-        )
-        .await?;
+        staff
+            .audit(
+                &mut tx,
+                "service_login.delete",
+                format!("subscriber:{}", sub.id),
+                json!({"login": login.id, "username": login.username}),
+            )
+            .await?;
         tx.commit().await?;
         Ok(Deleted::Deleted)
     }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use kabinet_access::Permission;
-use kabinet_access::audit::{AuditEntry, record};
+
 use kabinet_cabinet::news::{
     Audience, NewsCursor, NewsPost, PostKind, PostLocale, PostSpec, PostState, create_post, feed,
     feed_post, list_posts, post, set_published, update_post,
@@ -464,13 +464,12 @@ async fn audit(
     action: &str,
     post: &NewsPost,
 ) -> Result<(), ApiError> {
-    record(
-        tx,
-        AuditEntry {
-            staff: Some(staff.id),
+    staff
+        .audit(
+            tx,
             action,
-            target: format!("news:{}", post.id),
-            details: json!({
+            format!("news:{}", post.id),
+            json!({
                 "kind": post.kind.as_str(),
                 "title": post.title,
                 "publish_at": post.publish_at,
@@ -478,9 +477,6 @@ async fn audit(
                 "target_tariffs": post.target_tariffs,
                 "pinned": post.pinned,
             }),
-        },
-        &staff.client,
-    )
-    .await?;
-    Ok(())
+        )
+        .await
 }

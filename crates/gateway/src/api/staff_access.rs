@@ -3,7 +3,7 @@
 //! assignment, deactivation and the two-factor rule. Every route needs `staff.manage`; every
 //! change is audited with the record before and after.
 
-use kabinet_access::audit::{AuditEntry, change, record};
+use kabinet_access::audit::change;
 use kabinet_access::roles::{
     self, CustomRole, RoleAssignment, RoleInput, StaffMember, StaffSecurity,
 };
@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::Tag;
 use super::text::Text;
 use crate::AppState;
-use crate::auth::{Staff, StaffAuth};
+use crate::auth::StaffAuth;
 use crate::problem::ApiError;
 
 pub struct StaffAccessApi;
@@ -324,27 +324,6 @@ pub struct StaffSecurityView {
     pub require_two_factor: bool,
 }
 
-async fn audit(
-    tx: &mut kabinet_db::TenantTx,
-    staff: &Staff,
-    action: &str,
-    target: String,
-    details: serde_json::Value,
-) -> Result<(), ApiError> {
-    record(
-        tx,
-        AuditEntry {
-            staff: Some(staff.id),
-            action,
-            target,
-            details,
-        },
-        &staff.client,
-    )
-    .await?;
-    Ok(())
-}
-
 #[OpenApi(prefix_path = "/console", tag = "Tag::Console")]
 impl StaffAccessApi {
     /// The permission catalogue roles are assembled from, with descriptions.
@@ -409,14 +388,14 @@ impl StaffAccessApi {
         let input = body.0.parse()?;
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let role = roles::create_custom_role(&mut tx, staff.id, &input).await?;
-        audit(
-            &mut tx,
-            &staff,
-            "role.create",
-            format!("role:{}", role.id),
-            change(&serde_json::Value::Null, &role),
-        )
-        .await?;
+        staff
+            .audit(
+                &mut tx,
+                "role.create",
+                format!("role:{}", role.id),
+                change(&serde_json::Value::Null, &role),
+            )
+            .await?;
         tx.commit().await?;
         Ok(RoleCreated::Created(Json(role.into())))
     }
@@ -436,14 +415,14 @@ impl StaffAccessApi {
         let input = body.0.parse()?;
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let (before, after) = roles::update_custom_role(&mut tx, staff.id, id.0, &input).await?;
-        audit(
-            &mut tx,
-            &staff,
-            "role.update",
-            format!("role:{}", after.id),
-            change(&before, &after),
-        )
-        .await?;
+        staff
+            .audit(
+                &mut tx,
+                "role.update",
+                format!("role:{}", after.id),
+                change(&before, &after),
+            )
+            .await?;
         tx.commit().await?;
         Ok(Json(after.into()))
     }
@@ -460,14 +439,14 @@ impl StaffAccessApi {
         staff.require(Permission::StaffManage).await?;
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let before = roles::delete_custom_role(&mut tx, staff.id, id.0).await?;
-        audit(
-            &mut tx,
-            &staff,
-            "role.delete",
-            format!("role:{}", before.id),
-            change(&before, &serde_json::Value::Null),
-        )
-        .await?;
+        staff
+            .audit(
+                &mut tx,
+                "role.delete",
+                format!("role:{}", before.id),
+                change(&before, &serde_json::Value::Null),
+            )
+            .await?;
         tx.commit().await?;
         Ok(RoleDeleted::Deleted)
     }
@@ -513,14 +492,14 @@ impl StaffAccessApi {
         let target = StaffId(id.0);
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let (before, after) = roles::assign_role(&mut tx, staff.id, target, role).await?;
-        audit(
-            &mut tx,
-            &staff,
-            "staff.role",
-            format!("staff:{target}"),
-            change(&before, &after),
-        )
-        .await?;
+        staff
+            .audit(
+                &mut tx,
+                "staff.role",
+                format!("staff:{target}"),
+                change(&before, &after),
+            )
+            .await?;
         tx.commit().await?;
         Ok(Json(staff_view(after, staff.id)))
     }
@@ -553,7 +532,9 @@ impl StaffAccessApi {
             };
             let mut details = change(&before, &after);
             details["sessions_ended"] = json!(ended);
-            audit(&mut tx, &staff, action, format!("staff:{target}"), details).await?;
+            staff
+                .audit(&mut tx, action, format!("staff:{target}"), details)
+                .await?;
         }
         tx.commit().await?;
         Ok(Json(staff_view(after, staff.id)))
@@ -601,14 +582,14 @@ impl StaffAccessApi {
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let (before, after) = roles::put_staff_security(&mut tx, staff.id, next).await?;
         if before != after {
-            audit(
-                &mut tx,
-                &staff,
-                "staff_security.update",
-                "staff_security".into(),
-                change(&before, &after),
-            )
-            .await?;
+            staff
+                .audit(
+                    &mut tx,
+                    "staff_security.update",
+                    "staff_security".into(),
+                    change(&before, &after),
+                )
+                .await?;
         }
         tx.commit().await?;
         Ok(Json(StaffSecurityView {

@@ -281,18 +281,9 @@ async fn audit(
     subscriber: SubscriberId,
     details: serde_json::Value,
 ) -> Result<(), ApiError> {
-    record(
-        tx,
-        AuditEntry {
-            staff: Some(staff.id),
-            action,
-            target: format!("subscriber:{subscriber}"),
-            details,
-        },
-        &staff.client,
-    )
-    .await?;
-    Ok(())
+    staff
+        .audit(tx, action, format!("subscriber:{subscriber}"), details)
+        .await
 }
 
 fn reset_site(req: &Request, state: &AppState, site: &SiteCtx, staff: &Staff) -> ResetSite {

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use kabinet_access::Permission;
-use kabinet_access::audit::{AuditEntry, record};
+
 use kabinet_cabinet::diagnosis::{Finding, diagnose};
 use kabinet_core::TicketId;
 use kabinet_ticketing::deflection::{
@@ -550,23 +550,19 @@ async fn audit(
     action: &str,
     a: &Article,
 ) -> Result<(), ApiError> {
-    record(
-        tx,
-        AuditEntry {
-            staff: Some(staff.id),
+    staff
+        .audit(
+            tx,
             action,
-            target: format!("kb:{}", a.id),
-            details: json!({
+            format!("kb:{}", a.id),
+            json!({
                 "title": a.title,
                 "locale": a.locale.as_str(),
                 "category": a.category.map(|c| c.as_str()),
                 "published": a.published_at.is_some(),
             }),
-        },
-        &staff.client,
-    )
-    .await?;
-    Ok(())
+        )
+        .await
 }
 
 #[OpenApi(prefix_path = "/me", tag = "Tag::Portal")]

@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 use kabinet_access::Permission;
-use kabinet_access::audit::{AuditEntry, record};
+
 use kabinet_core::TicketId;
 use kabinet_ticketing::canned::{
     CannedReply as DomainCannedReply, CannedSpec, Placeholder, create_canned, delete_canned,
@@ -28,7 +28,7 @@ use super::Tag;
 use super::dto::TicketStatus;
 use super::text::Text;
 use crate::AppState;
-use crate::auth::{Staff, StaffAuth, SubscriberAuth};
+use crate::auth::{StaffAuth, SubscriberAuth};
 use crate::problem::ApiError;
 
 pub struct CannedRepliesApi;
@@ -113,27 +113,6 @@ enum CannedDeleted {
     Deleted,
 }
 
-async fn audit(
-    tx: &mut kabinet_db::TenantTx,
-    staff: &Staff,
-    action: &str,
-    target: String,
-    details: serde_json::Value,
-) -> Result<(), ApiError> {
-    record(
-        tx,
-        AuditEntry {
-            staff: Some(staff.id),
-            action,
-            target,
-            details,
-        },
-        &staff.client,
-    )
-    .await?;
-    Ok(())
-}
-
 fn canned_details(c: &DomainCannedReply) -> serde_json::Value {
     json!({ "title": c.title, "category": c.category })
 }
@@ -183,14 +162,14 @@ impl CannedRepliesApi {
         staff.require(Permission::CannedManage).await?;
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let c = create_canned(&mut tx, staff.id, &body.spec()).await?;
-        audit(
-            &mut tx,
-            &staff,
-            "canned.create",
-            format!("canned:{}", c.id),
-            canned_details(&c),
-        )
-        .await?;
+        staff
+            .audit(
+                &mut tx,
+                "canned.create",
+                format!("canned:{}", c.id),
+                canned_details(&c),
+            )
+            .await?;
         tx.commit().await?;
         Ok(CannedCreated::Created(Json(c.into())))
     }
@@ -212,14 +191,14 @@ impl CannedRepliesApi {
         staff.require(Permission::CannedManage).await?;
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let c = update_canned(&mut tx, id.0, &body.spec()).await?;
-        audit(
-            &mut tx,
-            &staff,
-            "canned.update",
-            format!("canned:{}", c.id),
-            canned_details(&c),
-        )
-        .await?;
+        staff
+            .audit(
+                &mut tx,
+                "canned.update",
+                format!("canned:{}", c.id),
+                canned_details(&c),
+            )
+            .await?;
         tx.commit().await?;
         Ok(Json(c.into()))
     }
@@ -240,14 +219,14 @@ impl CannedRepliesApi {
         staff.require(Permission::CannedManage).await?;
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let c = delete_canned(&mut tx, id.0).await?;
-        audit(
-            &mut tx,
-            &staff,
-            "canned.delete",
-            format!("canned:{}", c.id),
-            canned_details(&c),
-        )
-        .await?;
+        staff
+            .audit(
+                &mut tx,
+                "canned.delete",
+                format!("canned:{}", c.id),
+                canned_details(&c),
+            )
+            .await?;
         tx.commit().await?;
         Ok(CannedDeleted::Deleted)
     }
@@ -380,21 +359,21 @@ impl TicketMergeApi {
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
         let m = merge_tickets(&mut tx, staff.id, TicketId(id.0), body.into_ticket_number).await?;
         if !m.already_merged {
-            audit(
-                &mut tx,
-                &staff,
-                "ticket.merge",
-                format!("ticket:{}", m.source.id),
-                json!({
-                    "source_number": m.source.number,
-                    "into": m.target.id.to_string(),
-                    "into_number": m.target.number,
-                    "moved_messages": m.moved_messages,
-                    "moved_notes": m.moved_notes,
-                    "moved_attachments": m.moved_attachments,
-                }),
-            )
-            .await?;
+            staff
+                .audit(
+                    &mut tx,
+                    "ticket.merge",
+                    format!("ticket:{}", m.source.id),
+                    json!({
+                        "source_number": m.source.number,
+                        "into": m.target.id.to_string(),
+                        "into_number": m.target.number,
+                        "moved_messages": m.moved_messages,
+                        "moved_notes": m.moved_notes,
+                        "moved_attachments": m.moved_attachments,
+                    }),
+                )
+                .await?;
         }
         tx.commit().await?;
         Ok(Json(TicketMerged {
