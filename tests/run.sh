@@ -58,6 +58,7 @@ step "starting the SMTP sink on 127.0.0.1:$smtp_port (messages: http://127.0.0.1
 # confirmation, password reset) as a person would.
 node web/e2e/smtp-sink.mjs "$smtp_port" "$mailbox_port" >"$root/target/smtp-sink-e2e.log" 2>&1 &
 smtp_sink=$!
+dns_port=${KABINET_E2E_DNS_PORT:-$((22000 + offset))}
 step "starting kabinet on 127.0.0.1:$port (log: $log)"
 # The billing scheduler runs once at start (charging the month) and then hourly, so no charge
 # lands in the middle of a browser flow.
@@ -65,6 +66,7 @@ env -u DATABASE_URL KABINET_DATA_DIR="$data_dir" KABINET_PG_PORT=$e2e_pg_port KA
   KABINET_STRIPE_SECRET_KEY=sk_test_kabinet_platform KABINET_STRIPE_WEBHOOK_SECRET=whsec_kabinet_test \
   KABINET_STRIPE_API_BASE="http://127.0.0.1:$stripe_port/" \
   KABINET_SMTP_URL="smtp://127.0.0.1:$smtp_port" KABINET_MAIL_FROM="kabinet@kabinet.example" \
+  KABINET_DNS_RESOLVER="127.0.0.1:$dns_port" \
   KABINET_LOG_FORMAT=json target/debug/kabinet serve --listen "127.0.0.1:$port" >"$log" 2>&1 &
 server=$!
 stop_server() {
@@ -84,8 +86,9 @@ done
 curl -fsS -H "Host: demo.localhost:$port" "http://127.0.0.1:$port/api/v1/site" >/dev/null
 
 step "browser flow (headless Chromium)"
+# The custom-domain flow answers the app's DNS questions itself, on $dns_port.
 KABINET_URL_TEMPLATE="http://{slug}.localhost:$port" KABINET_E2E_MAILBOX="http://127.0.0.1:$mailbox_port" \
-  npm --prefix web run test:e2e
+  KABINET_E2E_DNS_PORT=$dns_port npm --prefix web run test:e2e
 
 # Schemathesis after the browser flows: it fuzzes every staff and operator setting (branding,
 # roles, the staff two-factor rule, suspension), which would leave the demo ISPs in states no
@@ -106,6 +109,7 @@ trap - EXIT
 # The integration tests' disposable cluster is left running between `cargo test` runs for speed;
 # the full run stops it.
 KABINET_DATA_DIR="$root/target/kabinet-test-pg" target/debug/kabinet db stop
+KABINET_DATA_DIR="$root/target/kabinet-test-stats-pg" target/debug/kabinet db stop || true
 if grep -q '"level":"ERROR"' "$log"; then
   echo "the server logged errors during the black-box suites:"; grep '"level":"ERROR"' "$log" | head -20
   exit 1

@@ -14,6 +14,16 @@ use uuid::Uuid;
 const OWNER: &str = "owner@demo.example";
 const DEMO: &str = "demo.localhost";
 
+async fn suggestions(client: &kabinet_tests::Client) -> Option<usize> {
+    json_body(
+        client.get("/api/v1/console/incident-suggestions").await,
+        StatusCode::OK,
+    )
+    .await["items"]
+        .as_array()
+        .map(Vec::len)
+}
+
 async fn count(app: &TestApp, sql: &str) -> i64 {
     let mut admin = app.db.admin().await.expect("admin");
     sqlx::query_scalar(sql)
@@ -408,6 +418,56 @@ async fn a_nas_whose_accounting_stopped_is_suggested_until_an_incident_covers_it
     )
     .await;
     assert_eq!(suggested["items"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test]
+async fn a_dismissed_suggestion_stays_away_for_that_silence_only() {
+    let app = TestApp::spawn().await.expect("app");
+    let silent = nas(&app, "silent-2", "10.0.0.5", "EAST").await;
+    session(&app, "100001", silent, 120, 30, true).await;
+    let owner = app.staff(DEMO, OWNER).await;
+    let viewer = app.staff(DEMO, "viewer@demo.example").await;
+    assert_eq!(suggestions(&viewer).await, Some(1));
+    let dismiss = format!("/api/v1/console/incident-suggestions/{silent}/dismiss");
+    // Reading is not managing; another ISP's NAS is unknown here.
+    assert_problem(
+        viewer.post(&dismiss, &json!({})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let north = app
+        .staff("northnet.localhost", "owner@northnet.example")
+        .await;
+    assert_problem(
+        north.post(&dismiss, &json!({})).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    // Dismissed (twice is one dismissal): gone for everyone, audited.
+    for _ in 0..2 {
+        assert_eq!(
+            owner.post(&dismiss, &json!({})).await.status(),
+            StatusCode::NO_CONTENT
+        );
+    }
+    assert_eq!(suggestions(&viewer).await, Some(0));
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM incident_suggestion_dismissals").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM audit_log WHERE action = 'incident.suggestion_dismissed'"
+        )
+        .await,
+        2
+    );
+    // The NAS speaks again, then falls silent anew: suggested again.
+    session(&app, "100002", silent, 60, 20, true).await;
+    assert_eq!(suggestions(&viewer).await, Some(1));
 }
 
 #[tokio::test]

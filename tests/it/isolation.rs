@@ -155,6 +155,8 @@ async fn seed_both_tenants(app: &TestApp) {
         crate::ticket_desk::seed_desk(&agent, id).await;
         // Canned replies and a merge of two of the subscriber's tickets.
         crate::ticket_tools::seed_tools(&agent, &subscriber).await;
+        // The ISP's own wording of a letter (letter_templates).
+        crate::letters::seed_letters(&agent).await;
         // Staff access: a custom role held by a staff member, the staff sign-in rules.
         let slug = host.trim_end_matches(".localhost");
         crate::staff_roles::seed_roles(app, slug, &agent).await;
@@ -195,6 +197,36 @@ async fn seed_both_tenants(app: &TestApp) {
         assert_eq!(reset.status(), StatusCode::ACCEPTED);
         // Network: NAS, a service login, a session with traffic, a queued Disconnect.
         crate::radius::seed_network(app, host, staff, account).await;
+        // Auto-assignment: a group with the staff member (agent_groups, agent_group_members)
+        // and their shift (agent_shifts).
+        let me = json_body(
+            agent.get("/api/v1/console/ticket-agents").await,
+            StatusCode::OK,
+        )
+        .await;
+        let me = me["items"]
+            .as_array()
+            .and_then(|a| a.iter().find(|i| i["me"] == true))
+            .and_then(|i| i["id"].as_str())
+            .expect("own staff id")
+            .to_owned();
+        json_body(
+            agent
+                .post(
+                    "/api/v1/console/assignment/groups",
+                    &json!({"name": "Support", "mode": "round_robin", "members": [me]}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        json_body(
+            agent
+                .put("/api/v1/console/me/shift", &json!({"on_shift": true}))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
         // An outage on that NAS (incidents, its affected subscriber, a linked ticket, an
         // update), a rated resolved ticket (ticket_ratings) and a staff invitation.
         seed_incident_rating_and_invitation(app, host, &agent, &subscriber, ticket_number(&ticket))
@@ -217,6 +249,35 @@ async fn seed_both_tenants(app: &TestApp) {
         .execute(&mut admin)
         .await
         .expect("signup confirmation");
+        // An operator's support visit, entered (impersonations and its session).
+        let mut operator = app.client("admin.localhost");
+        json_body(
+            operator
+                .login_operator("operator@kabinet.example", PASSWORD)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        let visit = json_body(
+            operator
+                .post(
+                    &format!("/api/v1/platform/tenants/{slug}/impersonations"),
+                    &json!({"reason": "Isolation test visit", "minutes": 15}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        json_body(
+            app.client(host)
+                .post(
+                    "/api/v1/auth/impersonation",
+                    &json!({"token": visit["token"]}),
+                )
+                .await,
+            StatusCode::OK,
+        )
+        .await;
     }
 }
 
@@ -240,6 +301,17 @@ async fn seed_incident_rating_and_invitation(
             .fetch_one(&mut admin)
             .await
             .expect("seeded NAS");
+    // Its (not yet) suggested outage, dismissed (incident_suggestion_dismissals).
+    assert_eq!(
+        agent
+            .post(
+                &format!("/api/v1/console/incident-suggestions/{nas}/dismiss"),
+                &json!({}),
+            )
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
     let incident = json_body(
         agent
             .post(

@@ -1,24 +1,31 @@
 //! Integration tests: real PostgreSQL (a fresh database each), the real app over HTTP.
 
+mod assignment;
 mod attachments;
 mod audit_log;
 mod auth;
 mod bad_input;
 mod billing;
+mod domains;
 mod equipment;
 mod incidents;
 mod invitations;
 mod isolation;
+mod letters;
 mod manifests;
 mod news;
+mod operator_support;
 mod password_reset;
 mod payments;
+mod query_count;
 mod radius;
 mod roles_matrix;
+mod saas_plans;
 mod schema;
 mod signup;
 mod sites;
 mod staff_roles;
+mod stripe_connect;
 mod subscriber_import;
 mod ticket_desk;
 mod ticket_insights;

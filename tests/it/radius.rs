@@ -259,11 +259,18 @@ async fn freeradius_authorizes_by_tariff_and_keeps_isps_apart() {
         text(&blocked, codec::REPLY_MESSAGE).is_some_and(|m| m.contains("blocked")),
         "{blocked:?}"
     );
-    // The ISP may prefer a captive "pay your bill" pool for debtors.
-    sqlx::query("INSERT INTO network_settings (tenant_id, debt_captive_pool) SELECT id, 'captive' FROM tenants WHERE slug = 'demo'")
-        .execute(&mut admin)
-        .await
-        .expect("settings");
+    // The ISP may prefer a captive "pay your bill" pool for debtors, and its own session
+    // timeout: both set in the console, both in the next Access-Accept.
+    let settings = json_body(
+        demo.put(
+            "/api/v1/console/network/settings",
+            &json!({"debt_captive_pool": " captive ", "session_timeout_secs": 3600, "interim_interval_secs": 120}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(settings["debt_captive_pool"], "captive");
     let captive = demo_nas
         .pap(radius.auth, "ivanov", "demo-pass-1")
         .await
@@ -276,6 +283,10 @@ async fn freeradius_authorizes_by_tariff_and_keeps_isps_apart() {
     assert_eq!(
         vendor_text(&captive, codec::VENDOR_MIKROTIK, codec::MIKROTIK_RATE_LIMIT),
         None
+    );
+    assert_eq!(
+        captive.attr(codec::SESSION_TIMEOUT),
+        Some(&3600u32.to_be_bytes()[..])
     );
     sqlx::query("UPDATE accounts a SET status = 'suspended' FROM subscribers s WHERE s.tenant_id = a.tenant_id AND s.id = a.subscriber_id AND s.account_number = '100001'")
         .execute(&mut admin)
@@ -745,6 +756,94 @@ async fn internal_endpoints_refuse_strangers_and_bad_input() {
     // The secret is shown once: nothing in the list carries it.
     let listed = json_body(demo.get("/api/v1/console/nas").await, StatusCode::OK).await;
     assert!(listed["items"][0].get("secret").is_none());
+    // A new secret replaces the old one for FreeRADIUS's client lookup, shown this once.
+    let secret_of = |client: Value| {
+        client["control:FreeRADIUS-Client-Secret"]["value"]
+            .as_str()
+            .expect("secret")
+            .to_owned()
+    };
+    let old_secret = secret_of(
+        json_body(
+            post(
+                url("/radius/client?src=127.0.0.2"),
+                Some(RADIUS_TOKEN),
+                vec![],
+            )
+            .await
+            .expect("send"),
+            StatusCode::OK,
+        )
+        .await,
+    );
+    let rotated = json_body(
+        demo.post(&format!("/api/v1/console/nas/{id}/secret"), &json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let new_secret = rotated["secret"].as_str().expect("new secret").to_owned();
+    assert_ne!(new_secret, old_secret);
+    assert_eq!(new_secret.len(), 24);
+    let looked_up = secret_of(
+        json_body(
+            post(
+                url("/radius/client?src=127.0.0.2"),
+                Some(RADIUS_TOKEN),
+                vec![],
+            )
+            .await
+            .expect("send"),
+            StatusCode::OK,
+        )
+        .await,
+    );
+    assert_eq!(looked_up, new_secret);
+    assert_problem(
+        viewer
+            .post(&format!("/api/v1/console/nas/{id}/secret"), &json!({}))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        north
+            .post(&format!("/api/v1/console/nas/{id}/secret"), &json!({}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    // Settings: readable with network.read, defaults until changed, bounded.
+    let defaults = json_body(
+        viewer.get("/api/v1/console/network/settings").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(defaults["session_timeout_secs"], 86400);
+    assert!(defaults.get("debt_captive_pool").is_none());
+    assert_problem(
+        viewer
+            .put(
+                "/api/v1/console/network/settings",
+                &json!({"session_timeout_secs": 3600, "interim_interval_secs": 300}),
+            )
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        demo.put(
+            "/api/v1/console/network/settings",
+            &json!({"debt_captive_pool": "pay your bill", "session_timeout_secs": 3600, "interim_interval_secs": 300}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+    )
+    .await;
     // Deleting a NAS frees its address.
     assert_eq!(
         demo.delete(&format!("/api/v1/console/nas/{id}"))

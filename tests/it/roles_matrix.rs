@@ -37,17 +37,31 @@ const DECISIONS: &[(&str, Decision)] = &[
     ("listTicketTags", Needs("tickets.read")),
     ("getTicketSettings", Needs("tickets.read")),
     ("putTicketSettings", Needs("settings.manage")),
+    // The ISP's letter templates (ru/en)
+    ("listLetterTemplates", Needs("settings.manage")),
+    ("putLetterTemplate", Needs("settings.manage")),
+    ("resetLetterTemplate", Needs("settings.manage")),
+    ("previewLetterTemplate", Needs("settings.manage")),
     ("searchTickets", Needs("tickets.read")),
     ("getDeflectionStats", Needs("tickets.read")),
     // Outage incidents
     ("listIncidents", Needs("tickets.read")),
     ("listSuggestedIncidents", Needs("tickets.read")),
+    ("dismissSuggestedIncident", Needs("incidents.manage")),
     ("getIncident", Needs("tickets.read")),
     ("declareIncident", Needs("incidents.manage")),
     ("linkIncidentTickets", Needs("incidents.manage")),
     ("unlinkIncidentTicket", Needs("incidents.manage")),
     ("postIncidentUpdate", Needs("incidents.manage")),
     ("closeIncident", Needs("incidents.manage")),
+    // Auto-assignment: groups, shifts
+    ("listAgentGroups", Needs("tickets.manage")),
+    ("createAgentGroup", Needs("tickets.manage")),
+    ("updateAgentGroup", Needs("tickets.manage")),
+    ("deleteAgentGroup", Needs("tickets.manage")),
+    ("listOnShiftAgents", Needs("tickets.read")),
+    ("getMyShift", Needs("tickets.reply")),
+    ("setMyShift", Needs("tickets.reply")),
     ("listTicketRatings", Needs("tickets.read")),
     ("getDeskAnalytics", Needs("analytics.read")),
     ("exportDeskAnalytics", Needs("analytics.read")),
@@ -95,8 +109,11 @@ const DECISIONS: &[(&str, Decision)] = &[
     ("publishNews", Needs("news.manage")),
     // Network
     ("listNas", Needs("network.read")),
+    ("getNetworkSettings", Needs("network.read")),
     ("registerNas", Needs("network.manage")),
     ("updateNas", Needs("network.manage")),
+    ("rotateNasSecret", Needs("network.manage")),
+    ("updateNetworkSettings", Needs("network.manage")),
     ("deleteNas", Needs("network.manage")),
     ("listOnlineSessions", Needs("network.read")),
     ("listServiceLogins", Needs("network.read")),
@@ -106,9 +123,19 @@ const DECISIONS: &[(&str, Decision)] = &[
     ("getSubscriberNetwork", Needs("network.read")),
     // Onboarding
     ("getOnboarding", AnyStaff),
+    // SaaS plan page (limits, usage, billing standing)
+    ("getConsolePlan", AnyStaff),
     ("publishPortal", Needs("settings.manage")),
     ("getBranding", Needs("settings.manage")),
     ("updateBranding", Needs("settings.manage")),
+    ("getCardPayments", Needs("settings.manage")),
+    ("startStripeOnboarding", Needs("settings.manage")),
+    ("refreshCardPayments", Needs("settings.manage")),
+    // Custom domains (DNS TXT verification)
+    ("listCustomDomains", Needs("settings.manage")),
+    ("addCustomDomain", Needs("settings.manage")),
+    ("verifyCustomDomain", Needs("settings.manage")),
+    ("removeCustomDomain", Needs("settings.manage")),
     // Staff, roles and audit
     ("listPermissions", Needs("staff.manage")),
     ("listRoles", Needs("staff.manage")),
@@ -127,6 +154,10 @@ const DECISIONS: &[(&str, Decision)] = &[
     ("listAudit", Needs("audit.read")),
     ("exportAudit", Needs("audit.read")),
     ("verifyAudit", Needs("audit.read")),
+    // Operator support visits: the owner (and whoever reads the audit log) sees them; ending
+    // one is a staff-access decision.
+    ("listImpersonations", Needs("audit.read")),
+    ("endImpersonation", Needs("staff.manage")),
     // Own account security
     ("getStaffTwoFactor", AnyStaff),
     ("startStaffTwoFactor", AnyStaff),
@@ -210,14 +241,13 @@ fn example(spec: &Value, schema: &Value) -> Value {
             Value::Array((0..min).map(|_| example(spec, &schema["items"])).collect())
         }
         Some("integer") | Some("number") => {
-            let min = schema.get("minimum").and_then(Value::as_i64).unwrap_or(1);
+            // poem-openapi writes bounds as floats (`60.0`).
+            let bound = |key: &str| schema.get(key).and_then(Value::as_f64).map(|b| b as i64);
             json!(
-                min.max(1).min(
-                    schema
-                        .get("maximum")
-                        .and_then(Value::as_i64)
-                        .unwrap_or(i64::MAX)
-                )
+                bound("minimum")
+                    .unwrap_or(1)
+                    .max(1)
+                    .min(bound("maximum").unwrap_or(i64::MAX))
             )
         }
         Some("boolean") => json!(false),
@@ -243,6 +273,7 @@ fn string_example(schema: &Value) -> Value {
             ("[0-9]{4}-[0-9]{2}", "2026-01"),
             ("[a-z0-9", "nosuch"),
             ("^[0-9]+$", "100"),
+            ("^[A-Za-z]{2}$", "RU"),
         ];
         if let Some((_, value)) = known.iter().find(|(p, _)| pattern.contains(p)) {
             return json!(value);

@@ -16,6 +16,9 @@ pub const PLATFORM_TABLES: &[&str] = &[
     "nas_addresses",
     // Per-tenant counts for the operator console (no subscriber data).
     "tenant_usage",
+    // The SaaS price list and each ISP's SaaS billing (dunning) state.
+    "saas_plans",
+    "saas_billing",
 ];
 
 pub async fn tenant_tables(admin: &mut sqlx::PgConnection) -> Vec<String> {

@@ -21,6 +21,7 @@ use serde_json::Value;
 
 pub mod radius;
 mod smtp;
+pub mod stats;
 
 pub use kabinet_fake_stripe::{Completion, Config as FakeConfig, FakeStripe, TestCard};
 pub use reqwest;
@@ -105,7 +106,12 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn new() -> anyhow::Result<Self> {
-        let base = admin_base_url()?;
+        Self::new_on(&admin_base_url()?).await
+    }
+
+    /// A fresh database on the server at `base` (a superuser URL), e.g. [`stats::StatsCluster`].
+    pub async fn new_on(base: &str) -> anyhow::Result<Self> {
+        let base = base.to_owned();
         ensure_roles(&base).await?;
         let name = format!("kabinet_test_{}", uuid::Uuid::new_v4().simple());
         {

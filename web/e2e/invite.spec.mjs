@@ -8,52 +8,17 @@
 // Env: KABINET_E2E_MAILBOX (the sink's HTTP address); without it this flow is skipped.
 import assert from "node:assert/strict";
 import { after, describe } from "node:test";
-import { closePage, DESKTOP, flow, newPage, runId, screenshots, signIn, urlFor, useBrowser } from "./support.mjs";
+import {
+  closePage, DESKTOP, flow, linkFromMail, MAILBOX, newPage, runId, screenshots, signIn, urlFor, useBrowser,
+} from "./support.mjs";
 
 useBrowser();
 
-const MAILBOX = process.env.KABINET_E2E_MAILBOX;
 const SLUG = "demo";
 const OWNER = "owner@demo.example";
 const INVITEE = `invitee-${runId}@invite.example`;
 const INVITEE_NAME = `Новый Техник ${runId}`;
 const INVITEE_PASSWORD = "an invitee password 7";
-
-/** The text of a raw message: each MIME part decoded (base64 or quoted-printable). */
-function decodeMail(raw) {
-  const parts = raw.split(/\r\n--[^\r\n]+\r\n/);
-  return parts
-    .map((part) => {
-      const split = part.indexOf("\r\n\r\n");
-      if (split === -1) return part;
-      const headers = part.slice(0, split).toLowerCase();
-      const body = part.slice(split + 4);
-      if (headers.includes("content-transfer-encoding: base64")) {
-        return Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ""), "base64").toString("utf8");
-      }
-      if (headers.includes("content-transfer-encoding: quoted-printable")) {
-        const bytes = body.replace(/=\r\n/g, "").replace(/=([0-9A-F]{2})/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
-        return Buffer.from(bytes, "latin1").toString("utf8");
-      }
-      return body;
-    })
-    .join("\n");
-}
-
-/** Waits for a letter to `to` containing a link that starts with `prefix`; the link. */
-async function linkFromMail(to, prefix) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const messages = await fetch(`${MAILBOX}/messages?to=${encodeURIComponent(to)}`).then((r) => r.json());
-    for (const message of messages.reverse()) {
-      const text = decodeMail(message.data);
-      const at = text.indexOf(prefix);
-      if (at !== -1) return text.slice(at).match(/^[^\s"<>]+/)[0];
-    }
-    if (Date.now() > deadline) throw new Error(`no letter to ${to} with a link to ${prefix}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 describe("demo: inviting a staff member by e-mail", { concurrency: false, skip: !MAILBOX && "KABINET_E2E_MAILBOX is not set" }, () => {
   const s = {};

@@ -7,7 +7,7 @@
 // Run: cd web && KABINET_URL_TEMPLATE="http://{slug}.localhost:<port>" node --test e2e/network.spec.mjs
 import assert from "node:assert/strict";
 import { after, describe } from "node:test";
-import { closePage, DESKTOP, flow, newPage, runId, screenshots, signIn, urlFor, useBrowser } from "./support.mjs";
+import { closePage, DESKTOP, flow, newPage, runId, screenshots, SCREENSHOTS, signIn, urlFor, useBrowser } from "./support.mjs";
 
 useBrowser();
 
@@ -74,6 +74,56 @@ describe("demo: NAS, service logins and the subscriber's connection", { concurre
     await screenshots("network-cabinet", urlFor(SLUG, "/network"), s.subscriberSession, (p) =>
       p.getByTestId("network-usage").waitFor(),
     );
+  });
+
+  f.step("staff edit the NAS, replace its secret and tune RADIUS", async () => {
+    const page = s.staff;
+    await page.goto(urlFor(SLUG, "/console/network"));
+    const row = page.getByTestId("nas-row").filter({ hasText: NAS_NAME });
+    await row.getByTestId("nas-edit").click();
+    await page.getByTestId("nas-edit-form").waitFor();
+    await page.getByTestId("nas-area").fill("Север");
+    await page.getByTestId("nas-coa-port").fill("1700");
+    await page.getByTestId("nas-submit").click();
+    await page.getByTestId("nas-form").waitFor();
+    await row.filter({ hasText: "Север" }).waitFor();
+
+    const first = (await page.getByTestId("nas-secret-value").count()) ? await page.getByTestId("nas-secret-value").textContent() : null;
+    page.once("dialog", (dialog) => {
+      void dialog.accept();
+    });
+    await row.getByTestId("nas-rotate").click();
+    await page.getByTestId("nas-secret").filter({ hasText: NAS_NAME }).waitFor();
+    const rotated = (await page.getByTestId("nas-secret-value").textContent()) ?? "";
+    assert.match(rotated, /^[A-Za-z0-9]{24}$/);
+    assert.notEqual(rotated, first);
+
+    // Debtors into a captive pool, a shorter session: saved, and still there after a reload.
+    await page.getByTestId("radius-debtors-captive").check();
+    await page.getByTestId("radius-pool").fill("pay-your-bill");
+    await page.getByTestId("radius-session-timeout").fill("720");
+    await page.getByTestId("radius-settings-save").click();
+    await page.getByTestId("radius-settings-saved").waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}network-settings-desktop.png`, fullPage: true });
+    await page.reload();
+    assert.equal(await page.getByTestId("radius-pool").inputValue(), "pay-your-bill");
+    assert.equal(await page.getByTestId("radius-session-timeout").inputValue(), "720");
+    const phone = await newPage({ width: 390, height: 844 }, s.staffSession);
+    try {
+      await phone.goto(urlFor(SLUG, "/console/network"));
+      await phone.getByTestId("radius-settings-form").waitFor();
+      await phone.getByTestId("radius-settings").scrollIntoViewIfNeeded();
+      await phone.screenshot({ path: `${SCREENSHOTS}network-settings-phone.png`, fullPage: true });
+      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `network page is ${overflow}px wider than the phone`);
+    } finally {
+      await closePage(phone);
+    }
+    // Back to the demo's defaults for the suites after this one.
+    await page.getByTestId("radius-debtors-reject").check();
+    await page.getByTestId("radius-session-timeout").fill("1440");
+    await page.getByTestId("radius-settings-save").click();
+    await page.getByTestId("radius-settings-saved").waitFor();
   });
 
   f.step("staff delete the NAS", async () => {

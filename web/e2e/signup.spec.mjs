@@ -10,12 +10,11 @@
 import assert from "node:assert/strict";
 import { after, describe } from "node:test";
 import {
-  closePage, DESKTOP, flow, newPage, PASSWORD, runId, screenshots, SCREENSHOTS, signIn, urlFor, useBrowser,
+  closePage, DESKTOP, flow, linkFromMail, MAILBOX, newPage, PASSWORD, runId, screenshots, SCREENSHOTS, signIn, urlFor, useBrowser,
 } from "./support.mjs";
 
 useBrowser();
 
-const MAILBOX = process.env.KABINET_E2E_MAILBOX;
 // Unique per run, so the flow works on a used deployment too (a slug is at most 32 characters).
 const SLUG = `e2e-${runId}`.replace(/[^a-z0-9-]/g, "").slice(0, 32).replace(/-+$/, "");
 const OWNER = `owner-${runId}@signup.example`;
@@ -29,42 +28,6 @@ const PNG = Buffer.from(
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
   "base64",
 );
-
-/** The text of a raw message: each MIME part decoded (base64 or quoted-printable). */
-function decodeMail(raw) {
-  const parts = raw.split(/\r\n--[^\r\n]+\r\n/);
-  return parts
-    .map((part) => {
-      const split = part.indexOf("\r\n\r\n");
-      if (split === -1) return part;
-      const headers = part.slice(0, split).toLowerCase();
-      const body = part.slice(split + 4);
-      if (headers.includes("content-transfer-encoding: base64")) {
-        return Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ""), "base64").toString("utf8");
-      }
-      if (headers.includes("content-transfer-encoding: quoted-printable")) {
-        const bytes = body.replace(/=\r\n/g, "").replace(/=([0-9A-F]{2})/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
-        return Buffer.from(bytes, "latin1").toString("utf8");
-      }
-      return body;
-    })
-    .join("\n");
-}
-
-/** Waits for a letter to `to` containing a link that starts with `prefix`; the link. */
-async function linkFromMail(to, prefix) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const messages = await fetch(`${MAILBOX}/messages?to=${encodeURIComponent(to)}`).then((r) => r.json());
-    for (const message of messages.reverse()) {
-      const text = decodeMail(message.data);
-      const at = text.indexOf(prefix);
-      if (at !== -1) return text.slice(at).match(/^[^\s"<>]+/)[0];
-    }
-    if (Date.now() > deadline) throw new Error(`no letter to ${to} with a link to ${prefix}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 describe(`signup: a new ISP from the form to its first subscriber`, { concurrency: false, skip: !MAILBOX && "KABINET_E2E_MAILBOX is not set" }, () => {
   const f = flow("signup");
@@ -143,11 +106,37 @@ describe(`signup: a new ISP from the form to its first subscriber`, { concurrenc
     assert.equal((await page.getByTestId("import-created").innerText()).trim(), "2");
   });
 
+  f.step("card payments: the owner connects Stripe through its hosted onboarding", async () => {
+    const page = s.owner;
+    await page.goto(urlFor(SLUG, "/console/settings/payments"));
+    await page.locator('[data-testid="card-payments-state"][data-state="not_connected"]').waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}signup-card-payments-desktop.png`, fullPage: true });
+    assert.equal(await page.getByTestId("card-payments-country").inputValue(), "RU");
+    await page.getByTestId("card-payments-connect").click();
+    // Stripe's (the fake's) hosted form, then back to the console, which asks Stripe at once.
+    await page.getByRole("button", { name: "Finish onboarding" }).click();
+    await page.locator('[data-testid="card-payments-state"][data-state="enabled"]').waitFor();
+    assert.match(page.url(), /\/console\/settings\/payments$/, "the return marker is dropped from the address");
+    assert.match(await page.getByTestId("card-payments-account").innerText(), /^acct_/);
+    await page.screenshot({ path: `${SCREENSHOTS}signup-card-payments-enabled-desktop.png`, fullPage: true });
+    const phone = await newPage({ width: 390, height: 844 }, await page.context().storageState());
+    try {
+      await phone.goto(urlFor(SLUG, "/console/settings/payments"));
+      await phone.locator('[data-testid="card-payments-state"][data-state="enabled"]').waitFor();
+      await phone.screenshot({ path: `${SCREENSHOTS}signup-card-payments-phone.png`, fullPage: true });
+      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `card payments page is ${overflow}px wider than the phone`);
+    } finally {
+      await closePage(phone);
+    }
+  });
+
   f.step("the checklist shows progress and the owner publishes the portal", async () => {
     const page = s.owner;
     await page.goto(urlFor(SLUG, "/console/onboarding"));
     await page.locator('[data-testid="onboarding-step"][data-step="branding"][data-done="true"]').waitFor();
     await page.locator('[data-testid="onboarding-step"][data-step="subscribers"][data-done="true"]').waitFor();
+    await page.locator('[data-testid="onboarding-step"][data-step="payments"][data-done="true"]').waitFor();
     await page.getByTestId("onboarding-publish").click();
     await page.getByTestId("onboarding-live").waitFor();
     await screenshots("signup-checklist", urlFor(SLUG, "/console/onboarding"), await page.context().storageState(), (p) =>

@@ -188,3 +188,42 @@ export function flow(name) {
   };
 }
 
+/** The SMTP sink's HTTP address (`e2e/smtp-sink.mjs`, set by tests/run.sh); flows that read
+ * letters are skipped without it. */
+export const MAILBOX = process.env.KABINET_E2E_MAILBOX;
+
+/** The text of a raw message: each MIME part decoded (base64 or quoted-printable). */
+export function decodeMail(raw) {
+  const parts = raw.split(/\r\n--[^\r\n]+\r\n/);
+  return parts
+    .map((part) => {
+      const split = part.indexOf("\r\n\r\n");
+      if (split === -1) return part;
+      const headers = part.slice(0, split).toLowerCase();
+      const body = part.slice(split + 4);
+      if (headers.includes("content-transfer-encoding: base64")) {
+        return Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ""), "base64").toString("utf8");
+      }
+      if (headers.includes("content-transfer-encoding: quoted-printable")) {
+        const bytes = body.replace(/=\r\n/g, "").replace(/=([0-9A-F]{2})/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+        return Buffer.from(bytes, "latin1").toString("utf8");
+      }
+      return body;
+    })
+    .join("\n");
+}
+
+/** Waits for a letter to `to` containing a link that starts with `prefix`; the link. */
+export async function linkFromMail(to, prefix) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const messages = await fetch(`${MAILBOX}/messages?to=${encodeURIComponent(to)}`).then((r) => r.json());
+    for (const message of messages.reverse()) {
+      const text = decodeMail(message.data);
+      const at = text.indexOf(prefix);
+      if (at !== -1) return text.slice(at).match(/^[^\s"<>]+/)[0];
+    }
+    if (Date.now() > deadline) throw new Error(`no letter to ${to} with a link to ${prefix}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

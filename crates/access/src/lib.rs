@@ -19,6 +19,7 @@ pub mod audit;
 mod authz;
 pub mod directory;
 mod error;
+pub mod impersonation;
 pub mod invitations;
 pub mod login;
 mod password;

@@ -219,6 +219,7 @@ async fn open_session(
             csrf_token,
             policy_version: access.0,
             two_factor_required: access.1,
+            impersonation: None,
         },
     };
     Ok(NewSession {

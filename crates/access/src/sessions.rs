@@ -55,6 +55,9 @@ pub enum Principal {
         /// The ISP requires two-factor sign-in and this staff member has not set it up yet:
         /// every permission check refuses until they have.
         two_factor_required: bool,
+        /// An operator's support visit ([`crate::impersonation`]): its permissions and actor
+        /// replace the staff member's.
+        impersonation: Option<Box<crate::impersonation::Impersonating>>,
     },
     Operator {
         id: Uuid,
@@ -204,16 +207,20 @@ pub async fn find_tenant_session(
     let tenant = tx.tenant();
     let row = sqlx::query(&format!(
         "SELECT s.id, s.csrf_token, s.subscriber_id, s.staff_id, s.last_seen_at, \
-                COALESCE(sub.full_name, st.display_name) AS display_name, \
+                COALESCE(i.operator_name, sub.full_name, st.display_name) AS display_name, \
                 COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM staff_roles r \
                           WHERE r.tenant_id = s.tenant_id AND r.staff_id = s.staff_id), '{{}}') AS roles, \
+                i.id AS visit_id, i.operator_id AS visit_operator, i.reason AS visit_reason, \
+                i.access AS visit_access, i.expires_at AS visit_expires_at, \
                 {STAFF_ACCESS_COLUMNS} \
          FROM sessions s \
          LEFT JOIN subscribers sub ON sub.tenant_id = s.tenant_id AND sub.id = s.subscriber_id \
          LEFT JOIN staff st ON st.tenant_id = s.tenant_id AND st.id = s.staff_id \
+         LEFT JOIN impersonations i ON i.tenant_id = s.tenant_id AND i.id = s.impersonation_id \
          WHERE s.tenant_id = $1 AND s.token_hash = $2 AND s.revoked_at IS NULL \
            AND s.expires_at > now() AND s.last_seen_at > now() - $3::interval \
-           AND (s.staff_id IS NULL OR st.active)",
+           AND (s.staff_id IS NULL OR st.active) \
+           AND (s.impersonation_id IS NULL OR (i.ended_at IS NULL AND i.expires_at > now()))",
     ))
     .bind(tenant.as_uuid())
     .bind(token_hash(token))
@@ -246,15 +253,38 @@ pub async fn find_tenant_session(
         }),
         (None, Some(id)) => {
             let roles: Vec<String> = row.try_get("roles")?;
+            let visit: Option<Uuid> = row.try_get("visit_id")?;
+            let impersonation = match visit {
+                Some(visit) => {
+                    let access: String = row.try_get("visit_access")?;
+                    Some(Box::new(crate::impersonation::Impersonating {
+                        id: visit,
+                        operator_id: row.try_get("visit_operator")?,
+                        operator_name: display_name.clone(),
+                        reason: row.try_get("visit_reason")?,
+                        access: crate::impersonation::Access::parse(&access)
+                            .ok_or(AccessError::Unauthenticated)?,
+                        expires_at: row.try_get("visit_expires_at")?,
+                    }))
+                }
+                None => None,
+            };
             Ok(Principal::Staff {
                 tenant,
                 id: StaffId(id),
                 display_name,
-                roles: roles.iter().filter_map(|r| Role::parse(r)).collect(),
+                // A visit holds only its own permissions, never the owner's roles.
+                roles: if impersonation.is_some() {
+                    vec![]
+                } else {
+                    roles.iter().filter_map(|r| Role::parse(r)).collect()
+                },
                 session_id,
                 csrf_token,
                 policy_version: row.try_get("policy_version")?,
-                two_factor_required: row.try_get("two_factor_required")?,
+                two_factor_required: impersonation.is_none()
+                    && row.try_get::<bool, _>("two_factor_required")?,
+                impersonation,
             })
         }
         _ => Err(AccessError::Unauthenticated),
@@ -281,6 +311,12 @@ pub async fn revoke_all_tenant_sessions(
 ) -> Result<u64, AccessError> {
     let tenant = tx.tenant();
     let (column, id) = match principal {
+        // An operator's visit ends only itself, never the owner's own sessions.
+        Principal::Staff {
+            impersonation: Some(_),
+            session_id,
+            ..
+        } => ("id", *session_id),
         Principal::Subscriber { id, .. } => ("subscriber_id", id.as_uuid()),
         Principal::Staff { id, .. } => ("staff_id", id.as_uuid()),
         Principal::Operator { .. } => return Err(AccessError::Unauthenticated),

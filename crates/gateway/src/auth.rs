@@ -198,6 +198,9 @@ pub struct Staff {
     /// The ISP's policy version as read with this request's session.
     policy_version: i64,
     two_factor_required: bool,
+    /// An operator's support visit: its permissions replace the staff member's, and its
+    /// actions are audited as the operator ([`kabinet_access::impersonation`]).
+    pub impersonation: Option<Box<kabinet_access::impersonation::Impersonating>>,
     state: AppState,
 }
 
@@ -207,6 +210,13 @@ impl Staff {
     pub async fn require(&self, permission: Permission) -> Result<(), ApiError> {
         if self.two_factor_required {
             return Err(AccessError::TwoFactorRequired.into());
+        }
+        if let Some(visit) = &self.impersonation {
+            return if visit.access.allows(permission) {
+                Ok(())
+            } else {
+                Err(AccessError::Forbidden.into())
+            };
         }
         Ok(self
             .state
@@ -224,6 +234,22 @@ impl Staff {
         target: String,
         details: serde_json::Value,
     ) -> Result<(), ApiError> {
+        if let Some(visit) = &self.impersonation {
+            let mut details = details;
+            if let Some(fields) = details.as_object_mut() {
+                fields.insert("impersonation".into(), visit.id.to_string().into());
+            }
+            kabinet_access::audit::record_operator(
+                tx,
+                visit.operator_id,
+                action,
+                target,
+                details,
+                &self.client,
+            )
+            .await?;
+            return Ok(());
+        }
         let entry = kabinet_access::AuditEntry {
             staff: Some(self.id),
             action,
@@ -265,15 +291,26 @@ async fn check_staff(req: &Request, key: ApiKey) -> poem::Result<Staff> {
             id,
             policy_version,
             two_factor_required,
+            impersonation,
             ..
-        } => Ok(Staff {
-            tenant,
-            id,
-            client: client_info(req, &state),
-            policy_version,
-            two_factor_required,
-            state,
-        }),
+        } => {
+            // The owner's own account (password, second factor) is theirs alone.
+            let path = req.uri().path();
+            if impersonation.is_some()
+                && (path.contains("/console/me/") || path.ends_with("/console/me"))
+            {
+                return Err(ApiError::forbidden().into());
+            }
+            Ok(Staff {
+                tenant,
+                id,
+                client: client_info(req, &state),
+                policy_version,
+                two_factor_required,
+                impersonation,
+                state,
+            })
+        }
         _ => Err(ApiError::unauthenticated().into()),
     }
 }

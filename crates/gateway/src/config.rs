@@ -30,6 +30,9 @@ pub struct GatewayConfig {
     /// The body limit of a subscriber CSV import (`KABINET_MAX_IMPORT_BYTES`): the file is
     /// streamed, so this bounds the upload, not memory.
     pub max_import_bytes: usize,
+    /// Looks up the DNS TXT proof of custom domains (`KABINET_DNS_RESOLVER`; the system's
+    /// resolver by default).
+    pub domain_verifier: kabinet_tenancy::domains::DomainVerifier,
 }
 
 impl Default for GatewayConfig {
@@ -49,6 +52,7 @@ impl Default for GatewayConfig {
             // All files of one message, plus room for the text fields and multipart framing.
             max_upload_bytes: kabinet_ticketing::attachments::MAX_MESSAGE_BYTES + 1024 * 1024,
             max_import_bytes: 64 * 1024 * 1024,
+            domain_verifier: kabinet_tenancy::domains::DomainVerifier::default(),
         }
     }
 }

@@ -17,6 +17,7 @@ use kabinet_tenancy::TenancyError;
 use kabinet_ticketing::TicketingError;
 use kabinet_ticketing::canned::CannedError;
 use kabinet_ticketing::csat::CsatError;
+use kabinet_ticketing::letters::LetterError;
 use kabinet_ticketing::merge::MergeError;
 use poem::http::{StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
@@ -37,6 +38,10 @@ pub struct Problem {
     pub detail: Option<String>,
     /// Stable, machine-readable: clients branch on this, never on `title` or `detail`.
     pub code: String,
+    /// With `plan_limit_reached`: which limit of the SaaS plan, and where the tenant stands.
+    #[oai(skip_serializing_if_is_none)]
+    // Boxed: every handler's error carries this field, and most never fill it.
+    pub plan_limit: Option<Box<crate::api::saas_plans::PlanLimitProblem>>,
 }
 
 /// Every error an operation can return: one problem+json response for any status.
@@ -57,6 +62,7 @@ impl ApiError {
                 status: status.as_u16(),
                 detail,
                 code: code.to_owned(),
+                plan_limit: None,
             }),
         )
     }
@@ -134,6 +140,11 @@ impl From<DbError> for ApiError {
                 "Temporarily unavailable",
                 Some("The service is overloaded; please retry shortly.".into()),
             ),
+            // A SaaS plan limit, refused by the statement that wrote the counted rows.
+            DbError::Sqlx(err) => match kabinet_tenancy::PlanLimitReached::from_db(err) {
+                Some(reached) => crate::api::saas_plans::plan_limit_problem(reached),
+                None => Self::internal("database", &e),
+            },
             _ => Self::internal("database", &e),
         }
     }
@@ -329,6 +340,30 @@ impl From<TenancyError> for ApiError {
     }
 }
 
+impl From<kabinet_tenancy::domains::DomainError> for ApiError {
+    fn from(e: kabinet_tenancy::domains::DomainError) -> Self {
+        use kabinet_tenancy::domains::{DomainError, DomainNameError};
+        let conflict = |code: &str, title: &str, e: &DomainError| {
+            Self::new(StatusCode::CONFLICT, code, title, Some(e.to_string()))
+        };
+        match e {
+            DomainError::Invalid(DomainNameError::PlatformDomain(_)) => {
+                Self::unprocessable("domain_is_platform", e.to_string())
+            }
+            DomainError::Invalid(_) => Self::unprocessable("invalid_domain", e.to_string()),
+            DomainError::AlreadyAdded(_) => conflict("domain_already_added", "Already added", &e),
+            DomainError::Taken(_) => {
+                conflict("domain_taken", "The domain belongs to another provider", &e)
+            }
+            DomainError::LimitReached => {
+                conflict("domain_limit_reached", "Too many custom domains", &e)
+            }
+            DomainError::NotFound => Self::not_found(),
+            DomainError::Db(db) => db.into(),
+        }
+    }
+}
+
 impl From<BillingError> for ApiError {
     fn from(e: BillingError) -> Self {
         match e {
@@ -459,6 +494,12 @@ impl From<PaymentsError> for ApiError {
                 "stripe_account_taken",
                 "Stripe account in use",
                 Some(e.to_string()),
+            ),
+            PaymentsError::AlreadyConnected => Self::new(
+                StatusCode::CONFLICT,
+                "stripe_already_connected",
+                "Card payments already connected",
+                Some("This provider's Stripe account already takes card payments.".into()),
             ),
             PaymentsError::AmountOutOfRange { .. } => {
                 Self::unprocessable("amount_out_of_range", e.to_string())
@@ -593,6 +634,26 @@ impl From<CsatError> for ApiError {
     }
 }
 
+impl From<kabinet_ticketing::assignment::AssignmentError> for ApiError {
+    fn from(e: kabinet_ticketing::assignment::AssignmentError) -> Self {
+        use kabinet_ticketing::assignment::AssignmentError as E;
+        match e {
+            E::NotFound => Self::not_found(),
+            E::Invalid { .. } => Self::unprocessable("invalid", e.to_string()),
+            E::UnknownCategory(_) => Self::unprocessable("unknown_category", e.to_string()),
+            // Another ISP's staff id reads as an unknown one.
+            E::UnknownMember(_) => Self::unprocessable("unknown_staff", e.to_string()),
+            E::NameTaken => Self::new(
+                StatusCode::CONFLICT,
+                "agent_group_name_taken",
+                "Group name already used",
+                Some(e.to_string()),
+            ),
+            E::Db(db) => db.into(),
+        }
+    }
+}
+
 impl From<CannedError> for ApiError {
     fn from(e: CannedError) -> Self {
         match e {
@@ -609,6 +670,20 @@ impl From<CannedError> for ApiError {
                 Some(e.to_string()),
             ),
             CannedError::Ticketing(e) => e.into(),
+        }
+    }
+}
+
+impl From<LetterError> for ApiError {
+    fn from(e: LetterError) -> Self {
+        match e {
+            LetterError::UnknownPlaceholder { .. } => {
+                Self::bad_request("unknown_placeholder", e.to_string())
+            }
+            LetterError::UnclosedPlaceholder(_) => {
+                Self::bad_request("unclosed_placeholder", e.to_string())
+            }
+            LetterError::Ticketing(e) => e.into(),
         }
     }
 }

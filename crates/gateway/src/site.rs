@@ -26,6 +26,26 @@ impl SiteCtx {
     }
 }
 
+/// What a read-only ISP (SaaS dunning) still serves: every read; signing in and out (with
+/// password reset and two-factor enrolment, which sign-in may need); and subscribers paying
+/// their bills, so money keeps reaching the ISP. Everything else that writes is refused.
+fn allowed_while_read_only(req: &Request) -> bool {
+    if matches!(
+        *req.method(),
+        poem::http::Method::GET | poem::http::Method::HEAD | poem::http::Method::OPTIONS
+    ) {
+        return true;
+    }
+    let path = req.uri().path();
+    let Some(api) = path.strip_prefix("/api/v1") else {
+        return true; // the web app's files
+    };
+    (api.starts_with("/auth/") && !api.starts_with("/auth/invitation"))
+        || api.starts_with("/me/payments/")
+        || api.starts_with("/me/two-factor")
+        || api.starts_with("/console/me/two-factor")
+}
+
 fn wants_html(req: &Request) -> bool {
     !req.uri().path().starts_with("/api/")
         && req
@@ -98,6 +118,19 @@ pub async fn resolve_site<E: Endpoint>(next: E, mut req: Request) -> poem::Resul
                 "tenant_suspended",
                 "This provider's portal is suspended",
                 Some("The data is kept; the provider has been notified.".into()),
+            )
+            .into());
+        }
+        if tenant.read_only && !allowed_while_read_only(&req) {
+            return Err(ApiError::new(
+                StatusCode::LOCKED,
+                "tenant_read_only",
+                "This provider's console is read-only",
+                Some(
+                    "The platform subscription is unpaid: changes are switched off until it is \
+                     paid. Reading, signing in and subscribers' payments still work."
+                        .into(),
+                ),
             )
             .into());
         }

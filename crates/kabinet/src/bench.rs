@@ -122,7 +122,7 @@ async fn generate(db: &Database, opts: &BenchOptions) -> anyhow::Result<Vec<Tena
         let tenant = TenantId::new();
         let mut tx = db.tenant_tx(tenant).await?;
         sqlx::query(
-            "INSERT INTO tenants (id, slug, display_name, saas_plan, currency) VALUES ($1, $2, $3, 'bench', 'RUB')",
+            "INSERT INTO tenants (id, slug, display_name, saas_plan, currency) VALUES ($1, $2, $3, 'pro', 'RUB')",
         )
         .bind(tenant.as_uuid())
         .bind(format!("bench{t}"))

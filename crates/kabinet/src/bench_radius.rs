@@ -87,7 +87,7 @@ async fn generate(db: &Database, key: &SecretKey, opts: &RadiusBenchOptions) -> 
         let tenant = TenantId::new();
         let mut tx = db.tenant_tx(tenant).await?;
         sqlx::query(
-            "INSERT INTO tenants (id, slug, display_name, saas_plan, currency) VALUES ($1, $2, $3, 'bench', 'RUB')",
+            "INSERT INTO tenants (id, slug, display_name, saas_plan, currency) VALUES ($1, $2, $3, 'pro', 'RUB')",
         )
         .bind(tenant.as_uuid())
         .bind(format!("radius{t}"))

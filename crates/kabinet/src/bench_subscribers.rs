@@ -147,7 +147,7 @@ async fn run(admin_url: &str, name: &str, opts: &SubscriberBenchOptions) -> anyh
     let currency = Currency::parse("RUB")?;
     let mut tx = db.tenant_tx(tenant).await?;
     sqlx::query(
-        "INSERT INTO tenants (id, slug, display_name, saas_plan, currency) VALUES ($1, 'benchsubs', 'Bench', 'bench', 'RUB')",
+        "INSERT INTO tenants (id, slug, display_name, saas_plan, currency) VALUES ($1, 'benchsubs', 'Bench', 'pro', 'RUB')",
     )
     .bind(tenant.as_uuid())
     .execute(tx.conn())

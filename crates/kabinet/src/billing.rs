@@ -272,6 +272,10 @@ async fn tick_tenant(
             );
         }
     }
+    // SaaS dunning: an unpaid ISP's next step (read-only, suspension) once it falls due.
+    if let Some(state) = kabinet_provisioning::dunning::advance(db, tenant, Utc::now()).await? {
+        tracing::info!(tenant = %slug, state = state.as_str(), "saas dunning step");
+    }
     // The figures the operator console shows (and SaaS billing prices), once per round.
     let mut tx = db.tenant_tx(tenant).await?;
     kabinet_tenancy::record_usage(&mut tx).await?;

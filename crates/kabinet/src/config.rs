@@ -79,6 +79,15 @@ impl Settings {
         }
         gateway.max_body_bytes = parsed("KABINET_MAX_BODY_BYTES", gateway.max_body_bytes)?;
         gateway.max_import_bytes = parsed("KABINET_MAX_IMPORT_BYTES", gateway.max_import_bytes)?;
+        // Custom domains' TXT proof: one DNS server (`host:port`), else the system's resolver.
+        if let Some(raw) = var("KABINET_DNS_RESOLVER") {
+            let addr: std::net::SocketAddr = raw.parse().map_err(|e| {
+                anyhow::anyhow!(
+                    "KABINET_DNS_RESOLVER={raw:?}: {e} (expected ip:port, e.g. 127.0.0.1:53)"
+                )
+            })?;
+            gateway.domain_verifier = kabinet_tenancy::domains::DomainVerifier::at(addr);
+        }
         gateway.tenant_cache_ttl =
             Duration::from_secs(parsed("KABINET_TENANT_CACHE_TTL_SECS", 300u64)?);
         // Seals authenticator secrets in the database. Over HTTPS (production) it must be set;

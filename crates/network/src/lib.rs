@@ -12,6 +12,7 @@ pub mod logins;
 pub mod nas;
 pub mod radius;
 pub mod sessions;
+pub mod settings;
 
 use kabinet_db::{DbError, sqlx};
 

@@ -194,6 +194,31 @@ pub async fn update(tx: &mut TenantTx, id: Uuid, spec: &NasSpec) -> Result<Nas, 
     get(tx, id).await
 }
 
+/// Replaces a NAS's shared secret with a fresh one and returns it (the only time it is
+/// readable). FreeRADIUS keeps using the old one until its client cache expires
+/// (`KABINET_RADIUS_CLIENT_LIFETIME`, 60 s by default), so the router is changed after that.
+pub async fn rotate_secret(
+    tx: &mut TenantTx,
+    key: &SecretKey,
+    id: Uuid,
+) -> Result<(Nas, String), NetworkError> {
+    let tenant = tx.tenant();
+    let secret = generate_secret();
+    let sealed = key.seal(secret.as_bytes(), &aad(tenant, id))?;
+    let done = sqlx::query(
+        "UPDATE nas SET secret_sealed = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant.as_uuid())
+    .bind(id)
+    .bind(sealed)
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(NetworkError::NotFound);
+    }
+    Ok((get(tx, id).await?, secret))
+}
+
 /// Deletes a NAS with its sessions' history and queued requests.
 pub async fn delete(tx: &mut TenantTx, id: Uuid) -> Result<Nas, NetworkError> {
     let nas = get(tx, id).await?;

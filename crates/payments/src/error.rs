@@ -8,6 +8,9 @@ pub enum PaymentsError {
     Unavailable,
     #[error("this Stripe account is connected to another provider")]
     AccountTaken,
+    /// Onboarding asked for when the ISP's account already takes card payments.
+    #[error("card payments are already connected")]
+    AlreadyConnected,
     #[error("the amount must be between {min} and {max} minor units")]
     AmountOutOfRange { min: i64, max: i64 },
     #[error("no card is saved for this account")]

@@ -15,6 +15,7 @@ mod checkout;
 mod connections;
 mod error;
 mod model;
+mod onboarding;
 mod reconcile;
 mod refunds;
 mod settle;
@@ -30,6 +31,10 @@ pub use connections::{Connection, connect_account, connection};
 pub use error::{PaymentsError, WebhookRejection};
 pub use model::{
     OnlinePayment, PaymentPurpose, PaymentStatus, online_payment, recent_online_payments,
+};
+pub use onboarding::{
+    ConnectProfile, ConnectState, OnboardingReturn, begin_onboarding, connect_state,
+    refresh_connect_state,
 };
 pub use reconcile::{Discrepancy, ReconcileReport, reconcile};
 pub use refunds::{is_card_payment, refund_card_payment};

@@ -13,6 +13,10 @@ use stripe_checkout::checkout_session::{
     CreateCheckoutSessionPaymentIntentDataSetupFutureUsage, ExpireCheckoutSession,
     ListCheckoutSession, ProductData,
 };
+use stripe_connect::account::{
+    CreateAccount, CreateAccountBusinessProfile, CreateAccountType, RetrieveAccount,
+};
+use stripe_connect::account_link::{CreateAccountLink, CreateAccountLinkType};
 use stripe_core::payment_intent::{
     CreatePaymentIntent, CreatePaymentIntentOffSession, ListPaymentIntent,
 };
@@ -263,6 +267,67 @@ impl Stripe {
             .send(&self.client)
             .await?;
         Ok(())
+    }
+
+    /// Creates the ISP's Express account on the platform. Idempotent per tenant, so a retried or
+    /// doubled press gets the same account back from Stripe.
+    pub(crate) async fn create_express_account(
+        &self,
+        tenant: kabinet_core::TenantId,
+        profile: &crate::onboarding::ConnectProfile,
+    ) -> Result<String, PaymentsError> {
+        let key =
+            IdempotencyKey::new(format!("kabinet-connect-{}", tenant.as_uuid())).map_err(|e| {
+                PaymentsError::Provider {
+                    code: None,
+                    message: e.to_string(),
+                }
+            })?;
+        let mut business = CreateAccountBusinessProfile::new();
+        business.name = Some(profile.business_name.clone());
+        let mut create = CreateAccount::new()
+            .type_(CreateAccountType::Express)
+            .country(profile.country.clone())
+            .business_profile(business)
+            .metadata(HashMap::from([(
+                "kabinet_tenant".to_owned(),
+                tenant.as_uuid().to_string(),
+            )]));
+        if let Some(email) = &profile.email {
+            create = create.email(email.clone());
+        }
+        let account = create
+            .customize()
+            .request_strategy(RequestStrategy::Idempotent(key))
+            .send(&self.client)
+            .await?;
+        Ok(account.id.to_string())
+    }
+
+    /// A one-time link to Stripe's hosted onboarding for `account`.
+    pub(crate) async fn create_onboarding_link(
+        &self,
+        account: &str,
+        refresh_url: &str,
+        return_url: &str,
+    ) -> Result<String, PaymentsError> {
+        let link = CreateAccountLink::new(account, CreateAccountLinkType::AccountOnboarding)
+            .refresh_url(refresh_url)
+            .return_url(return_url)
+            .send(&self.client)
+            .await?;
+        Ok(link.url)
+    }
+
+    /// Whether Stripe lets `account` take charges now.
+    pub(crate) async fn account_charges_enabled(
+        &self,
+        account: &str,
+    ) -> Result<bool, PaymentsError> {
+        let account = RetrieveAccount::new(account_id(account)?)
+            .send(&self.client)
+            .await?;
+        Ok(account.charges_enabled.unwrap_or(false))
     }
 
     /// The customer's first card, if any.

@@ -152,6 +152,12 @@ async fn apply_manifest(
     let existing = find_tenant_by_slug(lookup.conn(), &m.slug)
         .await
         .map_err(|e| err(&e))?;
+    // A new tenant, or one moving plans, needs a plan on offer (signup checks the same way).
+    if existing.as_ref().is_none_or(|t| t.saas_plan != m.saas_plan) {
+        kabinet_tenancy::plans::check_offered_plan(lookup.conn(), &m.saas_plan)
+            .await
+            .map_err(|e| err(&format!("saas_plan: {e}")))?;
+    }
     lookup.commit().await.map_err(|e| err(&e))?;
     if create_only && existing.is_some() {
         return Err(err(&format!("tenant {} already exists", m.slug)));

@@ -8,6 +8,7 @@
 mod amount;
 mod apply;
 mod diff;
+pub mod dunning;
 pub mod import;
 mod manifest;
 pub mod signup;

@@ -11,6 +11,7 @@ use kabinet_access::{AccessError, ClientInfo};
 use kabinet_core::{Currency, TenantId};
 use kabinet_db::{Database, sqlx};
 use kabinet_mail::Language;
+use kabinet_tenancy::plans::{PlanError, SaasPlan, check_offered_plan, list_plans};
 use kabinet_tenancy::{Locale, Slug, SlugError, find_tenant_by_slug};
 
 use crate::apply::{ApplyError, create};
@@ -19,8 +20,20 @@ use crate::manifest::{Manifest, ParsedManifest, parse_manifest};
 /// Days of free trial a self-serve ISP gets.
 pub const TRIAL_DAYS: i64 = 14;
 
-/// The SaaS plans a new ISP may choose (the operator's price list lives with SaaS billing).
-pub const PLANS: &[&str] = &["starter", "growth", "pro"];
+/// The SaaS plans a new ISP may choose: the operator's price list, archived plans aside.
+pub async fn offered_plans(db: &Database) -> Result<Vec<SaasPlan>, SignupError> {
+    let mut tx = db.platform_tx().await?;
+    let plans = list_plans(tx.conn(), false).await.map_err(plan_error)?;
+    tx.commit().await?;
+    Ok(plans)
+}
+
+fn plan_error(e: PlanError) -> SignupError {
+    match e {
+        PlanError::Db(db) => SignupError::Db(db),
+        other => invalid("plan", other.to_string()),
+    }
+}
 
 /// Whether a subdomain can be had, as the signup form checks it while the ISP types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,12 +138,6 @@ fn validate(req: &SignupRequest) -> Result<(Slug, Manifest), SignupError> {
             "must be an IANA time zone such as Europe/Moscow",
         ));
     }
-    if !PLANS.contains(&req.plan.as_str()) {
-        return Err(invalid(
-            "plan",
-            format!("must be one of {}", PLANS.join(", ")),
-        ));
-    }
     check_owner(&owner(req, "", name))?;
     // Through the manifest parser, like a file in tenants/: every default and check applies.
     let mut table = toml::Table::new();
@@ -172,6 +179,12 @@ pub async fn sign_up(
 ) -> Result<SignupStarted, SignupError> {
     throttle_signup(db, client).await?;
     let (slug, manifest) = validate(req)?;
+    // The same check a manifest's new tenant passes (`apply`), asked first for a field error.
+    let mut tx = db.platform_tx().await?;
+    check_offered_plan(tx.conn(), &manifest.saas_plan)
+        .await
+        .map_err(plan_error)?;
+    tx.commit().await?;
     if slug_availability(db, slug.as_str()).await? == SlugAvailability::Taken {
         return Err(SignupError::SlugTaken(slug.to_string()));
     }
@@ -273,7 +286,7 @@ pub async fn onboarding_checklist(tx: &mut kabinet_db::TenantTx) -> Result<Check
         "SELECT COALESCE(t.branding->>'logo_url', t.branding->>'primary_color') IS NOT NULL, \
            EXISTS (SELECT 1 FROM tariffs WHERE tenant_id = t.id), \
            EXISTS (SELECT 1 FROM subscribers WHERE tenant_id = t.id), \
-           EXISTS (SELECT 1 FROM stripe_accounts WHERE tenant_id = t.id), \
+           EXISTS (SELECT 1 FROM stripe_accounts WHERE tenant_id = t.id AND charges_enabled), \
            (SELECT count(*) FROM staff WHERE tenant_id = t.id AND active) > 1, \
            t.published_at IS NOT NULL, t.trial_ends_at \
          FROM tenants t WHERE t.id = $1",

@@ -5,8 +5,11 @@
 //! Provisioning writes through [`upsert_tenant`]; the gateway reads through [`Directory`].
 
 mod directory;
+/// Custom domains: add, prove by DNS TXT, serve, remove.
+pub mod domains;
 mod lifecycle;
 mod model;
+pub mod plans;
 mod repo;
 
 pub use directory::{Directory, Site};
@@ -16,6 +19,7 @@ pub use lifecycle::{
     update_branding,
 };
 pub use model::{Branding, Host, HostError, Locale, Slug, SlugError, Tenant, TenantStatus};
+pub use plans::{PlanLimit, PlanLimitReached};
 pub use repo::{
     TenancyError, TenantSpec, find_tenant_by_slug, list_tenants, tenant_hosts, upsert_tenant,
 };

@@ -206,6 +206,8 @@ pub struct Tenant {
     pub trial_ends_at: Option<DateTime<Utc>>,
     /// Why the operator suspended the tenant (shown on its suspended portal).
     pub suspended_reason: Option<String>,
+    /// Read-only for unpaid SaaS invoices (dunning): reads and sign-in work, changes do not.
+    pub read_only: bool,
 }
 
 #[cfg(test)]

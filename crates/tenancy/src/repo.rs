@@ -38,7 +38,8 @@ pub struct TenantSpec {
 }
 
 pub(crate) const TENANT_COLUMNS: &str = "id, slug, display_name, status, saas_plan, currency, default_locale, \
-     time_zone, branding, published_at IS NOT NULL AS published, trial_ends_at, suspended_reason";
+     time_zone, branding, published_at IS NOT NULL AS published, trial_ends_at, suspended_reason, \
+     COALESCE((SELECT b.state = 'read_only' FROM saas_billing b WHERE b.tenant_id = id), false) AS read_only";
 
 pub(crate) fn tenant_from_row(row: &PgRow) -> Result<Tenant, sqlx::Error> {
     let decode = |what: &str, e: String| sqlx::Error::Decode(format!("tenants.{what}: {e}").into());
@@ -61,6 +62,7 @@ pub(crate) fn tenant_from_row(row: &PgRow) -> Result<Tenant, sqlx::Error> {
         published: row.try_get("published")?,
         trial_ends_at: row.try_get("trial_ends_at")?,
         suspended_reason: row.try_get("suspended_reason")?,
+        read_only: row.try_get("read_only")?,
     })
 }
 

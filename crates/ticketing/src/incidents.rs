@@ -855,7 +855,7 @@ pub async fn active_for_subscriber(
 /// NAS whose accounting stopped: nothing came from it for `quiet_minutes` (but within the last
 /// day), and sessions alive near its last accounting were neither stopped nor continued — the
 /// NAS went silent, not its subscribers. A NAS an active incident already covers (by id or area
-/// code) is left out.
+/// code), or whose current silence staff dismissed, is left out.
 pub async fn suggested(
     tx: &mut TenantTx,
     now: DateTime<Utc>,
@@ -874,6 +874,8 @@ pub async fn suggested(
            AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.tenant_id = $1 AND i.closed_at IS NULL \
                  AND (n.id = ANY(i.nas_ids) OR (n.area <> '' AND lower(n.area) IN \
                       (SELECT lower(a) FROM unnest(i.area_codes) a)))) \
+           AND NOT EXISTS (SELECT 1 FROM incident_suggestion_dismissals d WHERE d.tenant_id = $1 \
+                 AND d.nas_id = n.id AND d.silent_since >= l.last_at) \
          ORDER BY l.last_at, n.name",
     )
     .bind(tenant.as_uuid())
@@ -896,6 +898,34 @@ pub async fn suggested(
         });
     }
     Ok(out)
+}
+
+/// Dismisses the suggestion for `nas` for its current silence (staff know why it is quiet);
+/// returns the last accounting the dismissal covers. Once the NAS sends accounting again, a
+/// later silence is suggested anew. Dismissing twice keeps one row. `NotFound` for a NAS that
+/// never sent accounting (there is no silence to dismiss) or is not this ISP's.
+pub async fn dismiss_suggestion(
+    tx: &mut TenantTx,
+    nas: Uuid,
+    staff: StaffId,
+) -> Result<DateTime<Utc>, TicketingError> {
+    let tenant = tx.tenant();
+    sqlx::query_scalar(
+        "INSERT INTO incident_suggestion_dismissals (tenant_id, nas_id, silent_since, dismissed_by_staff_id) \
+         SELECT $1, n.id, last.at, $3 FROM nas n \
+           CROSS JOIN LATERAL (SELECT max(r.updated_at) AS at FROM radius_sessions r \
+                               WHERE r.tenant_id = $1 AND r.nas_id = n.id) last \
+         WHERE n.tenant_id = $1 AND n.id = $2 AND last.at IS NOT NULL \
+         ON CONFLICT (tenant_id, nas_id) DO UPDATE SET silent_since = EXCLUDED.silent_since, \
+           dismissed_by_staff_id = EXCLUDED.dismissed_by_staff_id, dismissed_at = now() \
+         RETURNING silent_since",
+    )
+    .bind(tenant.as_uuid())
+    .bind(nas)
+    .bind(staff.as_uuid())
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(TicketingError::NotFound)
 }
 
 #[cfg(test)]

@@ -17,14 +17,22 @@
 //! Search ([`search`]): full-text over subjects, messages and (staff only) notes, Russian and
 //! English in one `russian` configuration. The knowledge base ([`kb`], `kb_articles`) uses the
 //! same engine; [`deflection`] records what the new-ticket form suggested and what it saved.
+//!
+//! Auto-assignment ([`assignment`], `agent_groups`, `agent_group_members`, `agent_shifts`): a
+//! ticket is routed to a group by its category and handed to a member on shift, round-robin or
+//! least-loaded, at creation, when shifts or groups change, and by the worker.
 
 pub mod analytics;
+/// Auto-assignment by group (skills = categories) and shift.
+pub mod assignment;
 pub mod attachments;
 pub mod canned;
 pub mod csat;
 pub mod deflection;
 pub mod incidents;
 pub mod kb;
+/// Per-ISP letter templates (ru/en) for the subscriber's ticket letters.
+pub mod letters;
 pub mod live;
 pub mod merge;
 mod model;

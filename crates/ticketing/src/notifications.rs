@@ -12,12 +12,13 @@
 use chrono::{DateTime, Utc};
 use kabinet_core::{SubscriberId, TicketId};
 use kabinet_db::{TenantTx, sqlx};
-use kabinet_mail::{HtmlLetter, Language, Mail, MailError};
+use kabinet_mail::{Language, Mail, MailError};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
 use crate::TicketingError;
+use crate::letters::{LetterKind, LetterValues, RenderedLetter, excerpt, render_stored};
 use crate::model::{QueueCursor, Status};
 
 impl From<MailError> for TicketingError {
@@ -143,8 +144,15 @@ async fn notify(tx: &mut TenantTx, event: Event<'_>) -> Result<bool, TicketingEr
            FROM tickets t WHERE t.tenant_id = $1 AND t.id = $3 \
            ON CONFLICT (tenant_id, event_key) DO NOTHING \
            RETURNING subscriber_id, ticket_number, ticket_subject) \
-         SELECT ins.ticket_number, ins.ticket_subject, s.full_name, s.email, s.locale \
-         FROM ins JOIN subscribers s ON s.tenant_id = $1 AND s.id = ins.subscriber_id",
+         SELECT ins.ticket_number, ins.ticket_subject, s.full_name, s.email, s.locale, \
+           lt.subject AS template_subject, lt.body AS template_body \
+         FROM ins JOIN subscribers s ON s.tenant_id = $1 AND s.id = ins.subscriber_id \
+         LEFT JOIN letter_templates lt ON lt.tenant_id = $1 AND lt.kind = $4 \
+           AND lt.language = coalesce( \
+             CASE WHEN s.locale IN ('ru', 'en') THEN s.locale END, \
+             (SELECT CASE WHEN t.default_locale IN ('ru', 'en') THEN t.default_locale END \
+              FROM tenants t WHERE t.id = $1), \
+             'ru')",
     )
     .bind(tenant.as_uuid())
     .bind(Uuid::now_v7())
@@ -172,6 +180,8 @@ struct Recipient {
     language: Option<Language>,
     number: i64,
     subject: String,
+    /// The ISP's own subject and body for this letter in the recipient's language, if any.
+    template: Option<(String, String)>,
 }
 
 fn recipient(row: &PgRow) -> Result<Recipient, sqlx::Error> {
@@ -182,6 +192,13 @@ fn recipient(row: &PgRow) -> Result<Recipient, sqlx::Error> {
         language: language(locale.as_deref()),
         number: row.try_get("ticket_number")?,
         subject: row.try_get("ticket_subject")?,
+        template: match (
+            row.try_get::<Option<String>, _>("template_subject")?,
+            row.try_get::<Option<String>, _>("template_body")?,
+        ) {
+            (Some(subject), Some(body)) => Some((subject, body)),
+            _ => None,
+        },
     })
 }
 
@@ -226,119 +243,35 @@ fn skip_unsendable(queued: Result<Option<Uuid>, MailError>) -> Result<(), Ticket
     }
 }
 
-struct Letter {
-    subject: String,
-    text: String,
-    html: String,
-}
-
-fn status_label(status: Status, lang: Language) -> &'static str {
-    match (lang, status) {
-        (Language::Ru, Status::New) => "новое",
-        (Language::Ru, Status::Open) => "в работе",
-        (Language::Ru, Status::WaitingOnCustomer) => "ждёт вашего ответа",
-        (Language::Ru, Status::Resolved) => "решено",
-        (Language::Ru, Status::Closed) => "закрыто",
-        (Language::En, Status::New) => "new",
-        (Language::En, Status::Open) => "in progress",
-        (Language::En, Status::WaitingOnCustomer) => "waiting for your answer",
-        (Language::En, Status::Resolved) => "resolved",
-        (Language::En, Status::Closed) => "closed",
-    }
-}
-
-/// A quoted reply is cut at 1,000 characters: the letter points to the ticket for the rest.
-fn excerpt(text: &str) -> String {
-    let mut cut: String = text.chars().take(1000).collect();
-    if cut.len() < text.len() {
-        cut.push('…');
-    }
-    cut
-}
-
-/// The letter to the subscriber, in `lang`, signed by the ISP. The defaults in code; an ISP's
-/// own wording is not configurable yet.
+/// The letter to the subscriber, in `lang`, signed by the ISP: the ISP's own wording for
+/// this kind and language when it has one (read with the notification), else the built-in one.
 fn subscriber_letter(
     site: &Site,
     lang: Language,
     to: &Recipient,
     event: &Event<'_>,
     link: &str,
-) -> Letter {
-    let isp = &site.isp_name;
-    let n = to.number;
-    let subject_line = &to.subject;
-    let status = event.status.map(|s| status_label(s, lang)).unwrap_or("");
-    let (subject, greeting, what, button) = match (lang, event.kind) {
-        (Language::Ru, NotificationKind::Reply) => (
-            format!("Ответ по обращению №{n} — {isp}"),
-            format!("Здравствуйте, {}!", to.name),
-            format!("Специалист {isp} ответил на ваше обращение №{n} «{subject_line}»."),
-            "Открыть обращение",
-        ),
-        (Language::Ru, NotificationKind::StatusChanged) => (
-            format!("Обращение №{n}: {status} — {isp}"),
-            format!("Здравствуйте, {}!", to.name),
-            format!("Статус вашего обращения №{n} «{subject_line}» изменён: {status}."),
-            "Открыть обращение",
-        ),
-        (Language::Ru, NotificationKind::Overdue) => (
-            format!("Мы помним о вашем обращении №{n} — {isp}"),
-            format!("Здравствуйте, {}!", to.name),
-            format!(
-                "Ответ на ваше обращение №{n} «{subject_line}» задерживается. Мы знаем об этом и уже \
-                 работаем над ним — специалист {isp} ответит вам как можно скорее. Приносим извинения \
-                 за ожидание."
-            ),
-            "Открыть обращение",
-        ),
-        (Language::En, NotificationKind::Reply) => (
-            format!("New reply to your ticket #{n} — {isp}"),
-            format!("Hello {},", to.name),
-            format!("{isp} support replied to your ticket #{n} \"{subject_line}\"."),
-            "Open the ticket",
-        ),
-        (Language::En, NotificationKind::StatusChanged) => (
-            format!("Ticket #{n}: {status} — {isp}"),
-            format!("Hello {},", to.name),
-            format!("Your ticket #{n} \"{subject_line}\" is now {status}."),
-            "Open the ticket",
-        ),
-        (Language::En, NotificationKind::Overdue) => (
-            format!("We haven't forgotten your ticket #{n} — {isp}"),
-            format!("Hello {},", to.name),
-            format!(
-                "Our answer to your ticket #{n} \"{subject_line}\" is taking longer than it should. \
-                 We know, and we are on it: {isp} support will get back to you as soon as possible. \
-                 Sorry for the wait."
-            ),
-            "Open the ticket",
-        ),
+) -> RenderedLetter {
+    let kind = match event.kind {
+        NotificationKind::Reply => LetterKind::TicketReply,
+        NotificationKind::StatusChanged => LetterKind::TicketStatus,
+        NotificationKind::Overdue => LetterKind::TicketOverdue,
     };
-    let quote = event.excerpt.map(excerpt);
-    let text = format!(
-        "{greeting}\n\n{what}\n\n{}{link}\n\n— {isp}\n",
-        quote
-            .as_deref()
-            .map(|q| format!(
-                "{}\n\n",
-                q.lines()
-                    .map(|l| format!("> {l}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            ))
-            .unwrap_or_default()
-    );
-    let mut html = HtmlLetter::new(&greeting).paragraph(&what);
-    if let Some(q) = &quote {
-        html = html.quote(q);
-    }
-    let html = html.button(link, button).signature(&[isp]).finish();
-    Letter {
-        subject,
-        text,
-        html,
-    }
+    let values = LetterValues {
+        subscriber_name: to.name.clone(),
+        ticket_number: to.number,
+        ticket_subject: to.subject.clone(),
+        status: event.status,
+        isp_name: site.isp_name.clone(),
+    };
+    render_stored(
+        kind,
+        lang,
+        to.template.as_ref().map(|(s, b)| (s.as_str(), b.as_str())),
+        &values,
+        event.excerpt,
+        link,
+    )
 }
 
 /// Staff replied publicly to a ticket.
@@ -603,6 +536,7 @@ mod tests {
             language: None,
             number: 7,
             subject: "Нет интернета".into(),
+            template: None,
         }
     }
 

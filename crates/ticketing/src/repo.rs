@@ -386,6 +386,8 @@ pub async fn create_ticket(
     let mut state = lock(tx, id, None).await?;
     state.recompute = true;
     save(tx, id, &mut state, time_zone).await?;
+    // Routed to a group with an agent on shift: assigned before the subscriber sees it.
+    crate::assignment::assign_waiting(tx, now).await?;
     load_detail(tx, id, Some(new.subscriber)).await
 }
 

@@ -24,6 +24,8 @@ pub struct DeskReport {
     pub auto_closed: i64,
     /// Subscribers told that their answer is overdue (once per ticket and breach).
     pub overdue_reminders: i64,
+    /// Auto-assignment: tickets taken back from deactivated agents, tickets handed out.
+    pub assignment: crate::assignment::AssignReport,
 }
 
 impl DeskReport {
@@ -127,9 +129,12 @@ pub async fn run_scheduled(
     let escalations = run_sla_escalations(tx, now).await?;
     let overdue_reminders = crate::notifications::overdue_reminders(tx, now).await?;
     let auto_closed = auto_close_resolved(tx, now).await?;
+    // Tickets waiting for an agent get one as soon as someone is on shift.
+    let assignment = crate::assignment::run(tx, now).await?;
     Ok(DeskReport {
         escalations,
         auto_closed,
         overdue_reminders,
+        assignment,
     })
 }

@@ -807,6 +807,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/console/nas/{id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replaces a NAS's RADIUS shared secret; the answer carries the new one, shown only this
+         *     once. FreeRADIUS keeps the old one until its client cache expires (60 s by default), so
+         *     change it on the router after that. Audited (without the secret).
+         */
+        post: operations["rotateNasSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/network/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How RADIUS treats the ISP's subscribers: the captive pool for debtors, session timeout
+         *     and interim accounting interval.
+         */
+        get: operations["getNetworkSettings"];
+        /**
+         * Changes the RADIUS settings; they apply from the next Access-Request. Audited with
+         *     before and after.
+         */
+        put: operations["updateNetworkSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/console/sessions": {
         parameters: {
             query?: never;
@@ -2415,6 +2460,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/console/incident-suggestions/{nas_id}/dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dismisses a suggested incident: staff know why this NAS is quiet. It stays hidden for
+         *     this silence only and comes back if the NAS speaks and then falls silent again. Audited.
+         */
+        post: operations["dismissSuggestedIncident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/console/incidents/{id}": {
         parameters: {
             query?: never;
@@ -2805,6 +2870,440 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/console/assignment/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ISP's agent groups in routing order, with members, their shift and load, and the
+         *     tickets waiting for each group.
+         */
+        get: operations["listAgentGroups"];
+        put?: never;
+        /** Creates a group and hands out the tickets already waiting for it. Audited. */
+        post: operations["createAgentGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/assignment/groups/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replaces a group's name, mode, categories, position, switch and members. Audited with
+         *     the group before and after.
+         */
+        put: operations["updateAgentGroup"];
+        post?: never;
+        /** Deletes a group; its tickets keep their assignees. Audited. */
+        delete: operations["deleteAgentGroup"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/assignment/on-shift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who is on shift now (active staff who may reply), with their active tickets. */
+        get: operations["listOnShiftAgents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/me/shift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in agent's shift. */
+        get: operations["getMyShift"];
+        /**
+         * Starts or ends the signed-in agent's shift. Starting hands out the tickets waiting for
+         *     the agent's groups; ending returns the agent's active tickets that are not waiting on
+         *     the customer to the pool. Audited when it changes something.
+         */
+        put: operations["setMyShift"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/letter-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every ticket letter to subscribers, in Russian and English: the ISP's wording or the
+         *     built-in one.
+         */
+        get: operations["listLetterTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/letter-templates/{kind}/{language}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Saves the ISP's wording of one letter in one language. A placeholder the letter cannot
+         *     carry is `unknown_placeholder`; `{{` without `}}` is `unclosed_placeholder`.
+         */
+        put: operations["putLetterTemplate"];
+        post?: never;
+        /** Back to the built-in letter (nothing to do when it already is). */
+        delete: operations["resetLetterTemplate"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/letter-templates/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renders unsaved wording as the subscriber would get it, with sample values and the
+         *     ISP's real name and host. Placeholders are checked as on save.
+         */
+        post: operations["previewLetterTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/settings/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ISP's custom domains with their verification state, and where to point them. */
+        get: operations["listCustomDomains"];
+        put?: never;
+        /**
+         * Adds a custom domain, pending until its TXT record is found. A domain is unique on the
+         *     platform; the platform's own domain is refused. Audited.
+         */
+        post: operations["addCustomDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/settings/domains/{host}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Looks the TXT record up now. Found: the domain is verified and served on every node at
+         *     once. Not found: 200 with `status: failed` and the reason. Audited.
+         */
+        post: operations["verifyCustomDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/settings/domains/{host}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Removes a custom domain: it stops being served on every node at once. Audited. */
+        delete: operations["removeCustomDomain"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The price list, archived plans included (last). */
+        get: operations["listSaasPlans"];
+        put?: never;
+        /** Adds a plan to the price list. */
+        post: operations["createSaasPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/plans/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Changes a plan (name, price, limits, features) or archives it. A lower limit applies to
+         *     new writes: nothing an ISP already has is taken away.
+         */
+        put: operations["updateSaasPlan"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/tenants/{slug}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Moves an ISP to another plan (not an archived one). Recorded in the ISP's audit log with
+         *     the operator's name. Limits apply to the ISP's next writes.
+         */
+        put: operations["changeTenantPlan"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ISP's SaaS plan: its limits, what is used of each (counted now), a warning from 80 %
+         *     and 95 % of a limit, and the SaaS billing standing. Any staff member.
+         */
+        get: operations["getConsolePlan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/tenants/{slug}/impersonations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ISP's support visits, newest first (the last 50). */
+        get: operations["listTenantImpersonations"];
+        put?: never;
+        /**
+         * Starts a support visit to the ISP's console: a stated reason, a time box, and an access
+         *     level. Recorded in the ISP's audit chain; the owner sees it in the console.
+         */
+        post: operations["startImpersonation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/tenants/{slug}/impersonations/{id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ends a visit now, whoever's it is: its session stops working at once. */
+        post: operations["endTenantImpersonation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/impersonation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchanges a support visit's entry token for a console session on this ISP's host. The
+         *     token works once, within a minute, and only on the host of the ISP it was issued for.
+         */
+        post: operations["enterImpersonation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/impersonations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every support visit of the platform's operators to this console, newest first (the
+         *     last 100): who, why, when, until when, and how it ended.
+         */
+        get: operations["listImpersonations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/impersonations/{id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ends an operator's visit now (its session stops working at once). Recorded in the
+         *     audit log as this staff member's action.
+         */
+        post: operations["endImpersonation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/settings/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether subscribers can pay by card, and with which Stripe account. */
+        get: operations["getCardPayments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/settings/payments/onboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Opens Stripe's hosted onboarding for the ISP's own Stripe account (created on the first
+         *     press, resumed on later ones). The answer is a one-time URL; Stripe sends the owner back
+         *     to `/console/settings/payments`. 409 `stripe_already_connected` once card payments work.
+         */
+        post: operations["startStripeOnboarding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/settings/payments/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Asks Stripe where the ISP's account stands now (the owner just came back from
+         *     onboarding) and records it; audited when it changed.
+         */
+        post: operations["refreshCardPayments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2856,6 +3355,11 @@ export interface components {
         };
         /** @enum {string} */
         ActorKind: "subscriber" | "staff" | "system";
+        /** AddCustomDomain */
+        AddCustomDomain: {
+            /** @description E.g. `lk.provider.ru` or `кабинет.провайдер.рф`. */
+            domain: string;
+        };
         /**
          * Addon
          * @description An add-on service and whether the subscriber has it.
@@ -2898,6 +3402,74 @@ export interface components {
             agent_name?: string;
             metrics: components["schemas"]["DeskMetrics"];
         };
+        /** AgentGroupInput */
+        AgentGroupInput: {
+            name: string;
+            mode: components["schemas"]["AssignmentModeBody"];
+            /**
+             * @description Ticket category codes (`connectivity`, `payments` …) the group handles. Empty: the
+             *     default group, for every category no other group lists.
+             * @default []
+             */
+            categories: string[];
+            /**
+             * Format: int32
+             * @description When two groups list the same category, the lower position gets its tickets.
+             * @default 0
+             */
+            position: number;
+            /**
+             * @description Off: the group still claims its categories, but nobody is assigned automatically.
+             * @default true
+             */
+            auto_assign: boolean;
+            /**
+             * @description Staff ids of the members.
+             * @default []
+             */
+            members: string[];
+        };
+        /** AgentGroupItem */
+        AgentGroupItem: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            mode: components["schemas"]["AssignmentModeBody"];
+            categories: string[];
+            /** Format: int32 */
+            position: number;
+            auto_assign: boolean;
+            members: components["schemas"]["AgentGroupMember"][];
+            /**
+             * Format: int64
+             * @description Unassigned active tickets routed to the group now.
+             */
+            waiting: number;
+            /**
+             * Format: int64
+             * @description Tickets the group has assigned automatically so far.
+             */
+            assigned_total: number;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** AgentGroupList */
+        AgentGroupList: {
+            /** @description In routing order: groups listing categories (by position), then default groups. */
+            items: components["schemas"]["AgentGroupItem"][];
+        };
+        /** AgentGroupMember */
+        AgentGroupMember: {
+            /** Format: uuid */
+            id: string;
+            display_name: string;
+            on_shift: boolean;
+            /**
+             * Format: int64
+             * @description Active tickets (new, open, waiting on the customer) assigned to them.
+             */
+            load: number;
+        };
         /** AgentList */
         AgentList: {
             items: components["schemas"]["Agent"][];
@@ -2910,6 +3482,8 @@ export interface components {
              */
             staff_id: string;
         };
+        /** @enum {string} */
+        AssignmentModeBody: "round_robin" | "least_loaded";
         /** AuditActor */
         AuditActor: {
             kind: components["schemas"]["AuditActorKind"];
@@ -3002,6 +3576,8 @@ export interface components {
             account_status: components["schemas"]["AccountStatus"];
             balance: components["schemas"]["Money"];
         };
+        /** @enum {string} */
+        Billing: "current" | "past_due" | "read_only" | "suspended";
         /** BlockChange */
         BlockChange: {
             /**
@@ -3108,6 +3684,23 @@ export interface components {
             /** @description The placeholders a body may use, as written: `{{subscriber.name}}`, … */
             placeholders: string[];
         };
+        /**
+         * CardPayments
+         * @description Where the ISP stands with card payments.
+         */
+        CardPayments: {
+            state: components["schemas"]["CardPaymentsState"];
+            /** @description Card payments need Stripe configured on the platform; without it nothing can be started. */
+            platform_ready: boolean;
+            account_id?: string;
+            /**
+             * Format: int32
+             * @description The platform's fee on each payment, in basis points (150 = 1.5 %).
+             */
+            application_fee_bps?: number;
+        };
+        /** @enum {string} */
+        CardPaymentsState: "not_connected" | "pending" | "enabled";
         /** CategoryCount */
         CategoryCount: {
             category: components["schemas"]["TicketCategory"];
@@ -3271,6 +3864,24 @@ export interface components {
             next_cursor?: string;
         };
         /**
+         * ConsolePlan
+         * @description The ISP's plan page.
+         */
+        ConsolePlan: {
+            plan: components["schemas"]["Plan"];
+            usage: components["schemas"]["LimitUsage"][];
+            /** @description The worst of the limits' warnings: the console shows a banner from `approaching` on. */
+            warning: components["schemas"]["Warning"] & unknown;
+            billing: components["schemas"]["Billing"];
+            /**
+             * Format: date-time
+             * @description When the next dunning step falls due if the subscription stays unpaid.
+             */
+            next_step_at?: string;
+            /** Format: date-time */
+            measured_at: string;
+        };
+        /**
          * CorrectionRequest
          * @description A correction of a subscriber's balance by staff.
          */
@@ -3293,6 +3904,41 @@ export interface components {
             average?: number;
             /** @description How many ratings gave 1, 2, 3, 4 and 5 (five numbers). */
             distribution: number[];
+        };
+        /**
+         * CustomDomainItem
+         * @description One custom domain and what the ISP must do to prove it.
+         */
+        CustomDomainItem: {
+            /** @description Canonical: lower-case ASCII (punycode for internationalised names). */
+            host: string;
+            /** @description The same name as people read it (Unicode). */
+            display_host: string;
+            status: components["schemas"]["DomainStatus"];
+            /** @description The TXT record to create: its fully qualified name… */
+            txt_name: string;
+            /** @description …and its exact value. */
+            txt_value: string;
+            /** Format: date-time */
+            verified_at?: string;
+            /**
+             * Format: date-time
+             * @description When the TXT record was last looked up.
+             */
+            checked_at?: string;
+            /** @description Why the last lookup did not prove the domain (absent when it did, or none ran). */
+            failure?: components["schemas"]["DomainCheckFailure"] & unknown;
+            failure_detail?: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** CustomDomainList */
+        CustomDomainList: {
+            items: components["schemas"]["CustomDomainItem"][];
+            /** @description Where a custom domain should point (a CNAME to this host): the ISP's platform address. */
+            cname_target: string;
+            /** Format: int64 */
+            max_domains: number;
         };
         /** CustomRoleInput */
         CustomRoleInput: {
@@ -3547,6 +4193,13 @@ export interface components {
             kind: "suspended";
         };
         /**
+         * @description Why the last check failed.
+         * @enum {string}
+         */
+        DomainCheckFailure: "nxdomain" | "no_record" | "wrong_value" | "timeout" | "resolver_error";
+        /** @enum {string} */
+        DomainStatus: "pending" | "verified" | "failed";
+        /**
          * DurationStats
          * @description Median and 90th percentile, in wall-clock minutes.
          */
@@ -3565,6 +4218,10 @@ export interface components {
         EmailLogin: {
             email: string;
             password: string;
+        };
+        /** EnterVisit */
+        EnterVisit: {
+            token: string;
         };
         /** EquipmentCatalogue */
         EquipmentCatalogue: {
@@ -3723,6 +4380,8 @@ export interface components {
             blocks_service: boolean;
             shortfall: components["schemas"]["Money"];
         };
+        /** @enum {string} */
+        Feature: "custom_domains" | "online_payments" | "network";
         /**
          * @description How to read the file's text.
          * @enum {string}
@@ -3996,6 +4655,84 @@ export interface components {
         KbSearchResults: {
             items: components["schemas"]["KbSearchHit"][];
         };
+        /**
+         * @description Which letter: one per thing that happens to a subscriber's ticket.
+         * @enum {string}
+         */
+        LetterKindDto: "ticket_reply" | "ticket_status" | "ticket_overdue";
+        /**
+         * @description The letter's language (the subscriber's, else the ISP's).
+         * @enum {string}
+         */
+        LetterLanguage: "ru" | "en";
+        /**
+         * LetterPreview
+         * @description The letter as a subscriber would get it, with sample values.
+         */
+        LetterPreview: {
+            subject: string;
+            text: string;
+            /** @description The HTML part (every value escaped). */
+            html: string;
+        };
+        /**
+         * LetterPreviewRequest
+         * @description Unsaved wording to preview.
+         */
+        LetterPreviewRequest: {
+            kind: components["schemas"]["LetterKindDto"];
+            language: components["schemas"]["LetterLanguage"];
+            subject: string;
+            body: string;
+        };
+        /**
+         * LetterTemplate
+         * @description One letter in one language.
+         */
+        LetterTemplate: {
+            kind: components["schemas"]["LetterKindDto"];
+            language: components["schemas"]["LetterLanguage"];
+            /** @description Subject template (placeholders such as `{{ticket.number}}`). */
+            subject: string;
+            /**
+             * @description Body template: the first paragraph is the greeting; paragraphs are separated by an empty
+             *     line. The quoted reply, the button to the ticket and the signature are added.
+             */
+            body: string;
+            /** @description The ISP's own wording; `false`: the built-in letter. */
+            customized: boolean;
+            /** @description The placeholders this letter can carry, e.g. `ticket.number`. */
+            placeholders: string[];
+            /** Format: date-time */
+            updated_at?: string;
+        };
+        /** LetterTemplateList */
+        LetterTemplateList: {
+            /** @description Every letter kind in Russian and in English. */
+            items: components["schemas"]["LetterTemplate"][];
+        };
+        /**
+         * LetterTemplateText
+         * @description The ISP's wording of a letter.
+         */
+        LetterTemplateText: {
+            subject: string;
+            body: string;
+        };
+        /** @enum {string} */
+        Limit: "subscribers" | "staff_seats" | "storage";
+        /** LimitUsage */
+        LimitUsage: {
+            limit: components["schemas"]["Limit"];
+            /** Format: int64 */
+            used: number;
+            /**
+             * Format: int64
+             * @description Absent: unlimited.
+             */
+            max?: number;
+            warning: components["schemas"]["Warning"];
+        };
         /** LinkTickets */
         LinkTickets: {
             ticket_numbers: number[];
@@ -4157,6 +4894,14 @@ export interface components {
         MyOutageList: {
             items: components["schemas"]["MyOutage"][];
         };
+        /** MyShift */
+        MyShift: {
+            on_shift: boolean;
+            /** Format: date-time */
+            started_at?: string;
+            /** Format: date-time */
+            ended_at?: string;
+        };
         /**
          * MyTicketRating
          * @description The subscriber's ticket page: whether the current resolution may be rated, and its rating.
@@ -4232,6 +4977,38 @@ export interface components {
         /** @enum {string} */
         NasVendor: "mikrotik" | "cisco" | "juniper" | "accel_ppp" | "other";
         /**
+         * NetworkSettingsInput
+         * @description A change of the RADIUS settings; an empty or null pool rejects debtors instead.
+         */
+        NetworkSettingsInput: {
+            debt_captive_pool?: string | null;
+            /** Format: int32 */
+            session_timeout_secs: number;
+            /** Format: int32 */
+            interim_interval_secs: number;
+        };
+        /**
+         * NetworkSettingsView
+         * @description How RADIUS treats the ISP's subscribers.
+         */
+        NetworkSettingsView: {
+            /**
+             * @description The NAS address pool for subscribers blocked for debt (a "pay your bill" page); absent:
+             *     they are rejected.
+             */
+            debt_captive_pool?: string;
+            /**
+             * Format: int32
+             * @description Session-Timeout in every Access-Accept, seconds.
+             */
+            session_timeout_secs: number;
+            /**
+             * Format: int32
+             * @description Acct-Interim-Interval in every Access-Accept, seconds.
+             */
+            interim_interval_secs: number;
+        };
+        /**
          * NetworkUsage
          * @description Sessions (open first) and traffic per day (newest first, last 30 days).
          */
@@ -4248,6 +5025,21 @@ export interface components {
         /** NewMessage */
         NewMessage: {
             body: string;
+        };
+        /** NewPlan */
+        NewPlan: {
+            code: string;
+            name: string;
+            /** Format: int64 */
+            price_per_subscriber: number;
+            currency: string;
+            /** Format: int32 */
+            max_subscribers?: number | null;
+            /** Format: int32 */
+            max_staff_seats?: number | null;
+            /** Format: int64 */
+            max_storage_bytes?: number | null;
+            features: components["schemas"]["Feature"][];
         };
         /**
          * NewSubscriber
@@ -4380,6 +5172,21 @@ export interface components {
          * @enum {string}
          */
         NotificationType: "ticket_reply" | "ticket_status" | "ticket_overdue";
+        /** OnShiftAgentItem */
+        OnShiftAgentItem: {
+            /** Format: uuid */
+            id: string;
+            display_name: string;
+            /** Format: date-time */
+            started_at: string;
+            /** Format: int64 */
+            load: number;
+            me: boolean;
+        };
+        /** OnShiftList */
+        OnShiftList: {
+            items: components["schemas"]["OnShiftAgentItem"][];
+        };
         /**
          * Onboarding
          * @description A new ISP's first-run checklist.
@@ -4389,6 +5196,13 @@ export interface components {
             published: boolean;
             /** Format: date-time */
             trial_ends_at?: string;
+        };
+        /**
+         * OnboardingLink
+         * @description Stripe's hosted onboarding form: send the owner's browser there.
+         */
+        OnboardingLink: {
+            url: string;
         };
         /** OnlinePayment */
         OnlinePayment: {
@@ -4548,6 +5362,68 @@ export interface components {
          * @enum {string}
          */
         PermissionName: "tickets.read" | "tickets.reply" | "tickets.manage" | "subscribers.read" | "subscribers.write" | "billing.read" | "billing.write" | "catalogue.manage" | "staff.manage" | "settings.manage" | "audit.read" | "orders.read" | "orders.manage" | "news.manage" | "kb.manage" | "network.read" | "network.manage" | "canned.manage" | "incidents.manage" | "analytics.read";
+        /**
+         * Plan
+         * @description A plan of the price list.
+         */
+        Plan: {
+            code: string;
+            name: string;
+            /**
+             * Format: int64
+             * @description Per active subscriber per month, in minor units of `currency`.
+             */
+            price_per_subscriber: number;
+            currency: string;
+            /**
+             * Format: int32
+             * @description Absent: unlimited.
+             */
+            max_subscribers?: number;
+            /** Format: int32 */
+            max_staff_seats?: number;
+            /** Format: int64 */
+            max_storage_bytes?: number;
+            features: components["schemas"]["Feature"][];
+            archived: boolean;
+            /**
+             * Format: int64
+             * @description ISPs on this plan.
+             */
+            tenants: number;
+        };
+        /**
+         * PlanLimitProblem
+         * @description With `plan_limit_reached`: the limit, the plan's maximum and what the refused write would
+         *     have brought the ISP to.
+         */
+        PlanLimitProblem: {
+            limit: components["schemas"]["Limit"];
+            /** Format: int64 */
+            max: number;
+            /** Format: int64 */
+            current: number;
+        };
+        /** PlanList */
+        PlanList: {
+            items: components["schemas"]["Plan"][];
+        };
+        /** PlanUpdate */
+        PlanUpdate: {
+            name: string;
+            /** Format: int64 */
+            price_per_subscriber: number;
+            currency: string;
+            /** Format: int32 */
+            max_subscribers?: number | null;
+            /** Format: int32 */
+            max_staff_seats?: number | null;
+            /** Format: int64 */
+            max_storage_bytes?: number | null;
+            features: components["schemas"]["Feature"][];
+            /** @description Archived plans keep their ISPs but are offered to nobody new. */
+            archived: boolean;
+        };
         /** Plans */
         Plans: {
             items: string[];
@@ -4580,6 +5456,8 @@ export interface components {
             detail?: string;
             /** @description Stable, machine-readable: clients branch on this, never on `title` or `detail`. */
             code: string;
+            /** @description With `plan_limit_reached`: which limit of the SaaS plan, and where the tenant stands. */
+            plan_limit?: components["schemas"]["PlanLimitProblem"] & unknown;
         };
         /** PromiseRequest */
         PromiseRequest: {
@@ -4835,6 +5713,8 @@ export interface components {
              *     `permissions` is empty and every console action answers `two_factor_required`.
              */
             two_factor_required: boolean;
+            /** @description Staff console only: this session is a platform operator's support visit (show the banner). */
+            impersonation?: components["schemas"]["VisitBanner"] & unknown;
         };
         /** SessionItem */
         SessionItem: {
@@ -4874,6 +5754,24 @@ export interface components {
         SessionPage: {
             items: components["schemas"]["SessionItem"][];
             next_cursor?: string;
+        };
+        /** SetMyShift */
+        SetMyShift: {
+            on_shift: boolean;
+        };
+        /** ShiftChanged */
+        ShiftChanged: {
+            shift: components["schemas"]["MyShift"];
+            /**
+             * Format: int64
+             * @description Tickets taken back from you (ending a shift) for others on shift.
+             */
+            released: number;
+            /**
+             * Format: int64
+             * @description Tickets handed out right after the change (to you or to others).
+             */
+            assigned: number;
         };
         /** SignupAccepted */
         SignupAccepted: {
@@ -5012,6 +5910,39 @@ export interface components {
             /** Format: uuid */
             agent_id?: string;
             agent_name?: string;
+        };
+        /**
+         * StartOnboarding
+         * @description Starting onboarding: what Stripe needs to open the account.
+         */
+        StartOnboarding: {
+            /** @description The ISP's country, ISO 3166-1 alpha-2 (`RU`, `KZ`, `DE` …). */
+            country: string;
+        };
+        /** StartVisit */
+        StartVisit: {
+            /** @description Why the operator enters (at least 10 characters): the ISP's owner reads it. */
+            reason: string;
+            /**
+             * Format: int64
+             * @description The time box, 15 to 120 minutes.
+             */
+            minutes: number;
+            /** @description `read_only` unless given. */
+            access?: components["schemas"]["VisitAccess"] & unknown;
+        };
+        /**
+         * StartedVisit
+         * @description A started visit. Send the browser to `https://{host}{entry_path}#{token}` at once: the
+         *     token works once, on that host only, until `token_expires_at` (a minute).
+         */
+        StartedVisit: {
+            visit: components["schemas"]["Visit"];
+            host: string;
+            entry_path: string;
+            token: string;
+            /** Format: date-time */
+            token_expires_at: string;
         };
         /**
          * StatementView
@@ -5255,6 +6186,15 @@ export interface components {
         /** TenantList */
         TenantList: {
             items: components["schemas"]["TenantRow"][];
+        };
+        /** TenantPlan */
+        TenantPlan: {
+            slug: string;
+            saas_plan: string;
+        };
+        /** TenantPlanChange */
+        TenantPlanChange: {
+            plan: string;
         };
         /** TenantRow */
         TenantRow: {
@@ -5624,6 +6564,70 @@ export interface components {
              */
             recovery_codes_left: number;
         };
+        /**
+         * Visit
+         * @description One visit, as the ISP's owner and the operator see it.
+         */
+        Visit: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            operator_id: string;
+            operator_name: string;
+            reason: string;
+            access: components["schemas"]["VisitAccess"];
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the operator's browser entered the console (the entry token was used).
+             */
+            entered_at?: string;
+            /** Format: date-time */
+            expires_at: string;
+            /**
+             * Format: date-time
+             * @description Ended early; a visit past `expires_at` without it simply ran out.
+             */
+            ended_at?: string;
+            ended_by?: components["schemas"]["VisitEndedBy"];
+            /** @description Not ended and not past its time box. */
+            active: boolean;
+        };
+        /**
+         * @description What a visit may do. `read_only`: what the built-in read-only role sees. `support`: also fix
+         *     subscribers, tickets (status, assignment), the catalogue, settings, the knowledge base and
+         *     network logins. Neither manages staff, moves money or replies to subscribers.
+         * @enum {string}
+         */
+        VisitAccess: "read_only" | "support";
+        /**
+         * VisitBanner
+         * @description The banner every console page shows during a visit.
+         */
+        VisitBanner: {
+            /** Format: uuid */
+            id: string;
+            operator_name: string;
+            reason: string;
+            access: components["schemas"]["VisitAccess"];
+            /**
+             * Format: date-time
+             * @description The time box: the session ends then.
+             */
+            expires_at: string;
+        };
+        /** @enum {string} */
+        VisitEndedBy: "operator" | "owner" | "signed_out";
+        /** VisitList */
+        VisitList: {
+            items: components["schemas"]["Visit"][];
+        };
+        /**
+         * @description How close the ISP is to a limit.
+         * @enum {string}
+         */
+        Warning: "none" | "approaching" | "critical";
     };
     responses: never;
     parameters: never;
@@ -7287,6 +8291,96 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateNasSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NasRegistered"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNetworkSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NetworkSettingsView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateNetworkSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NetworkSettingsInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NetworkSettingsView"];
+                };
             };
             /** @description A problem (RFC 9457). */
             default: {
@@ -10479,6 +11573,35 @@ export interface operations {
             };
         };
     };
+    dismissSuggestedIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                nas_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Hidden until the NAS falls silent again. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getIncident: {
         parameters: {
             query?: never;
@@ -11260,6 +12383,892 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["LoginResult"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAgentGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AgentGroupList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createAgentGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["AgentGroupInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AgentGroupItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateAgentGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["AgentGroupInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AgentGroupItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteAgentGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listOnShiftAgents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["OnShiftList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyShift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MyShift"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setMyShift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["SetMyShift"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ShiftChanged"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listLetterTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["LetterTemplateList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putLetterTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: components["schemas"]["LetterKindDto"];
+                language: components["schemas"]["LetterLanguage"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["LetterTemplateText"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["LetterTemplate"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resetLetterTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: components["schemas"]["LetterKindDto"];
+                language: components["schemas"]["LetterLanguage"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The built-in letter applies again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["LetterTemplate"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    previewLetterTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["LetterPreviewRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["LetterPreview"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCustomDomains: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CustomDomainList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addCustomDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["AddCustomDomain"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CustomDomainItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyCustomDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CustomDomainItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    removeCustomDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSaasPlans: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createSaasPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewPlan"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Plan"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateSaasPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PlanUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Plan"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changeTenantPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TenantPlanChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TenantPlan"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConsolePlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConsolePlan"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTenantImpersonations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["VisitList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startImpersonation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["StartVisit"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["StartedVisit"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    endTenantImpersonation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Visit"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enterImpersonation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["EnterVisit"];
+            };
+        };
+        responses: {
+            /** @description The console session of the visit; the session cookie is set. */
+            200: {
+                headers: {
+                    "SET-COOKIE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SessionInfo"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listImpersonations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["VisitList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    endImpersonation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Visit"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCardPayments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CardPayments"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startStripeOnboarding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["StartOnboarding"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["OnboardingLink"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    refreshCardPayments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CardPayments"];
                 };
             };
             /** @description A problem (RFC 9457). */

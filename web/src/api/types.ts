@@ -159,3 +159,9 @@ export const TICKET_STATUSES = ordered(STATUS_ORDER);
 export const PAYMENT_METHODS = ordered(PAYMENT_METHOD_ORDER);
 export const ORDER_STATUSES = ordered(ORDER_STATUS_ORDER);
 export type BrandingSettings = ApiData<"/console/settings/branding", "get">;
+export type CardPayments = ApiData<"/console/settings/payments", "get">;
+
+// Operator support visits (impersonation).
+export type ImpersonationVisit = ApiData<"/console/impersonations", "get">["items"][number];
+export type VisitBanner = NonNullable<SessionInfo["impersonation"]>;
+export type VisitAccess = VisitBanner["access"];

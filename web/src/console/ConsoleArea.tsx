@@ -8,8 +8,14 @@ import { useSite } from "../shared/site/site";
 import { ConfirmSignupPage } from "./onboarding/ConfirmSignupPage";
 import { OnboardingPage } from "./onboarding/OnboardingPage";
 import { BrandingPage } from "./settings/BrandingPage";
+import { CardPaymentsPage } from "./settings/CardPaymentsPage";
+import { DomainsPage } from "./domains/DomainsPage";
+import { DOMAINS_MANAGE } from "./domains/domains";
 import { AuditPage } from "./audit/AuditPage";
 import { AUDIT_READ } from "./audit/audit";
+import { EnterImpersonationPage } from "./impersonation/EnterImpersonationPage";
+import { ImpersonationBanner } from "./impersonation/ImpersonationBanner";
+import { ImpersonationsPage } from "./impersonation/ImpersonationsPage";
 import { StaffSignIn } from "./auth/StaffSignIn";
 import { OrderQueuePage } from "./equipment/OrderQueuePage";
 import { OrderViewPage } from "./equipment/OrderViewPage";
@@ -22,22 +28,26 @@ import { CANNED_MANAGE } from "./canned/canned";
 import { KbAdminPage } from "./kb/KbAdminPage";
 import { KbEditorPage } from "./kb/KbEditorPage";
 import { KB_MANAGE } from "./kb/kb";
+import { LettersPage } from "./letters/LettersPage";
 import { NetworkPage } from "./network/NetworkPage";
 import { NETWORK_READ } from "./network/network";
 import { NewsAdminPage } from "./news/NewsAdminPage";
 import { NewsEditorPage } from "./news/NewsEditorPage";
 import { NEWS_MANAGE } from "./news/news";
+import { PlanBanner } from "./plan/PlanBanner";
+import { PlanPage } from "./plan/PlanPage";
 import { SecurityPage } from "./security/SecurityPage";
 import { AcceptInvitePage } from "./staff/AcceptInvitePage";
 import { StaffPage } from "./staff/StaffPage";
 import { STAFF_MANAGE } from "./staff/staff";
-import { BILLING_READ, useHasPermission } from "./subscribers/billing";
+import { BILLING_READ, SETTINGS_MANAGE, useHasPermission } from "./subscribers/billing";
 import { FindSubscriber } from "./subscribers/FindSubscriber";
 import { ImportPage } from "./subscribers/ImportPage";
 import { SubscriberListPage } from "./subscribers/SubscriberListPage";
 import { SUBSCRIBERS_READ } from "./subscribers/subscribers";
 import { SubscriberPage } from "./subscribers/SubscriberPage";
 import { SlaSettingsPage } from "./tickets/SlaSettingsPage";
+import { AgentGroupsPage } from "./assignment/AgentGroupsPage";
 import { AnalyticsPage } from "./analytics/AnalyticsPage";
 import { ANALYTICS_READ } from "./analytics/analytics";
 import { TicketQueuePage } from "./tickets/TicketQueuePage";
@@ -59,6 +69,8 @@ export function ConsoleArea() {
   const mayManageStaff = useHasPermission(STAFF_MANAGE);
   const mayReadAudit = useHasPermission(AUDIT_READ);
   const mayReadAnalytics = useHasPermission(ANALYTICS_READ);
+  const mayManageDomains = useHasPermission(DOMAINS_MANAGE);
+  const mayManageSettings = useHasPermission(SETTINGS_MANAGE);
   // A new ISP's portal is closed to subscribers until published: the checklist stays in reach.
   const unpublished = useSite().data?.published === false;
   const nav = (
@@ -106,6 +118,11 @@ export function ConsoleArea() {
           {t("ticketTools.canned.nav")}
         </NavLink>
       )}
+      {mayManageSettings && (
+        <NavLink to="/console/settings/letters" data-testid="nav-console-letters">
+          {t("letters.nav")}
+        </NavLink>
+      )}
       {mayReadNetwork && (
         <NavLink to="/console/network" data-testid="nav-console-network">
           {t("console.nav.network")}
@@ -121,11 +138,25 @@ export function ConsoleArea() {
           {t("console.nav.audit")}
         </NavLink>
       )}
+      {mayReadAudit && (
+        <NavLink to="/console/impersonations" data-testid="nav-console-impersonations">
+          {t("operatorSupport.list.nav")}
+        </NavLink>
+      )}
+      {mayManageDomains && (
+        <NavLink to="/console/settings/domains" data-testid="nav-console-domains">
+          {t("domains.title")}
+        </NavLink>
+      )}
+      <NavLink to="/console/plan" data-testid="nav-console-plan">
+        {t("saasPlans.console.nav")}
+      </NavLink>
       {mayFindSubscribers && <FindSubscriber />}
     </>
   );
   return (
     <div className="console">
+      <ImpersonationBanner />
       <AppShell home="/console" area={t("console.title")} nav={nav} profile="/console/security">
         <Routes>
           {/* Reachable signed out: the way back into an account. */}
@@ -135,14 +166,17 @@ export function ConsoleArea() {
           />
           <Route path="confirm" element={<ConfirmSignupPage />} />
           <Route path="invite" element={<AcceptInvitePage />} />
+          <Route path="impersonate" element={<EnterImpersonationPage />} />
           <Route
             path="*"
             element={
               <SessionGate kind="staff" signIn={<StaffSignIn />}>
+                <PlanBanner />
                 <Routes>
                   <Route index element={<Navigate to="/console/tickets" replace />} />
                   <Route path="tickets" element={<TicketQueuePage />} />
                   <Route path="tickets/settings" element={<SlaSettingsPage />} />
+                  <Route path="tickets/groups" element={<AgentGroupsPage />} />
                   <Route path="tickets/:id" element={<TicketViewPage />} />
                   <Route path="analytics" element={<AnalyticsPage />} />
                   <Route path="subscribers" element={<SubscriberListPage />} />
@@ -160,9 +194,14 @@ export function ConsoleArea() {
                   <Route path="incidents/:id" element={<IncidentPage />} />
                   <Route path="onboarding" element={<OnboardingPage />} />
                   <Route path="settings/branding" element={<BrandingPage />} />
+                  <Route path="settings/payments" element={<CardPaymentsPage />} />
+                  <Route path="settings/domains" element={<DomainsPage />} />
+                  <Route path="settings/letters" element={<LettersPage />} />
                   <Route path="security" element={<SecurityPage />} />
                   <Route path="staff" element={<StaffPage />} />
                   <Route path="audit" element={<AuditPage />} />
+                  <Route path="impersonations" element={<ImpersonationsPage />} />
+                  <Route path="plan" element={<PlanPage />} />
                   <Route path="*" element={<NotFound home="/console" />} />
                 </Routes>
               </SessionGate>

@@ -4,6 +4,7 @@ import { SessionGate } from "../shared/session/SessionGate";
 import { AppShell } from "../shared/ui/AppShell";
 import { NotFound } from "../shared/ui/NotFound";
 import { OperatorSignIn } from "./auth/OperatorSignIn";
+import { PlansPage } from "./plans/PlansPage";
 import { SignupPage } from "./signup/SignupPage";
 import { TenantsPage } from "./tenants/TenantsPage";
 
@@ -11,9 +12,14 @@ import { TenantsPage } from "./tenants/TenantsPage";
 export function PlatformArea() {
   const { t } = useTranslation();
   const nav = (
-    <NavLink to="/" end>
-      {t("platform.tenants.title")}
-    </NavLink>
+    <>
+      <NavLink to="/" end>
+        {t("platform.tenants.title")}
+      </NavLink>
+      <NavLink to="/plans" data-testid="nav-platform-plans">
+        {t("saasPlans.platform.nav")}
+      </NavLink>
+    </>
   );
   return (
     <AppShell home="/" area={t("platform.title")} nav={nav}>
@@ -26,6 +32,7 @@ export function PlatformArea() {
             <SessionGate kind="operator" signIn={<OperatorSignIn />}>
               <Routes>
                 <Route index element={<TenantsPage />} />
+                <Route path="plans" element={<PlansPage />} />
                 <Route path="*" element={<NotFound home="/" />} />
               </Routes>
             </SessionGate>

@@ -115,6 +115,9 @@ pub struct SessionInfo {
     /// Staff only: the ISP requires two-factor sign-in and it is not set up yet. Until it is,
     /// `permissions` is empty and every console action answers `two_factor_required`.
     pub two_factor_required: bool,
+    /// Staff console only: this session is a platform operator's support visit (show the banner).
+    #[oai(skip_serializing_if_is_none)]
+    pub impersonation: Option<super::operator_support::VisitBanner>,
 }
 
 #[derive(Debug, Object)]

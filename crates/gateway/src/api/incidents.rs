@@ -27,6 +27,13 @@ use crate::problem::ApiError;
 /// Outage incidents in the staff console.
 pub struct IncidentsConsoleApi;
 
+#[derive(ApiResponse)]
+enum SuggestionDismissed {
+    /// Hidden until the NAS falls silent again.
+    #[oai(status = 204)]
+    Dismissed,
+}
+
 /// The outages covering the signed-in subscriber.
 pub struct MyIncidentsApi;
 
@@ -366,6 +373,35 @@ impl IncidentsConsoleApi {
         Ok(Json(SuggestedIncidentList {
             items: items.into_iter().map(Into::into).collect(),
         }))
+    }
+
+    /// Dismisses a suggested incident: staff know why this NAS is quiet. It stays hidden for
+    /// this silence only and comes back if the NAS speaks and then falls silent again. Audited.
+    #[oai(
+        path = "/incident-suggestions/:nas_id/dismiss",
+        method = "post",
+        operation_id = "dismissSuggestedIncident"
+    )]
+    async fn dismiss_suggestion(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        nas_id: Path<Uuid>,
+    ) -> Result<SuggestionDismissed, ApiError> {
+        let staff = auth.0;
+        staff.require(Permission::IncidentsManage).await?;
+        let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
+        let silent_since = incidents::dismiss_suggestion(&mut tx, nas_id.0, staff.id).await?;
+        staff
+            .audit(
+                &mut tx,
+                "incident.suggestion_dismissed",
+                format!("nas:{}", nas_id.0),
+                json!({ "silent_since": silent_since }),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(SuggestionDismissed::Dismissed)
     }
 
     /// Declares an incident: computes the subscribers it covers and sends each one letter.

@@ -3,25 +3,31 @@
 //! function inside a tenant transaction, map the result to wire types (`dto.rs`).
 
 mod account;
+mod assignment;
 mod audit;
 mod billing;
 mod console;
+mod domains;
 mod dto;
 mod equipment;
 mod incidents;
 mod invitations;
+mod letters;
 mod network;
 mod news;
+mod operator_support;
 mod password_reset;
 mod payments;
 mod platform;
 mod portal;
 mod profile;
+pub(crate) mod saas_plans;
 mod session;
 mod settings;
 mod signup;
 mod staff_access;
 mod statements;
+mod stripe_connect;
 mod subscribers;
 mod support;
 mod text;
@@ -87,6 +93,16 @@ pub type Apis = (
         ticket_tools::Apis,
         ticket_live::Apis,
         invitations::Apis,
+        // Auto-assignment, letter templates and SLA policies, custom domains, SaaS plans and
+        // billing, operator support (impersonation, tenant deletion).
+        (
+            assignment::Apis,
+            letters::Apis,
+            domains::Apis,
+            saas_plans::Apis,
+            operator_support::Apis,
+            stripe_connect::Apis,
+        ),
     ),
 );
 
@@ -155,6 +171,14 @@ pub fn apis() -> Apis {
             ticket_tools::apis(),
             ticket_live::apis(),
             invitations::apis(),
+            (
+                assignment::apis(),
+                letters::apis(),
+                domains::apis(),
+                saas_plans::apis(),
+                operator_support::apis(),
+                stripe_connect::apis(),
+            ),
         ),
     )
 }

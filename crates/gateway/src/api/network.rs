@@ -148,6 +148,40 @@ pub struct NasRegistered {
     pub secret: String,
 }
 
+/// How RADIUS treats the ISP's subscribers.
+#[derive(Debug, Object)]
+pub struct NetworkSettingsView {
+    /// The NAS address pool for subscribers blocked for debt (a "pay your bill" page); absent:
+    /// they are rejected.
+    #[oai(skip_serializing_if_is_none)]
+    pub debt_captive_pool: Option<String>,
+    /// Session-Timeout in every Access-Accept, seconds.
+    pub session_timeout_secs: i32,
+    /// Acct-Interim-Interval in every Access-Accept, seconds.
+    pub interim_interval_secs: i32,
+}
+
+impl From<kabinet_network::settings::NetworkSettings> for NetworkSettingsView {
+    fn from(s: kabinet_network::settings::NetworkSettings) -> Self {
+        Self {
+            debt_captive_pool: s.debt_captive_pool,
+            session_timeout_secs: s.session_timeout_secs,
+            interim_interval_secs: s.interim_interval_secs,
+        }
+    }
+}
+
+/// A change of the RADIUS settings; an empty or null pool rejects debtors instead.
+#[derive(Debug, Object)]
+pub struct NetworkSettingsInput {
+    #[oai(validator(max_length = 64), nullable)]
+    pub debt_captive_pool: Option<Text>,
+    #[oai(validator(minimum(value = "60"), maximum(value = "604800")))]
+    pub session_timeout_secs: i32,
+    #[oai(validator(minimum(value = "30"), maximum(value = "86400")))]
+    pub interim_interval_secs: i32,
+}
+
 #[derive(ApiResponse)]
 enum NasCreated {
     #[oai(status = 201)]
@@ -442,6 +476,101 @@ impl NetworkConsoleApi {
         .await?;
         tx.commit().await?;
         Ok(Json(NasItem::from(&nas)))
+    }
+
+    /// Replaces a NAS's RADIUS shared secret; the answer carries the new one, shown only this
+    /// once. FreeRADIUS keeps the old one until its client cache expires (60 s by default), so
+    /// change it on the router after that. Audited (without the secret).
+    #[oai(
+        path = "/nas/:id/secret",
+        method = "post",
+        operation_id = "rotateNasSecret"
+    )]
+    async fn rotate_secret(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<NasRegistered>, ApiError> {
+        let staff = auth.0;
+        staff.require(Permission::NetworkManage).await?;
+        let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
+        let (nas, secret) = nas::rotate_secret(&mut tx, &state.config.secret_key, id.0).await?;
+        staff
+            .audit(
+                &mut tx,
+                "nas.rotate_secret",
+                format!("nas:{}", nas.id),
+                json!({"name": nas.name, "address": nas.address.to_string()}),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(Json(NasRegistered {
+            nas: NasItem::from(&nas),
+            secret,
+        }))
+    }
+
+    /// How RADIUS treats the ISP's subscribers: the captive pool for debtors, session timeout
+    /// and interim accounting interval.
+    #[oai(
+        path = "/network/settings",
+        method = "get",
+        operation_id = "getNetworkSettings"
+    )]
+    async fn network_settings(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+    ) -> Result<Json<NetworkSettingsView>, ApiError> {
+        let staff = auth.0;
+        staff.require(Permission::NetworkRead).await?;
+        let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
+        let settings = kabinet_network::settings::get(&mut tx).await?;
+        tx.commit().await?;
+        Ok(Json(settings.into()))
+    }
+
+    /// Changes the RADIUS settings; they apply from the next Access-Request. Audited with
+    /// before and after.
+    #[oai(
+        path = "/network/settings",
+        method = "put",
+        operation_id = "updateNetworkSettings"
+    )]
+    async fn update_network_settings(
+        &self,
+        state: Data<&AppState>,
+        auth: StaffAuth,
+        body: Json<NetworkSettingsInput>,
+    ) -> Result<Json<NetworkSettingsView>, ApiError> {
+        let staff = auth.0;
+        staff.require(Permission::NetworkManage).await?;
+        let input = body.0;
+        let wanted = kabinet_network::settings::NetworkSettings {
+            debt_captive_pool: input.debt_captive_pool.map(|t| t.0),
+            session_timeout_secs: input.session_timeout_secs,
+            interim_interval_secs: input.interim_interval_secs,
+        };
+        let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
+        let (before, after) = kabinet_network::settings::set(&mut tx, wanted).await?;
+        let describe = |s: &kabinet_network::settings::NetworkSettings| {
+            json!({
+                "debt_captive_pool": s.debt_captive_pool,
+                "session_timeout_secs": s.session_timeout_secs,
+                "interim_interval_secs": s.interim_interval_secs,
+            })
+        };
+        staff
+            .audit(
+                &mut tx,
+                "network.settings",
+                "network".into(),
+                json!({"before": describe(&before), "after": describe(&after)}),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(Json(after.into()))
     }
 
     /// Deletes a NAS with its sessions' history; FreeRADIUS stops answering it once its

@@ -89,9 +89,25 @@ enum SignedOut {
     Done(#[oai(header = "Set-Cookie")] String),
 }
 
-async fn session_info(state: &AppState, principal: &Principal) -> Result<SessionInfo, ApiError> {
+pub(super) async fn session_info(
+    state: &AppState,
+    principal: &Principal,
+) -> Result<SessionInfo, ApiError> {
     let (kind, roles, permissions) = match principal {
         Principal::Subscriber { .. } => (PrincipalKind::Subscriber, vec![], vec![]),
+        Principal::Staff {
+            impersonation: Some(visit),
+            ..
+        } => (
+            PrincipalKind::Staff,
+            vec![],
+            visit
+                .access
+                .permissions()
+                .iter()
+                .map(Permission::name)
+                .collect(),
+        ),
         Principal::Staff {
             tenant,
             id,
@@ -129,6 +145,13 @@ async fn session_info(state: &AppState, principal: &Principal) -> Result<Session
                 ..
             }
         ),
+        impersonation: match principal {
+            Principal::Staff {
+                impersonation: Some(visit),
+                ..
+            } => Some(visit.as_ref().into()),
+            _ => None,
+        },
     })
 }
 

@@ -6,7 +6,7 @@ use kabinet_access::Permission;
 use kabinet_access::login::LoginOutcome;
 use kabinet_access::signup::confirm_owner;
 use kabinet_provisioning::signup::{
-    ChecklistItem, PLANS, SignupRequest, SlugAvailability, onboarding_checklist, sign_up,
+    ChecklistItem, SignupRequest, SlugAvailability, onboarding_checklist, sign_up,
     slug_availability,
 };
 use kabinet_tenancy::{Locale as TenantLocale, Slug, publish_portal};
@@ -142,10 +142,15 @@ impl SignupApi {
         method = "get",
         operation_id = "listSignupPlans"
     )]
-    async fn plans(&self, site: Data<&SiteCtx>) -> Result<Json<Plans>, ApiError> {
+    async fn plans(
+        &self,
+        state: Data<&AppState>,
+        site: Data<&SiteCtx>,
+    ) -> Result<Json<Plans>, ApiError> {
         platform_only(&site)?;
+        let plans = kabinet_provisioning::signup::offered_plans(&state.db).await?;
         Ok(Json(Plans {
-            items: PLANS.iter().map(|p| (*p).to_owned()).collect(),
+            items: plans.into_iter().map(|p| p.code).collect(),
         }))
     }
 

@@ -12,6 +12,7 @@ import {
   INCIDENTS_MANAGE,
   useDeclareIncident,
   useIncidents,
+  useDismissSuggestion,
   useSuggestedIncidents,
   type IncidentItem,
   type IncidentState,
@@ -135,6 +136,7 @@ function Suggestions({ mayManage, onConfirm }: { mayManage: boolean; onConfirm: 
   const { t } = useTranslation();
   const format = useFormat();
   const suggested = useSuggestedIncidents();
+  const dismiss = useDismissSuggestion();
   const items = suggested.data?.items ?? [];
   if (items.length === 0) return null;
   return (
@@ -164,6 +166,19 @@ function Suggestions({ mayManage, onConfirm }: { mayManage: boolean; onConfirm: 
                   data-testid="incident-suggestion-confirm"
                 >
                   {t("incidents.confirm")}
+                </button>
+              )}
+              {mayManage && (
+                <button
+                  type="button"
+                  className="button button--small"
+                  disabled={dismiss.isPending}
+                  onClick={() => {
+                    dismiss.mutate(s.nas_id);
+                  }}
+                  data-testid="incident-suggestion-dismiss"
+                >
+                  {t("incidents.dismiss")}
                 </button>
               )}
             </li>

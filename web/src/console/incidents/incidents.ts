@@ -28,6 +28,16 @@ export function useSuggestedIncidents() {
   });
 }
 
+/** Staff know why the NAS is quiet: hidden until it falls silent again. */
+export function useDismissSuggestion() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (nasId: string) =>
+      data(api.POST("/console/incident-suggestions/{nas_id}/dismiss", { params: { path: { nas_id: nasId } } })),
+    onSettled: () => client.invalidateQueries({ queryKey: [...incidentsKey, "suggested"] }),
+  });
+}
+
 export function useIncident(id: string) {
   return useQuery({
     queryKey: [...incidentsKey, "detail", id],

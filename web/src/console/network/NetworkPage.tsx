@@ -12,15 +12,24 @@ import {
   NETWORK_MANAGE,
   useDeleteNas,
   useNasList,
+  useNetworkSettings,
   useOnlineSessions,
   useRegisterNas,
+  useRotateNasSecret,
+  useUpdateNas,
+  useUpdateNetworkSettings,
   VENDORS,
+  type NasItem,
   type NasRegistered,
   type NasVendor,
+  type NetworkSettings,
 } from "./network";
 import "./network.css";
 
-/** NAS of the ISP (register: the secret is shown once; delete) and who is online now. */
+/**
+ * NAS of the ISP (register or rotate the secret: shown once; edit; delete), how RADIUS treats
+ * subscribers (captive pool for debtors, session timeout, interim interval) and who is online.
+ */
 export function NetworkPage() {
   const { t } = useTranslation();
   usePageTitle(t("console.network.title"));
@@ -28,7 +37,10 @@ export function NetworkPage() {
   const list = useNasList();
   const remove = useDeleteNas();
   const nas = list.data?.pages.flatMap((page) => page.items) ?? [];
-  const [registered, setRegistered] = useState<NasRegistered>();
+  const rotate = useRotateNasSecret();
+  // A secret to show once: after registering a NAS, or after replacing its secret.
+  const [secret, setSecret] = useState<{ shown: NasRegistered; rotated: boolean }>();
+  const [editing, setEditing] = useState<NasItem>();
 
   return (
     <div className="stack network-page">
@@ -36,17 +48,35 @@ export function NetworkPage() {
         <h1>{t("console.network.title")}</h1>
         <p className="muted">{t("console.network.intro")}</p>
       </header>
-      {registered && (
+      {secret && (
         <div className="notice notice--success" role="status" data-testid="nas-secret">
-          <p>{t("console.network.secretOnce", { name: registered.nas.name })}</p>
+          <p>
+            {secret.rotated
+              ? t("console.network.secretRotated", { name: secret.shown.nas.name })
+              : t("console.network.secretOnce", { name: secret.shown.nas.name })}
+          </p>
           <code className="network-secret" data-testid="nas-secret-value">
-            {registered.secret}
+            {secret.shown.secret}
           </code>
         </div>
       )}
       {mayManage && (
         <section className="card">
-          <RegisterNasForm onRegistered={setRegistered} />
+          {editing ? (
+            <NasForm
+              key={editing.id}
+              editing={editing}
+              onDone={() => {
+                setEditing(undefined);
+              }}
+            />
+          ) : (
+            <NasForm
+              onDone={(shown) => {
+                if (shown) setSecret({ shown, rotated: false });
+              }}
+            />
+          )}
         </section>
       )}
       <section className="card table-card" aria-labelledby="nas-title">
@@ -58,6 +88,7 @@ export function NetworkPage() {
         {list.isPending && <Loading />}
         {list.isError && <ErrorNotice error={list.error} />}
         {remove.error && <ErrorNotice error={remove.error} />}
+        {rotate.error && <ErrorNotice error={rotate.error} />}
         {list.isSuccess && nas.length === 0 && (
           <p className="empty-state table-card__empty" data-testid="nas-empty">
             {t("console.network.nasEmpty")}
@@ -87,7 +118,40 @@ export function NetworkPage() {
                   <td data-label={t("console.network.vendor")}>{t(`console.network.vendors.${item.vendor}`)}</td>
                   <td data-label={t("console.network.area")}>{item.area || "—"}</td>
                   <td data-label={t("console.network.openSessions")}>{item.open_sessions}</td>
-                  <td>
+                  <td className="network-actions">
+                    {mayManage && (
+                      <button
+                        type="button"
+                        className="button button--small button--ghost"
+                        onClick={() => {
+                          setEditing(item);
+                          window.scrollTo({ top: 0, behavior: "smooth" });
+                        }}
+                        data-testid="nas-edit"
+                      >
+                        {t("console.network.edit")}
+                      </button>
+                    )}
+                    {mayManage && (
+                      <button
+                        type="button"
+                        className="button button--small button--ghost"
+                        disabled={rotate.isPending}
+                        onClick={() => {
+                          if (window.confirm(t("console.network.rotateConfirm", { name: item.name }))) {
+                            rotate.mutate(item.id, {
+                              onSuccess: (shown) => {
+                                setSecret({ shown, rotated: true });
+                                window.scrollTo({ top: 0, behavior: "smooth" });
+                              },
+                            });
+                          }
+                        }}
+                        data-testid="nas-rotate"
+                      >
+                        {t("console.network.rotate")}
+                      </button>
+                    )}
                     {mayManage && (
                       <button
                         type="button"
@@ -110,38 +174,53 @@ export function NetworkPage() {
           </table>
         )}
       </section>
+      <RadiusSettings mayManage={mayManage} />
       <OnlineSessions />
     </div>
   );
 }
 
-function RegisterNasForm({ onRegistered }: { onRegistered: (nas: NasRegistered) => void }) {
+/** Registers a NAS (`onDone` gets it with its secret) or, with `editing`, changes one. */
+function NasForm({ editing, onDone }: { editing?: NasItem; onDone: (registered?: NasRegistered) => void }) {
   const { t } = useTranslation();
   const id = useId();
   const register = useRegisterNas();
-  const [name, setName] = useState("");
-  const [address, setAddress] = useState("");
-  const [vendor, setVendor] = useState<NasVendor>("mikrotik");
-  const [area, setArea] = useState("");
+  const update = useUpdateNas();
+  const saving = editing ? update : register;
+  const [name, setName] = useState(editing?.name ?? "");
+  const [address, setAddress] = useState(editing?.address ?? "");
+  const [vendor, setVendor] = useState<NasVendor>(editing?.vendor ?? "mikrotik");
+  const [area, setArea] = useState(editing?.area ?? "");
+  const [coaPort, setCoaPort] = useState(String(editing?.coa_port ?? 3799));
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    register.mutate(
-      { name: name.trim(), address: address.trim(), vendor, area: area.trim(), coa_port: null },
-      {
-        onSuccess: (result) => {
-          setName("");
-          setAddress("");
-          setArea("");
-          onRegistered(result);
+    const body = { name: name.trim(), address: address.trim(), vendor, area: area.trim(), coa_port: Number(coaPort) };
+    if (editing) {
+      update.mutate(
+        { id: editing.id, body },
+        {
+          onSuccess: () => {
+            onDone();
+          },
         },
+      );
+      return;
+    }
+    register.mutate(body, {
+      onSuccess: (result) => {
+        setName("");
+        setAddress("");
+        setArea("");
+        setCoaPort("3799");
+        onDone(result);
       },
-    );
+    });
   }
 
   return (
-    <form className="form network-form" onSubmit={submit} data-testid="nas-form">
-      <h2>{t("console.network.register")}</h2>
+    <form className="form network-form" onSubmit={submit} data-testid={editing ? "nas-edit-form" : "nas-form"}>
+      <h2>{editing ? t("console.network.editTitle", { name: editing.name }) : t("console.network.register")}</h2>
       <div className="network-form__grid">
         <div className="field">
           <label className="field__label" htmlFor={`${id}-name`}>
@@ -208,13 +287,179 @@ function RegisterNasForm({ onRegistered }: { onRegistered: (nas: NasRegistered) 
             data-testid="nas-area"
           />
         </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-coa`}>
+            {t("console.network.coaPort")}
+          </label>
+          <input
+            id={`${id}-coa`}
+            type="number"
+            required
+            min={1}
+            max={65535}
+            value={coaPort}
+            onChange={(e) => {
+              setCoaPort(e.target.value);
+            }}
+            data-testid="nas-coa-port"
+          />
+        </div>
       </div>
-      {register.isError && <ProblemDetail error={register.error} />}
+      {saving.isError && <ProblemDetail error={saving.error} />}
       <div className="form__actions">
-        <button type="submit" className="button button--primary" disabled={register.isPending} data-testid="nas-submit">
-          {t("console.network.registerSubmit")}
+        <button type="submit" className="button button--primary" disabled={saving.isPending} data-testid="nas-submit">
+          {editing ? t("console.network.save") : t("console.network.registerSubmit")}
         </button>
+        {editing && (
+          <button
+            type="button"
+            className="button"
+            onClick={() => {
+              onDone();
+            }}
+            data-testid="nas-edit-cancel"
+          >
+            {t("console.network.cancel")}
+          </button>
+        )}
       </div>
+    </form>
+  );
+}
+
+/** How RADIUS treats the ISP's subscribers; read-only without `network.manage`. */
+function RadiusSettings({ mayManage }: { mayManage: boolean }) {
+  const { t } = useTranslation();
+  const settings = useNetworkSettings();
+  return (
+    <section className="card" aria-labelledby="radius-settings-title" data-testid="radius-settings">
+      <h2 id="radius-settings-title">{t("console.network.settings.title")}</h2>
+      {settings.isPending && <Loading />}
+      {settings.isError && <ErrorNotice error={settings.error} />}
+      {settings.data && <RadiusSettingsForm current={settings.data} mayManage={mayManage} />}
+    </section>
+  );
+}
+
+function RadiusSettingsForm({ current, mayManage }: { current: NetworkSettings; mayManage: boolean }) {
+  const { t } = useTranslation();
+  const id = useId();
+  const save = useUpdateNetworkSettings();
+  const [captive, setCaptive] = useState(Boolean(current.debt_captive_pool));
+  const [pool, setPool] = useState(current.debt_captive_pool ?? "");
+  // Minutes in the form; seconds on the wire.
+  const [timeout, setTimeoutMinutes] = useState(String(Math.round(current.session_timeout_secs / 60)));
+  const [interim, setInterim] = useState(String(Math.round(current.interim_interval_secs / 60)));
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    save.mutate({
+      debt_captive_pool: captive ? pool.trim() : null,
+      session_timeout_secs: Number(timeout) * 60,
+      interim_interval_secs: Number(interim) * 60,
+    });
+  }
+
+  return (
+    <form className="form network-form" onSubmit={submit} data-testid="radius-settings-form">
+      <fieldset className="network-debtors" disabled={!mayManage}>
+        <legend className="field__label">{t("console.network.settings.debtors")}</legend>
+        <label className="checkbox">
+          <input
+            type="radio"
+            name={`${id}-debtors`}
+            checked={!captive}
+            onChange={() => {
+              setCaptive(false);
+            }}
+            data-testid="radius-debtors-reject"
+          />{" "}
+          {t("console.network.settings.reject")}
+        </label>
+        <label className="checkbox">
+          <input
+            type="radio"
+            name={`${id}-debtors`}
+            checked={captive}
+            onChange={() => {
+              setCaptive(true);
+            }}
+            data-testid="radius-debtors-captive"
+          />{" "}
+          {t("console.network.settings.captive")}
+        </label>
+      </fieldset>
+      <div className="network-form__grid">
+        {captive && (
+          <div className="field">
+            <label className="field__label" htmlFor={`${id}-pool`}>
+              {t("console.network.settings.pool")}
+            </label>
+            <input
+              id={`${id}-pool`}
+              required
+              maxLength={64}
+              pattern="[A-Za-z0-9._\-]+"
+              disabled={!mayManage}
+              value={pool}
+              onChange={(e) => {
+                setPool(e.target.value);
+              }}
+              data-testid="radius-pool"
+            />
+            <p className="field__hint">{t("console.network.settings.poolHint")}</p>
+          </div>
+        )}
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-timeout`}>
+            {t("console.network.settings.sessionTimeout")}
+          </label>
+          <input
+            id={`${id}-timeout`}
+            type="number"
+            required
+            min={1}
+            max={10080}
+            disabled={!mayManage}
+            value={timeout}
+            onChange={(e) => {
+              setTimeoutMinutes(e.target.value);
+            }}
+            data-testid="radius-session-timeout"
+          />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-interim`}>
+            {t("console.network.settings.interim")}
+          </label>
+          <input
+            id={`${id}-interim`}
+            type="number"
+            required
+            min={1}
+            max={1440}
+            disabled={!mayManage}
+            value={interim}
+            onChange={(e) => {
+              setInterim(e.target.value);
+            }}
+            data-testid="radius-interim"
+          />
+        </div>
+      </div>
+      {save.isError && <ProblemDetail error={save.error} />}
+      {save.isSuccess && (
+        <p className="notice notice--success" role="status" data-testid="radius-settings-saved">
+          {t("console.network.settings.saved")}
+        </p>
+      )}
+      {mayManage && (
+        <div className="form__actions">
+          <button type="submit" className="button button--primary" disabled={save.isPending} data-testid="radius-settings-save">
+            {t("console.network.save")}
+          </button>
+        </div>
+      )}
     </form>
   );
 }

@@ -35,6 +35,41 @@ export function useRegisterNas() {
   });
 }
 
+export type NetworkSettings = Json<paths["/console/network/settings"]["get"]["responses"][200]>;
+export type NetworkSettingsInput = Json<paths["/console/network/settings"]["put"]["requestBody"]>;
+
+export function useUpdateNas() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, body }: { id: string; body: NasInput }) =>
+      data(api.PUT("/console/nas/{id}", { params: { path: { id } }, body })),
+    onSettled: () => client.invalidateQueries({ queryKey: networkKey }),
+  });
+}
+
+export function useRotateNasSecret() {
+  return useMutation({
+    mutationFn: (id: string) => data(api.POST("/console/nas/{id}/secret", { params: { path: { id } } })),
+  });
+}
+
+export function useNetworkSettings() {
+  return useQuery({
+    queryKey: [...networkKey, "settings"],
+    queryFn: () => data(api.GET("/console/network/settings")),
+  });
+}
+
+export function useUpdateNetworkSettings() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: NetworkSettingsInput) => data(api.PUT("/console/network/settings", { body })),
+    onSuccess: (saved) => {
+      client.setQueryData([...networkKey, "settings"], saved);
+    },
+  });
+}
+
 export function useDeleteNas() {
   const client = useQueryClient();
   return useMutation({

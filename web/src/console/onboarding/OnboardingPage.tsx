@@ -16,6 +16,7 @@ const onboardingKey = ["console", "onboarding"] as const;
 const STEP_LINK: Partial<Record<ChecklistStep, string>> = {
   branding: "/console/settings/branding",
   subscribers: "/console/subscribers/import",
+  payments: "/console/settings/payments",
   staff: "/console/staff",
 };
 

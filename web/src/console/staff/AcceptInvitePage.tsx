@@ -6,13 +6,11 @@ import "../../shared/session/sign-in.css";
 import { usePageTitle } from "../../shared/site/site";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
+import { FormField, NewPasswordFields } from "../../shared/password/NewPasswordFields";
+import { passwordProblems, type PasswordProblems } from "../../shared/password/password";
 import { DEAD_LINK_CODES, type DeadLinkCode, useAcceptInvitation, useInvitationPreview } from "./invitations";
 
-/** The same floor the server applies (10 to 1024 characters). */
-const PASSWORD_MIN = 10;
-const PASSWORD_MAX = 1024;
-
-type Problems = Partial<Record<"name" | "password" | "repeat", string>>;
+type Problems = PasswordProblems & { name?: string };
 
 function deadLink(error: unknown): DeadLinkCode | undefined {
   if (!(error instanceof ApiError)) return undefined;
@@ -68,13 +66,8 @@ export function AcceptInvitePage() {
     : (invitation.role.custom_name ?? "");
 
   function check(): Problems {
-    const found: Problems = {};
+    const found: Problems = passwordProblems(t, password, repeat);
     if (name.trim() === "") found.name = t("staffInvites.accept.nameRequired");
-    const length = Array.from(password).length; // code points, as the server counts
-    if (length < PASSWORD_MIN) found.password = t("portal.profile.password.problems.tooShort", { min: PASSWORD_MIN });
-    else if (length > PASSWORD_MAX)
-      found.password = t("portal.profile.password.problems.tooLong", { max: PASSWORD_MAX });
-    else if (repeat !== password) found.repeat = t("portal.profile.password.problems.mismatch");
     return found;
   }
 
@@ -88,50 +81,6 @@ export function AcceptInvitePage() {
     accept.mutate({ token, display_name: name.trim(), password });
   }
 
-  const field = (
-    key: keyof Problems,
-    label: string,
-    value: string,
-    set: (v: string) => void,
-    kind: "name" | "password",
-    hint?: string,
-  ) => {
-    const problem = problems[key];
-    const note = problem ?? hint;
-    return (
-      <div className="field">
-        <label className="field__label" htmlFor={`${id}-${key}`}>
-          {label}
-        </label>
-        <input
-          id={`${id}-${key}`}
-          type={kind === "name" || show ? "text" : "password"}
-          autoComplete={kind === "name" ? "name" : "new-password"}
-          value={value}
-          maxLength={kind === "name" ? 200 : undefined}
-          aria-invalid={problem ? true : undefined}
-          aria-describedby={note ? `${id}-${key}-note` : undefined}
-          onChange={(e) => {
-            set(e.target.value);
-            setProblems((p) => ({ ...p, [key]: undefined }));
-          }}
-          data-testid={`invite-accept-${key}`}
-        />
-        {problem ? (
-          <p className="field__error" id={`${id}-${key}-note`}>
-            {problem}
-          </p>
-        ) : (
-          hint && (
-            <p className="field__hint" id={`${id}-${key}-note`}>
-              {hint}
-            </p>
-          )
-        )}
-      </div>
-    );
-  };
-
   return (
     <section className="sign-in card" aria-labelledby={`${id}-title`} data-testid="invite-accept">
       <h1 id={`${id}-title`}>{t("staffInvites.accept.heading", { isp: invitation.isp_name })}</h1>
@@ -142,26 +91,37 @@ export function AcceptInvitePage() {
         {t("staffInvites.accept.account")} <strong>{invitation.email}</strong>
       </p>
       <form className="form" onSubmit={submit} noValidate data-testid="invite-accept-form">
-        {field("name", t("staffInvites.accept.name"), name, setName, "name")}
-        {field(
-          "password",
-          t("staffInvites.accept.password"),
-          password,
-          setPassword,
-          "password",
-          t("portal.profile.password.newHint"),
-        )}
-        {field("repeat", t("staffInvites.accept.repeat"), repeat, setRepeat, "password")}
-        <label className="checkbox">
-          <input
-            type="checkbox"
-            checked={show}
-            onChange={(e) => {
-              setShow(e.target.checked);
-            }}
-          />
-          {t("portal.profile.password.show")}
-        </label>
+        <FormField
+          id={`${id}-name`}
+          label={t("staffInvites.accept.name")}
+          value={name}
+          onChange={(value) => {
+            setName(value);
+            setProblems((p) => ({ ...p, name: undefined }));
+          }}
+          problem={problems.name}
+          autoComplete="name"
+          maxLength={200}
+          testId="invite-accept-name"
+        />
+        <NewPasswordFields
+          id={id}
+          labels={{ password: t("staffInvites.accept.password"), repeat: t("staffInvites.accept.repeat") }}
+          password={password}
+          repeat={repeat}
+          show={show}
+          problems={problems}
+          onPassword={(value) => {
+            setPassword(value);
+            setProblems((p) => ({ ...p, password: undefined }));
+          }}
+          onRepeat={(value) => {
+            setRepeat(value);
+            setProblems((p) => ({ ...p, repeat: undefined }));
+          }}
+          onShow={setShow}
+          testIds={{ password: "invite-accept-password", repeat: "invite-accept-repeat" }}
+        />
         {accept.isError && <ErrorNotice error={accept.error} />}
         <button
           type="submit"

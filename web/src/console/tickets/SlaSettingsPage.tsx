@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
-import type { TicketPriority, TicketSettings, TicketSettingsView } from "../../api/types";
+import { TICKET_CATEGORIES, type TicketCategory, type TicketPriority, type TicketSettings, type TicketSettingsView } from "../../api/types";
 import { usePageTitle } from "../../shared/site/site";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Field } from "../../shared/ui/Field";
@@ -15,6 +15,8 @@ type Weekday = (typeof WEEKDAYS)[number];
 const DAY_NAMES = { 1: "mon", 2: "tue", 3: "wed", 4: "thu", 5: "fri", 6: "sat", 7: "sun" } as const;
 type Day = { open: boolean; opens: string; closes: string };
 type Targets = { first: string; resolution: string; raise: boolean };
+/** A category's own targets for one priority; it wins over the priority's. */
+type Override = Targets & { key: number; category: TicketCategory; priority: TicketPriority };
 
 interface Draft {
   reopenDays: string;
@@ -22,7 +24,10 @@ interface Draft {
   days: Record<Weekday, Day>;
   holidays: string;
   targets: Record<TicketPriority, Targets>;
+  overrides: Override[];
 }
+
+let nextOverrideKey = 0;
 
 function toDraft(view: TicketSettingsView): Draft {
   const day = (d: Weekday): Day => {
@@ -47,6 +52,20 @@ function toDraft(view: TicketSettingsView): Draft {
     days,
     holidays: view.holidays.join("\n"),
     targets,
+    overrides: view.policies.flatMap((x) =>
+      x.category === undefined
+        ? []
+        : [
+            {
+              key: nextOverrideKey++,
+              category: x.category,
+              priority: x.priority,
+              first: String(x.first_response_minutes),
+              resolution: String(x.resolution_minutes),
+              raise: x.raise_priority_on_breach,
+            },
+          ],
+    ),
   };
 }
 
@@ -74,8 +93,13 @@ function fromDraft(draft: Draft, view: TicketSettingsView): TicketSettings {
         resolution_minutes: Number(draft.targets[p].resolution),
         raise_priority_on_breach: draft.targets[p].raise,
       })),
-      // Per-category policies have no editor here yet: kept as they are.
-      ...view.policies.filter((x) => x.category !== undefined),
+      ...draft.overrides.map((o) => ({
+        priority: o.priority,
+        category: o.category,
+        first_response_minutes: Number(o.first),
+        resolution_minutes: Number(o.resolution),
+        raise_priority_on_breach: o.raise,
+      })),
     ],
   };
 }
@@ -282,6 +306,8 @@ function SettingsForm({ view }: { view: TicketSettingsView }) {
             })}
           </tbody>
         </table>
+
+        <CategoryOverrides draft={draft} update={update} />
       </fieldset>
       {save.error != null && <ErrorNotice error={save.error} />}
       {saved && (
@@ -299,5 +325,152 @@ function SettingsForm({ view }: { view: TicketSettingsView }) {
         <p className="muted">{t("console.sla.readOnly")}</p>
       )}
     </form>
+  );
+}
+
+/** Per-category targets: a row per category and priority whose tickets get their own due times. */
+function CategoryOverrides({ draft, update }: { draft: Draft; update: (change: (d: Draft) => Draft) => void }) {
+  const { t } = useTranslation();
+  const setOverride = (key: number, patch: Partial<Override>) => {
+    update((d) => ({ ...d, overrides: d.overrides.map((o) => (o.key === key ? { ...o, ...patch } : o)) }));
+  };
+  const taken = (o: Override) =>
+    draft.overrides.some((x) => x.key !== o.key && x.category === o.category && x.priority === o.priority);
+  function add() {
+    update((d) => {
+      const priority: TicketPriority = "normal";
+      const free = TICKET_CATEGORIES.find((c) => !d.overrides.some((o) => o.category === c && o.priority === priority));
+      const base = d.targets[priority];
+      return {
+        ...d,
+        overrides: [
+          ...d.overrides,
+          { ...base, key: nextOverrideKey++, category: free ?? "other", priority },
+        ],
+      };
+    });
+  }
+  return (
+    <section aria-labelledby="sla-overrides-title" data-testid="sla-overrides">
+      <h2 id="sla-overrides-title">{t("console.slaOverrides.title")}</h2>
+      <p className="muted">{t("console.slaOverrides.hint")}</p>
+      {draft.overrides.length === 0 ? (
+        <p className="muted">{t("console.slaOverrides.none")}</p>
+      ) : (
+        <div className="sla-overrides__scroll">
+          <table className="sla-table sla-table--overrides">
+            <thead>
+              <tr>
+                <th scope="col">{t("ticket.category")}</th>
+                <th scope="col">{t("ticket.priority")}</th>
+                <th scope="col">{t("console.sla.firstResponse")}</th>
+                <th scope="col">{t("console.sla.resolution")}</th>
+                <th scope="col">{t("console.sla.raise")}</th>
+                <th scope="col">
+                  <span className="visually-hidden">{t("console.slaOverrides.remove")}</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {draft.overrides.map((o, i) => {
+                const row = `${t(`ticket.categories.${o.category}`)}, ${t(`ticket.priorities.${o.priority}`)}`;
+                return (
+                  <tr key={o.key} data-testid={`sla-override-${i}`}>
+                    <td>
+                      <select
+                        aria-label={`${t("ticket.category")} (${i + 1})`}
+                        value={o.category}
+                        aria-invalid={taken(o) || undefined}
+                        onChange={(e) => {
+                          setOverride(o.key, { category: e.target.value as TicketCategory });
+                        }}
+                      >
+                        {TICKET_CATEGORIES.map((c) => (
+                          <option key={c} value={c}>
+                            {t(`ticket.categories.${c}`)}
+                          </option>
+                        ))}
+                      </select>
+                    </td>
+                    <td>
+                      <select
+                        aria-label={`${t("ticket.priority")} (${i + 1})`}
+                        value={o.priority}
+                        aria-invalid={taken(o) || undefined}
+                        onChange={(e) => {
+                          setOverride(o.key, { priority: e.target.value as TicketPriority });
+                        }}
+                      >
+                        {TICKET_PRIORITIES.map((p) => (
+                          <option key={p} value={p}>
+                            {t(`ticket.priorities.${p}`)}
+                          </option>
+                        ))}
+                      </select>
+                    </td>
+                    <td>
+                      <input
+                        type="number"
+                        min={1}
+                        max={525600}
+                        required
+                        aria-label={`${t("console.sla.firstResponse")} (${row})`}
+                        value={o.first}
+                        onChange={(e) => {
+                          setOverride(o.key, { first: e.target.value });
+                        }}
+                      />
+                    </td>
+                    <td>
+                      <input
+                        type="number"
+                        min={1}
+                        max={525600}
+                        required
+                        aria-label={`${t("console.sla.resolution")} (${row})`}
+                        value={o.resolution}
+                        onChange={(e) => {
+                          setOverride(o.key, { resolution: e.target.value });
+                        }}
+                      />
+                    </td>
+                    <td>
+                      <input
+                        type="checkbox"
+                        aria-label={`${t("console.sla.raise")} (${row})`}
+                        checked={o.raise}
+                        onChange={(e) => {
+                          setOverride(o.key, { raise: e.target.checked });
+                        }}
+                      />
+                    </td>
+                    <td>
+                      <button
+                        type="button"
+                        className="button button--small"
+                        aria-label={`${t("console.slaOverrides.remove")} (${row})`}
+                        onClick={() => {
+                          update((d) => ({ ...d, overrides: d.overrides.filter((x) => x.key !== o.key) }));
+                        }}
+                      >
+                        ×
+                      </button>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {draft.overrides.some(taken) && (
+        <p className="notice notice--error" role="alert">
+          {t("console.slaOverrides.duplicate")}
+        </p>
+      )}
+      <button type="button" className="button" onClick={add} data-testid="sla-override-add">
+        {t("console.slaOverrides.add")}
+      </button>
+    </section>
   );
 }

@@ -16,6 +16,7 @@ import { TicketStatusBadge } from "../../shared/tickets/TicketStatusBadge";
 import { Badge } from "../../shared/ui/Badge";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
+import { ShiftToggle } from "../assignment/ShiftToggle";
 import { TicketSearch } from "../kb/TicketSearch";
 import { BILLING_READ, useHasPermission } from "../subscribers/billing";
 import { TICKET_PRIORITIES, useTicketQueue, type QueueFilters } from "./tickets";
@@ -62,9 +63,15 @@ export function TicketQueuePage() {
     <div className="stack">
       <header className="page-header page-header--row">
         <h1>{t("console.queue.title")}</h1>
-        <Link to="/console/tickets/settings" className="queue-settings-link" data-testid="queue-sla-settings">
-          {t("console.sla.title")}
-        </Link>
+        <div className="queue-header-tools">
+          <ShiftToggle />
+          <Link to="/console/tickets/groups" className="queue-settings-link" data-testid="queue-groups">
+            {t("assignment.nav")}
+          </Link>
+          <Link to="/console/tickets/settings" className="queue-settings-link" data-testid="queue-sla-settings">
+            {t("console.sla.title")}
+          </Link>
+        </div>
       </header>
       <TicketSearch />
       <div className="queue-filters card" role="group" aria-label={t("console.queue.filters")}>

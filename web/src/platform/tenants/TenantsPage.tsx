@@ -8,6 +8,7 @@ import { usePageTitle } from "../../shared/site/site";
 import { Badge, type BadgeTone } from "../../shared/ui/Badge";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
+import { ImpersonateAction } from "../support/ImpersonateAction";
 import "./tenants.css";
 
 const STATUS_TONE: Record<TenantStatus, BadgeTone> = { active: "success", suspended: "warning" };
@@ -136,7 +137,10 @@ export function TenantsPage() {
                     <span className="tenant-plan">{tenant.saas_plan}</span>
                   </td>
                   <td>
-                    <StatusAction tenant={tenant} />
+                    <div className="tenant-actions">
+                      {tenant.status === "active" && <ImpersonateAction tenant={tenant} />}
+                      <StatusAction tenant={tenant} />
+                    </div>
                   </td>
                 </tr>
               ))}

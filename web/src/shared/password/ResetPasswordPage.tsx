@@ -5,13 +5,8 @@ import { ApiError } from "../../api/client";
 import "../session/sign-in.css";
 import { usePageTitle } from "../site/site";
 import { ErrorNotice } from "../ui/ErrorNotice";
-import { useCompletePasswordReset } from "./password";
-
-/** The same floor the server applies (10 to 1024 characters). */
-const PASSWORD_MIN = 10;
-const PASSWORD_MAX = 1024;
-
-type Problems = Partial<Record<"new" | "repeat", string>>;
+import { NewPasswordFields } from "./NewPasswordFields";
+import { passwordProblems, useCompletePasswordReset, type PasswordProblems } from "./password";
 
 /**
  * `/reset-password?token=…`, the link from the e-mail: a new password, then "sign in". The token
@@ -28,7 +23,7 @@ export function ResetPasswordPage() {
   const [next, setNext] = useState("");
   const [repeat, setRepeat] = useState("");
   const [show, setShow] = useState(false);
-  const [problems, setProblems] = useState<Problems>({});
+  const [problems, setProblems] = useState<PasswordProblems>({});
   const doneRef = useRef<HTMLElement>(null);
 
   useEffect(() => {
@@ -73,78 +68,39 @@ export function ResetPasswordPage() {
     );
   }
 
-  function check(): Problems {
-    const found: Problems = {};
-    const length = Array.from(next).length; // code points, as the server counts
-    if (length < PASSWORD_MIN) found.new = t("portal.profile.password.problems.tooShort", { min: PASSWORD_MIN });
-    else if (length > PASSWORD_MAX) found.new = t("portal.profile.password.problems.tooLong", { max: PASSWORD_MAX });
-    else if (repeat !== next) found.repeat = t("portal.profile.password.problems.mismatch");
-    return found;
-  }
-
   function submit(event: FormEvent) {
     event.preventDefault();
     if (complete.isPending) return;
-    const found = check();
+    const found = passwordProblems(t, next, repeat);
     setProblems(found);
     complete.reset();
     if (Object.keys(found).length > 0) return;
     complete.mutate({ token, new_password: next });
   }
 
-  const field = (key: keyof Problems, label: string, value: string, set: (v: string) => void, hint?: string) => {
-    const problem = problems[key];
-    const note = problem ?? hint;
-    return (
-      <div className="field">
-        <label className="field__label" htmlFor={`${id}-${key}`}>
-          {label}
-        </label>
-        <input
-          id={`${id}-${key}`}
-          type={show ? "text" : "password"}
-          autoComplete="new-password"
-          value={value}
-          aria-invalid={problem ? true : undefined}
-          aria-describedby={note ? `${id}-${key}-note` : undefined}
-          onChange={(e) => {
-            set(e.target.value);
-            setProblems((p) => ({ ...p, [key]: undefined }));
-          }}
-          data-testid={`reset-${key}`}
-        />
-        {problem ? (
-          <p className="field__error" id={`${id}-${key}-note`}>
-            {problem}
-          </p>
-        ) : (
-          hint && (
-            <p className="field__hint" id={`${id}-${key}-note`}>
-              {hint}
-            </p>
-          )
-        )}
-      </div>
-    );
-  };
-
   return (
     <section className="sign-in card" aria-labelledby={`${id}-title`} data-testid="reset-password">
       <h1 id={`${id}-title`}>{t("auth.resetPassword.title")}</h1>
       <p className="muted">{t("auth.resetPassword.intro")}</p>
       <form className="form" onSubmit={submit} noValidate data-testid="reset-password-form">
-        {field("new", t("auth.resetPassword.new"), next, setNext, t("portal.profile.password.newHint"))}
-        {field("repeat", t("auth.resetPassword.repeat"), repeat, setRepeat)}
-        <label className="checkbox">
-          <input
-            type="checkbox"
-            checked={show}
-            onChange={(e) => {
-              setShow(e.target.checked);
-            }}
-          />
-          {t("portal.profile.password.show")}
-        </label>
+        <NewPasswordFields
+          id={id}
+          labels={{ password: t("auth.resetPassword.new"), repeat: t("auth.resetPassword.repeat") }}
+          password={next}
+          repeat={repeat}
+          show={show}
+          problems={problems}
+          onPassword={(value) => {
+            setNext(value);
+            setProblems((p) => ({ ...p, password: undefined }));
+          }}
+          onRepeat={(value) => {
+            setRepeat(value);
+            setProblems((p) => ({ ...p, repeat: undefined }));
+          }}
+          onShow={setShow}
+          testIds={{ password: "reset-new", repeat: "reset-repeat" }}
+        />
         {complete.isError && <ErrorNotice error={complete.error} />}
         {tokenDead && (
           <Link to="/forgot-password" data-testid="reset-request-new">

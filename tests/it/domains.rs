@@ -1,0 +1,500 @@
+//! Custom domains: an ISP adds one, the console names the TXT record to create, a check against
+//! a real DNS server (hickory-server, in process, authoritative for a zone the test edits) finds
+//! it missing, wrong, then right; the verified domain serves the ISP's site (sessions and the
+//! Origin check included), another ISP's or the platform's domain is refused, and removal stops
+//! serving it at once on every node.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_server::Server;
+use hickory_server::proto::rr::rdata::{A, SOA, TXT};
+use hickory_server::proto::rr::{LowerName, Name, RData, Record, RecordType, RrKey};
+use hickory_server::store::in_memory::InMemoryZoneHandler;
+use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneHandler, ZoneType};
+use kabinet_db::sqlx;
+use kabinet_gateway::GatewayConfig;
+use kabinet_tenancy::domains::{DomainVerifier, ResolverAddress};
+use kabinet_tests::{Client, TestApp, TestDb, assert_problem, json, json_body};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+const OWNER: &str = "owner@demo.example";
+const DEMO: &str = "demo.localhost";
+const NORTHNET: &str = "northnet.localhost";
+const ZONE: &str = "demo-isp.ru";
+const PORTAL: &str = "portal.demo-isp.ru";
+
+/// An authoritative DNS server for one zone on a random loopback port (UDP and TCP).
+struct Dns {
+    addr: SocketAddr,
+    zone: Arc<InMemoryZoneHandler>,
+    _server: Server<Catalog>,
+}
+
+impl Dns {
+    async fn start(zone: &str) -> Self {
+        let origin = Name::from_ascii(format!("{zone}.")).expect("zone name");
+        let mut handler =
+            InMemoryZoneHandler::empty(origin.clone(), ZoneType::Primary, AxfrPolicy::Deny);
+        let soa = SOA::new(
+            Name::from_ascii(format!("ns.{zone}.")).expect("mname"),
+            Name::from_ascii(format!("hostmaster.{zone}.")).expect("rname"),
+            1,
+            3600,
+            600,
+            86_400,
+            0,
+        );
+        handler.upsert_mut(Record::from_rdata(origin.clone(), 60, RData::SOA(soa)), 1);
+        let handler = Arc::new(handler);
+        let mut catalog = Catalog::new();
+        catalog.upsert(
+            LowerName::new(&origin),
+            vec![handler.clone() as Arc<dyn ZoneHandler>],
+        );
+        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0")
+            .await
+            .expect("udp");
+        let addr = udp.local_addr().expect("addr");
+        let tcp = tokio::net::TcpListener::bind(addr).await.expect("tcp");
+        let mut server = Server::new(catalog);
+        server.register_socket(udp);
+        server.register_listener(tcp, Duration::from_secs(5), 16);
+        Self {
+            addr,
+            zone: handler,
+            _server: server,
+        }
+    }
+
+    fn name(host: &str) -> Name {
+        Name::from_ascii(format!("{host}.")).expect("name")
+    }
+
+    /// Replaces the TXT records at `host` with one holding `value`.
+    async fn set_txt(&self, host: &str, value: &str) {
+        self.remove(host, RecordType::TXT).await;
+        let serial = self.zone.serial().await;
+        let record = Record::from_rdata(
+            Self::name(host),
+            60,
+            RData::TXT(TXT::new(vec![value.to_owned()])),
+        );
+        assert!(self.zone.upsert(record, serial).await, "TXT added");
+    }
+
+    async fn set_a(&self, host: &str) {
+        let serial = self.zone.serial().await;
+        let record = Record::from_rdata(Self::name(host), 60, RData::A(A::new(192, 0, 2, 10)));
+        assert!(self.zone.upsert(record, serial).await, "A added");
+    }
+
+    async fn remove(&self, host: &str, kind: RecordType) {
+        self.zone
+            .records_mut()
+            .await
+            .remove(&RrKey::new(LowerName::new(&Self::name(host)), kind));
+    }
+
+    fn verifier(&self) -> DomainVerifier {
+        DomainVerifier {
+            resolver: ResolverAddress::At(self.addr),
+            timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+async fn spawn(verifier: DomainVerifier) -> TestApp {
+    let db = TestDb::new().await.expect("db");
+    db.apply_demo_tenants().await.expect("tenants");
+    TestApp::serve(
+        db,
+        GatewayConfig {
+            domain_verifier: verifier,
+            ..GatewayConfig::default()
+        },
+    )
+    .await
+    .expect("app")
+}
+
+async fn add(client: &Client, domain: &str) -> reqwest::Response {
+    client
+        .post(
+            "/api/v1/console/settings/domains",
+            &json!({ "domain": domain }),
+        )
+        .await
+}
+
+async fn verify(client: &Client, host: &str) -> Value {
+    json_body(
+        client
+            .post(
+                &format!("/api/v1/console/settings/domains/{host}/verify"),
+                &json!({}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn site_status(app: &TestApp, host: &str) -> StatusCode {
+    app.client(host).get("/api/v1/site").await.status()
+}
+
+/// Adds `PORTAL` for the demo ISP and proves it; returns the owner's console client.
+async fn verified_portal(app: &TestApp, dns: &Dns) -> Client {
+    let owner = app.staff(DEMO, OWNER).await;
+    let added = json_body(add(&owner, PORTAL).await, StatusCode::CREATED).await;
+    dns.set_txt(
+        added["txt_name"].as_str().expect("txt name"),
+        added["txt_value"].as_str().expect("txt value"),
+    )
+    .await;
+    assert_eq!(verify(&owner, PORTAL).await["status"], "verified");
+    owner
+}
+
+#[tokio::test]
+async fn a_domain_is_proven_by_its_txt_record_and_then_serves_the_isp() {
+    let dns = Dns::start(ZONE).await;
+    let app = spawn(dns.verifier()).await;
+    let owner = app.staff(DEMO, OWNER).await;
+
+    let added = json_body(
+        add(&owner, " Portal.Demo-ISP.ru. ").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(added["host"], PORTAL);
+    assert_eq!(added["status"], "pending");
+    assert_eq!(added["txt_name"], "_kabinet-challenge.portal.demo-isp.ru");
+    let value = added["txt_value"].as_str().expect("value").to_owned();
+    let token = value
+        .strip_prefix("kabinet-verification=")
+        .expect("value starts with the prefix");
+    assert!(token.len() >= 32, "{token}");
+    assert!(added.get("failure").is_none(), "{added}");
+    let listed = json_body(
+        owner.get("/api/v1/console/settings/domains").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["cname_target"], DEMO);
+    assert_eq!(listed["items"][0]["txt_value"], value.as_str());
+
+    // Pending: nothing is served there yet.
+    assert_problem(
+        app.client(PORTAL).get("/api/v1/site").await,
+        StatusCode::NOT_FOUND,
+        "unknown_host",
+    )
+    .await;
+
+    // No such name.
+    let checked = verify(&owner, PORTAL).await;
+    assert_eq!(checked["status"], "failed", "{checked}");
+    assert_eq!(checked["failure"], "nxdomain");
+    assert!(checked["checked_at"].is_string());
+    // The name exists, without a TXT record.
+    let name = "_kabinet-challenge.portal.demo-isp.ru";
+    dns.set_a(name).await;
+    assert_eq!(verify(&owner, PORTAL).await["failure"], "no_record");
+    // A TXT record with another value.
+    dns.remove(name, RecordType::A).await;
+    dns.set_txt(name, "kabinet-verification=not-the-token")
+        .await;
+    let wrong = verify(&owner, PORTAL).await;
+    assert_eq!(wrong["failure"], "wrong_value");
+    assert!(
+        wrong["failure_detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("not-the-token")),
+        "{wrong}"
+    );
+    assert_eq!(site_status(&app, PORTAL).await, StatusCode::NOT_FOUND);
+
+    // The right one.
+    dns.set_txt(name, &value).await;
+    let proven = verify(&owner, PORTAL).await;
+    assert_eq!(proven["status"], "verified", "{proven}");
+    assert!(proven["verified_at"].is_string());
+    assert!(proven.get("failure").is_none(), "{proven}");
+
+    // Served at once on this node (it had cached "unknown" a moment ago).
+    let site = json_body(app.client(PORTAL).get("/api/v1/site").await, StatusCode::OK).await;
+    assert_eq!(site["branding"]["slug"], "demo");
+
+    // The console works there too: a session of that host, and the Origin check accepts the
+    // custom domain's own origin and refuses another one.
+    let there = app.staff(PORTAL, OWNER).await;
+    let origin = format!("http://{PORTAL}:{}", app.addr.port());
+    let same_origin = there
+        .raw()
+        .post(there.url("/api/v1/console/settings/domains"))
+        .header("origin", &origin)
+        .header("x-csrf-token", there.csrf.as_deref().unwrap_or_default())
+        .json(&json!({ "domain": "lk.demo-isp.ru" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        json_body(same_origin, StatusCode::CREATED).await["host"],
+        "lk.demo-isp.ru"
+    );
+    let cross_origin = there
+        .raw()
+        .post(there.url("/api/v1/console/settings/domains"))
+        .header("origin", format!("http://{DEMO}:{}", app.addr.port()))
+        .header("x-csrf-token", there.csrf.as_deref().unwrap_or_default())
+        .json(&json!({ "domain": "lk2.demo-isp.ru" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(cross_origin.status(), StatusCode::FORBIDDEN);
+
+    // A failed re-check never takes a proven domain off the air.
+    dns.remove(name, RecordType::TXT).await;
+    let rechecked = verify(&owner, PORTAL).await;
+    assert_eq!(rechecked["status"], "verified", "{rechecked}");
+    assert_eq!(rechecked["failure"], "nxdomain");
+    assert_eq!(site_status(&app, PORTAL).await, StatusCode::OK);
+
+    // Every change is in the ISP's audit log.
+    let mut admin = app.db.admin().await.expect("admin");
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE action LIKE 'domain.%' ORDER BY id")
+            .fetch_all(&mut admin)
+            .await
+            .expect("audit");
+    assert_eq!(actions.iter().filter(|a| *a == "domain.add").count(), 2);
+    assert_eq!(actions.iter().filter(|a| *a == "domain.verify").count(), 5);
+}
+
+#[tokio::test]
+async fn another_isps_domain_and_the_platforms_own_are_refused() {
+    let dns = Dns::start(ZONE).await;
+    let app = spawn(dns.verifier()).await;
+    let owner = app.staff(DEMO, OWNER).await;
+    let rival = app.staff(NORTHNET, "owner@northnet.example").await;
+    json_body(add(&owner, PORTAL).await, StatusCode::CREATED).await;
+
+    assert_problem(
+        add(&owner, PORTAL).await,
+        StatusCode::CONFLICT,
+        "domain_already_added",
+    )
+    .await;
+    assert_problem(
+        add(&rival, "PORTAL.demo-isp.ru").await,
+        StatusCode::CONFLICT,
+        "domain_taken",
+    )
+    .await;
+    for platform in ["localhost", NORTHNET, "admin.localhost", "x.demo.localhost"] {
+        assert_problem(
+            add(&rival, platform).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "domain_is_platform",
+        )
+        .await;
+    }
+    // Another ISP can neither check nor remove it, nor see it.
+    for resp in [
+        rival
+            .post(
+                &format!("/api/v1/console/settings/domains/{PORTAL}/verify"),
+                &json!({}),
+            )
+            .await,
+        rival
+            .delete(&format!("/api/v1/console/settings/domains/{PORTAL}"))
+            .await,
+    ] {
+        assert_problem(resp, StatusCode::NOT_FOUND, "not_found").await;
+    }
+    let theirs = json_body(
+        rival.get("/api/v1/console/settings/domains").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(theirs["items"], json!([]));
+
+    // A claim left unproven for over a week can be taken by whoever proves the name.
+    let mut admin = app.db.admin().await.expect("admin");
+    sqlx::query("UPDATE tenant_hosts SET created_at = now() - interval '8 days' WHERE host = $1")
+        .bind(PORTAL)
+        .execute(&mut admin)
+        .await
+        .expect("age the claim");
+    let taken = json_body(add(&rival, PORTAL).await, StatusCode::CREATED).await;
+    assert_eq!(taken["status"], "pending");
+    let ours = json_body(
+        owner.get("/api/v1/console/settings/domains").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(ours["items"], json!([]));
+    // …but never a verified one.
+    sqlx::query(
+        "UPDATE tenant_hosts SET verified_at = now(), created_at = now() - interval '30 days' \
+         WHERE host = $1",
+    )
+    .bind(PORTAL)
+    .execute(&mut admin)
+    .await
+    .expect("verify");
+    assert_problem(
+        add(&owner, PORTAL).await,
+        StatusCode::CONFLICT,
+        "domain_taken",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bad_domains_are_problems_not_failures() {
+    let app = spawn(DomainVerifier::default()).await;
+    let owner = app.staff(DEMO, OWNER).await;
+    for bad in [
+        "",
+        "10.0.0.1",
+        "[::1]",
+        "portal",
+        "https://portal.demo-isp.ru/",
+        "под_черк.рф",
+        "-x.demo-isp.ru",
+        "portal.localhost.local",
+        &format!("{}.ru", vec!["a".repeat(60); 4].join(".")),
+    ] {
+        let body = assert_problem(
+            add(&owner, bad).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_domain",
+        )
+        .await;
+        assert!(body["detail"].is_string(), "{bad}: {body}");
+    }
+    // Not a string, or far too long: the request itself is malformed.
+    for body in [
+        json!({ "domain": 42 }),
+        json!({ "domain": "a".repeat(400) }),
+        json!({}),
+    ] {
+        let resp = owner.post("/api/v1/console/settings/domains", &body).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{body}");
+        json_body(resp, StatusCode::BAD_REQUEST).await;
+    }
+    // Checking or removing a domain that is not there.
+    assert_problem(
+        owner
+            .post(
+                "/api/v1/console/settings/domains/nosuch.demo-isp.ru/verify",
+                &json!({}),
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        owner
+            .delete("/api/v1/console/settings/domains/nosuch.demo-isp.ru")
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    // Internationalised names are stored as punycode and shown as typed.
+    let idn = json_body(
+        add(&owner, "Кабинет.Провайдер.РФ").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(idn["host"], "xn--80acmlhv0b.xn--80adhes1agig.xn--p1ai");
+    assert_eq!(idn["display_host"], "кабинет.провайдер.рф");
+    // The read-only role sees nothing of it.
+    let viewer = app.staff(DEMO, "viewer@demo.example").await;
+    assert_problem(
+        viewer.get("/api/v1/console/settings/domains").await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_silent_dns_server_is_a_timeout_not_an_error() {
+    // A socket that takes queries and never answers.
+    let silent = tokio::net::UdpSocket::bind("127.0.0.1:0")
+        .await
+        .expect("udp");
+    let app = spawn(DomainVerifier {
+        resolver: ResolverAddress::At(silent.local_addr().expect("addr")),
+        timeout: Duration::from_millis(300),
+    })
+    .await;
+    let owner = app.staff(DEMO, OWNER).await;
+    json_body(add(&owner, PORTAL).await, StatusCode::CREATED).await;
+    let checked = verify(&owner, PORTAL).await;
+    assert_eq!(checked["status"], "failed", "{checked}");
+    assert!(checked["failure"] == "timeout", "{checked}");
+    drop(silent);
+}
+
+#[tokio::test]
+async fn removing_a_domain_stops_serving_it_at_once_on_every_node() {
+    let dns = Dns::start(ZONE).await;
+    let app = spawn(dns.verifier()).await;
+    let other = app.second_node().await.expect("second node");
+    let owner = verified_portal(&app, &dns).await;
+
+    // The second node learns of the verification through NOTIFY, and then caches the answer.
+    let mut status = StatusCode::NOT_FOUND;
+    for _ in 0..50 {
+        status = site_status(&other, PORTAL).await;
+        if status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, StatusCode::OK, "the second node never served it");
+    let loads = other.state.directory.loads();
+    assert_eq!(site_status(&other, PORTAL).await, StatusCode::OK);
+    assert_eq!(
+        other.state.directory.loads(),
+        loads,
+        "served from the cache"
+    );
+
+    let resp = owner
+        .delete(&format!("/api/v1/console/settings/domains/{PORTAL}"))
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(site_status(&app, PORTAL).await, StatusCode::NOT_FOUND);
+    let mut status = StatusCode::OK;
+    for _ in 0..50 {
+        status = site_status(&other, PORTAL).await;
+        if status == StatusCode::NOT_FOUND {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the second node still serves it"
+    );
+    // The ISP's own subdomain is untouched.
+    assert_eq!(site_status(&other, DEMO).await, StatusCode::OK);
+    let listed = json_body(
+        owner.get("/api/v1/console/settings/domains").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["items"], json!([]));
+}
