@@ -141,6 +141,28 @@ async fn a_subscriber_rates_each_resolution_of_their_own_ticket_once() {
     let seen = staff_ratings(&owner, &id).await;
     assert_eq!(seen.as_array().map(Vec::len), Some(1), "{seen}");
     assert_eq!(seen[0]["score"], 5);
+    // The staff thread has a line per new or changed rating (4, then 5; not the retry), by
+    // the subscriber.
+    let ticket = json_body(
+        owner.get(&format!("/api/v1/console/tickets/{id}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let rated: Vec<&Value> = ticket["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["kind"] == "rated")
+        .collect();
+    assert_eq!(
+        rated
+            .iter()
+            .map(|e| e["new_value"].clone())
+            .collect::<Vec<_>>(),
+        [json!("4"), json!("5")],
+        "{ticket}"
+    );
+    assert!(rated[0]["actor_name"].is_string(), "{ticket}");
     // Another ISP's staff: no such ticket.
     assert_problem(
         north_owner

@@ -115,6 +115,7 @@ describe("demo: a custom domain from adding to serving", { concurrency: false },
     const page = (s.staff = await newPage(DESKTOP));
     f.pages.push(page);
     await signIn(page, urlFor(SLUG, "/console"), STAFF);
+    await page.getByTestId("nav-console-settings").click();
     await page.getByTestId("nav-console-domains").click();
     await page.getByTestId("domains-platform").waitFor();
     // Bad input is refused with the page's own words.

@@ -42,6 +42,11 @@ describe("demo: the ISP's own letters and SLA targets by category", { concurrenc
     const page = (s.staff = await newPage(DESKTOP));
     f.pages.push(page);
     await signIn(page, urlFor(SLUG, "/console"), STAFF);
+    await page.getByTestId("nav-console-settings").click();
+    await page.getByTestId("settings-hub").waitFor();
+    await screenshots("settings-hub", urlFor(SLUG, "/console/settings"), await page.context().storageState(), (p) =>
+      p.getByTestId("settings-hub").waitFor(),
+    );
     await page.getByTestId("nav-console-letters").click();
     await page.getByTestId("letter-ticket_reply-en").click();
     await page.getByTestId("letter-subject").fill(SUBJECT);

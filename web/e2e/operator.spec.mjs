@@ -69,6 +69,7 @@ describe("operator support: impersonation with a banner, visible to the owner", 
     const page = (s.owner = await newPage(DESKTOP));
     f.pages.push(page);
     await signIn(page, urlFor(SLUG, "/console"), OWNER);
+    await page.getByTestId("nav-console-settings").click();
     await page.getByTestId("nav-console-impersonations").click();
     const row = page.getByTestId("impersonation-row").filter({ hasText: REASON });
     await row.waitFor();

@@ -47,6 +47,7 @@ describe("the operator's price list and the ISP's plan page", { concurrency: fal
     const page = (s.owner = await newPage(DESKTOP));
     f.pages.push(page);
     await signIn(page, urlFor(SLUG, "/console"), OWNER);
+    await page.getByTestId("nav-console-settings").click();
     await page.getByTestId("nav-console-plan").click();
     await page.getByTestId("console-plan").waitFor();
     s.before = await apiGet(page, "/console/plan");

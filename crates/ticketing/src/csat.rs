@@ -114,7 +114,8 @@ fn clean_comment(raw: Option<&str>) -> Result<Option<String>, CsatError> {
 }
 
 /// The subscriber rates the current resolution of their ticket at `now`. Rating it again
-/// replaces the score and comment (`rated_at` moves only when something changed).
+/// replaces the score and comment (`rated_at` moves only when something changed); each new or
+/// changed rating is a `rated` event in the staff thread.
 pub async fn rate_ticket(
     tx: &mut TenantTx,
     subscriber: SubscriberId,
@@ -144,7 +145,8 @@ pub async fn rate_ticket(
                                   AND ticket_ratings.comment IS NOT DISTINCT FROM EXCLUDED.comment \
                                  THEN ticket_ratings.rated_at ELSE EXCLUDED.rated_at END \
            RETURNING id, score, comment, resolution_at, rated_at) \
-         SELECT (SELECT status FROM t) AS status, (SELECT merged FROM t) AS merged, up.* \
+         SELECT (SELECT status FROM t) AS status, (SELECT merged FROM t) AS merged, up.*, \
+           up.rated_at = $7 AS changed \
          FROM (SELECT 1) AS one LEFT JOIN up ON true",
     )
     .bind(tenant.as_uuid())
@@ -164,7 +166,25 @@ pub async fn rate_ticket(
             Err(CsatError::Merged)
         }
         Some("resolved" | "closed") => match row.try_get::<Option<Uuid>, _>("id")? {
-            Some(_) => Ok(rating(&row)?),
+            Some(_) => {
+                let rating = rating(&row)?;
+                // A new or changed rating is a line in the staff thread (a retry moves nothing).
+                if row.try_get::<Option<bool>, _>("changed")? == Some(true) {
+                    sqlx::query(
+                        "INSERT INTO ticket_events (tenant_id, id, ticket_id, actor_subscriber_id, kind, new_value, created_at) \
+                         VALUES ($1, $2, $3, $4, 'rated', $5, $6)",
+                    )
+                    .bind(tenant.as_uuid())
+                    .bind(Uuid::now_v7())
+                    .bind(ticket.as_uuid())
+                    .bind(subscriber.as_uuid())
+                    .bind(rating.score.to_string())
+                    .bind(now)
+                    .execute(tx.conn())
+                    .await?;
+                }
+                Ok(rating)
+            }
             None => Err(CsatError::WindowPassed {
                 days: RATING_WINDOW_DAYS,
             }),

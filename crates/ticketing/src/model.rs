@@ -193,6 +193,8 @@ string_enum!(
         // value; on the target the merged ticket's number is the old value.
         MergedInto => "merged_into",
         MergedFrom => "merged_from",
+        // The subscriber rated the resolution; the score is the new value.
+        Rated => "rated",
     }
 );
 

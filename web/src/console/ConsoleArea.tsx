@@ -9,8 +9,8 @@ import { ConfirmSignupPage } from "./onboarding/ConfirmSignupPage";
 import { OnboardingPage } from "./onboarding/OnboardingPage";
 import { BrandingPage } from "./settings/BrandingPage";
 import { CardPaymentsPage } from "./settings/CardPaymentsPage";
+import { SettingsPage } from "./settings/SettingsPage";
 import { DomainsPage } from "./domains/DomainsPage";
-import { DOMAINS_MANAGE } from "./domains/domains";
 import { AuditPage } from "./audit/AuditPage";
 import { AUDIT_READ } from "./audit/audit";
 import { EnterImpersonationPage } from "./impersonation/EnterImpersonationPage";
@@ -40,7 +40,7 @@ import { SecurityPage } from "./security/SecurityPage";
 import { AcceptInvitePage } from "./staff/AcceptInvitePage";
 import { StaffPage } from "./staff/StaffPage";
 import { STAFF_MANAGE } from "./staff/staff";
-import { BILLING_READ, SETTINGS_MANAGE, useHasPermission } from "./subscribers/billing";
+import { BILLING_READ, useHasPermission } from "./subscribers/billing";
 import { FindSubscriber } from "./subscribers/FindSubscriber";
 import { ImportPage } from "./subscribers/ImportPage";
 import { SubscriberListPage } from "./subscribers/SubscriberListPage";
@@ -69,8 +69,6 @@ export function ConsoleArea() {
   const mayManageStaff = useHasPermission(STAFF_MANAGE);
   const mayReadAudit = useHasPermission(AUDIT_READ);
   const mayReadAnalytics = useHasPermission(ANALYTICS_READ);
-  const mayManageDomains = useHasPermission(DOMAINS_MANAGE);
-  const mayManageSettings = useHasPermission(SETTINGS_MANAGE);
   // A new ISP's portal is closed to subscribers until published: the checklist stays in reach.
   const unpublished = useSite().data?.published === false;
   const nav = (
@@ -118,11 +116,6 @@ export function ConsoleArea() {
           {t("ticketTools.canned.nav")}
         </NavLink>
       )}
-      {mayManageSettings && (
-        <NavLink to="/console/settings/letters" data-testid="nav-console-letters">
-          {t("letters.nav")}
-        </NavLink>
-      )}
       {mayReadNetwork && (
         <NavLink to="/console/network" data-testid="nav-console-network">
           {t("console.nav.network")}
@@ -138,18 +131,8 @@ export function ConsoleArea() {
           {t("console.nav.audit")}
         </NavLink>
       )}
-      {mayReadAudit && (
-        <NavLink to="/console/impersonations" data-testid="nav-console-impersonations">
-          {t("operatorSupport.list.nav")}
-        </NavLink>
-      )}
-      {mayManageDomains && (
-        <NavLink to="/console/settings/domains" data-testid="nav-console-domains">
-          {t("domains.title")}
-        </NavLink>
-      )}
-      <NavLink to="/console/plan" data-testid="nav-console-plan">
-        {t("saasPlans.console.nav")}
+      <NavLink to="/console/settings" end data-testid="nav-console-settings">
+        {t("settingsHub.nav")}
       </NavLink>
       {mayFindSubscribers && <FindSubscriber />}
     </>
@@ -193,6 +176,7 @@ export function ConsoleArea() {
                   <Route path="incidents" element={<IncidentsPage />} />
                   <Route path="incidents/:id" element={<IncidentPage />} />
                   <Route path="onboarding" element={<OnboardingPage />} />
+                  <Route path="settings" element={<SettingsPage />} />
                   <Route path="settings/branding" element={<BrandingPage />} />
                   <Route path="settings/payments" element={<CardPaymentsPage />} />
                   <Route path="settings/domains" element={<DomainsPage />} />

@@ -462,6 +462,8 @@ pub enum TicketEventKind {
     MergedInto,
     /// Ticket number `old_value` was merged into this one.
     MergedFrom,
+    /// The subscriber rated the resolution `new_value` (1–5).
+    Rated,
 }
 
 impl From<EventKind> for TicketEventKind {
@@ -478,6 +480,7 @@ impl From<EventKind> for TicketEventKind {
             EventKind::ResolutionBreach => Self::ResolutionBreach,
             EventKind::MergedInto => Self::MergedInto,
             EventKind::MergedFrom => Self::MergedFrom,
+            EventKind::Rated => Self::Rated,
         }
     }
 }

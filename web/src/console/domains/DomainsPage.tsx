@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { ApiError } from "../../api/client";
 import { useFormat } from "../../shared/i18n/format";
@@ -16,6 +16,7 @@ import {
   type CustomDomain,
 } from "./domains";
 import "./domains.css";
+import { CopyButton } from "../../shared/ui/CopyButton";
 
 /** Problem codes this page words itself (the generic notice covers the rest). */
 const OWN_CODES = ["invalid_domain", "domain_is_platform", "domain_already_added", "domain_taken", "domain_limit_reached"] as const;
@@ -140,35 +141,6 @@ function AddForm({ atLimit, max }: { atLimit: boolean; max: number }) {
   );
 }
 
-function CopyButton({ text, testId }: { text: string; testId: string }) {
-  const { t } = useTranslation();
-  const [copied, setCopied] = useState(false);
-  useEffect(() => {
-    if (!copied) return;
-    const timer = setTimeout(() => {
-      setCopied(false);
-    }, 2000);
-    return () => {
-      clearTimeout(timer);
-    };
-  }, [copied]);
-  return (
-    <button
-      type="button"
-      className="button button--small"
-      onClick={() => {
-        // The clipboard exists only in a secure context (HTTPS or localhost).
-        if (!("clipboard" in navigator)) return;
-        void navigator.clipboard.writeText(text).then(() => {
-          setCopied(true);
-        });
-      }}
-      data-testid={testId}
-    >
-      {copied ? t("domains.copied") : t("domains.copy")}
-    </button>
-  );
-}
 
 function RecordRow({ label, value, testId }: { label: string; value: string; testId: string }) {
   return (

@@ -40,6 +40,8 @@ function useEventText() {
         return t("ticketTools.events.mergedInto", { who, number: to });
       case "merged_from":
         return t("ticketTools.events.mergedFrom", { who, number: from });
+      case "rated":
+        return t("console.desk.events.rated", { who, score: to });
       default:
         return t(`console.desk.events.${event.kind}`);
     }

@@ -1,5 +1,7 @@
 export const en = {
   common: {
+    copy: "Copy",
+    copied: "Copied",
     loading: "Loading…",
     retry: "Try again",
     signOut: "Sign out",
@@ -175,8 +177,6 @@ export const en = {
       scan: "In your authenticator app, add an account and scan this code.",
       qrAlt: "QR code for the authenticator app",
       manual: "Cannot scan? Enter this key by hand:",
-      copy: "Copy",
-      copied: "Copied",
       confirmTitle: "2. Enter the code from the app",
       code: "6-digit code",
       confirm: "Turn on",
@@ -1044,6 +1044,7 @@ export const en = {
         unassigned: "{{who}} unassigned {{from}}",
         tagAdded: "{{who}} added the tag “{{tag}}”",
         tagRemoved: "{{who}} removed the tag “{{tag}}”",
+        rated: "{{who}} rated the resolution {{score}} out of 5",
         first_response_warning: "First response is due soon (80% of the time used)",
         first_response_breach: "First response is overdue",
         resolution_warning: "Resolution is due soon (80% of the time used)",
@@ -1314,6 +1315,19 @@ export const en = {
       checking: "Checking…",
       linkExpired: "The Stripe link expired: open a new one below.",
       platformNotReady: "Card payments are not set up on this platform yet. Ask the platform's operator.",
+    },
+  },
+  settingsHub: {
+    nav: "Settings",
+    title: "Settings",
+    intro: "How your cabinet looks, how subscribers pay and what the letters they get say.",
+    cards: {
+      branding: { title: "Branding", hint: "Name, colours, logo and support contacts." },
+      payments: { title: "Card payments", hint: "Your Stripe account: card top-ups and auto-pay." },
+      domains: { title: "Domains", hint: "Your own cabinet address, proven by a DNS record." },
+      letters: { title: "Letters", hint: "The ticket letters subscribers get, in Russian and English." },
+      plan: { title: "Kabinet plan", hint: "Your platform plan, its limits and how much is used." },
+      visits: { title: "Support visits", hint: "When and why the platform's operator entered your console." },
     },
   },
   signup: {
@@ -1717,8 +1731,6 @@ export const en = {
     recordName: "Name",
     recordValue: "Value",
     recordTarget: "Points to",
-    copy: "Copy",
-    copied: "Copied",
     verify: "Check",
     verifying: "Checking…",
     remove: "Remove",

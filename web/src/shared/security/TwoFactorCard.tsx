@@ -18,6 +18,7 @@ import {
   type SecurityAudience,
 } from "./twoFactor";
 import "./security.css";
+import { CopyButton } from "../ui/CopyButton";
 
 /** What the card is doing besides showing the status. */
 type Step =
@@ -364,35 +365,6 @@ function StartStep({
   );
 }
 
-function CopyButton({ text, testId }: { text: string; testId: string }) {
-  const { t } = useTranslation();
-  const [copied, setCopied] = useState(false);
-  useEffect(() => {
-    if (!copied) return;
-    const timer = setTimeout(() => {
-      setCopied(false);
-    }, 2000);
-    return () => {
-      clearTimeout(timer);
-    };
-  }, [copied]);
-  return (
-    <button
-      type="button"
-      className="button button--small"
-      onClick={() => {
-        // The clipboard exists only in a secure context (HTTPS or localhost).
-        if (!("clipboard" in navigator)) return;
-        void navigator.clipboard.writeText(text).then(() => {
-          setCopied(true);
-        });
-      }}
-      data-testid={testId}
-    >
-      {copied ? t("security.twoFactor.copied") : t("security.twoFactor.copy")}
-    </button>
-  );
-}
 
 function SetupStep({
   audience,
