@@ -128,6 +128,32 @@ async fn a_removed_field_is_reported_not_silently_ignored() {
 }
 
 #[tokio::test]
+async fn an_asymmetric_tariff_keeps_its_upload_speed() {
+    let db = TestDb::new().await.expect("db");
+    let dir = temp_dir("upload");
+    copy_demo_tenants(&dir);
+    let manifest = std::fs::read_to_string(dir.join("northnet.toml")).expect("read");
+    let edited = manifest.replacen(
+        "speed_mbps = 1000\n",
+        "speed_mbps = 1000\nupload_speed_mbps = 200\n",
+        1,
+    );
+    assert_ne!(manifest, edited);
+    std::fs::write(dir.join("northnet.toml"), edited).expect("write");
+    apply_dir(&db.db, &dir, "localhost").await.expect("apply");
+    let mut admin = db.admin().await.expect("admin");
+    let speeds: Vec<(i32, Option<i32>)> = sqlx::query_as(
+        "SELECT t.speed_mbps, t.upload_speed_mbps FROM tariffs t JOIN tenants n ON n.id = t.tenant_id \
+         WHERE n.slug = 'northnet' ORDER BY t.speed_mbps DESC",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .expect("tariffs");
+    assert_eq!(speeds[0], (1000, Some(200)));
+    assert!(speeds[1..].iter().all(|(_, up)| up.is_none()), "{speeds:?}");
+}
+
+#[tokio::test]
 async fn a_malformed_manifest_names_file_line_and_field_and_nothing_is_written() {
     let db = TestDb::new().await.expect("db");
     let dir = temp_dir("malformed");

@@ -14,13 +14,13 @@ pub async fn upsert_tariff(
     let tenant = tx.tenant();
     let row = sqlx::query(
         "WITH upsert AS ( \
-           INSERT INTO tariffs (tenant_id, id, code, name, monthly_price_minor, currency, speed_mbps) \
-           VALUES ($1, $2, $3, $4, $5, $6, $7) \
+           INSERT INTO tariffs (tenant_id, id, code, name, monthly_price_minor, currency, speed_mbps, upload_speed_mbps) \
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
            ON CONFLICT (tenant_id, code) DO UPDATE SET name = EXCLUDED.name, \
              monthly_price_minor = EXCLUDED.monthly_price_minor, currency = EXCLUDED.currency, \
-             speed_mbps = EXCLUDED.speed_mbps \
-           WHERE (tariffs.name, tariffs.monthly_price_minor, tariffs.currency, tariffs.speed_mbps) \
-             IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.monthly_price_minor, EXCLUDED.currency, EXCLUDED.speed_mbps) \
+             speed_mbps = EXCLUDED.speed_mbps, upload_speed_mbps = EXCLUDED.upload_speed_mbps \
+           WHERE (tariffs.name, tariffs.monthly_price_minor, tariffs.currency, tariffs.speed_mbps, tariffs.upload_speed_mbps) \
+             IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.monthly_price_minor, EXCLUDED.currency, EXCLUDED.speed_mbps, EXCLUDED.upload_speed_mbps) \
            RETURNING id) \
          SELECT id, true AS changed FROM upsert \
          UNION ALL SELECT id, false FROM tariffs WHERE tenant_id = $1 AND code = $3 \
@@ -33,6 +33,7 @@ pub async fn upsert_tariff(
     .bind(spec.monthly_price.minor)
     .bind(spec.monthly_price.currency.code())
     .bind(spec.speed_mbps)
+    .bind(spec.upload_speed_mbps)
     .fetch_one(tx.conn())
     .await?;
     Ok((row.try_get("id")?, row.try_get("changed")?))

@@ -160,7 +160,9 @@ pub struct TariffSpec {
     pub code: String,
     pub name: String,
     pub monthly_price: Money,
+    /// Download speed; upload too unless `upload_speed_mbps` says otherwise.
     pub speed_mbps: i32,
+    pub upload_speed_mbps: Option<i32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,7 +12,7 @@ mod tx;
 
 pub use error::{DbError, constraint_name};
 pub use sqlx;
-pub use tx::{Database, PlatformTx, TenantTx};
+pub use tx::{Database, PlatformTx, PublicLinks, TenantTx};
 
 /// Migrations under the repository's `migrations/`, embedded at compile time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");

@@ -13,6 +13,30 @@ use crate::DbError;
 #[derive(Clone)]
 pub struct Database {
     pool: PgPool,
+    links: PublicLinks,
+}
+
+/// How links in letters written by background work reach an ISP's host: `https://<host>`
+/// behind TLS (production, the default), or `http://<host>:<port>` when the platform serves
+/// plain HTTP itself (development). Requests build their links from their own Host instead.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PublicLinks {
+    #[default]
+    Https,
+    Http {
+        port: u16,
+    },
+}
+
+impl PublicLinks {
+    /// `https://demo.example` or `http://demo.localhost:8080`.
+    pub fn origin(self, host: &str) -> String {
+        match self {
+            Self::Https => format!("https://{host}"),
+            Self::Http { port: 80 } => format!("http://{host}"),
+            Self::Http { port } => format!("http://{host}:{port}"),
+        }
+    }
 }
 
 impl Database {
@@ -23,7 +47,16 @@ impl Database {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options.application_name("kabinet"))
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            links: PublicLinks::default(),
+        })
+    }
+
+    /// The same pool, with links in letters built as `links` says.
+    pub fn with_public_links(mut self, links: PublicLinks) -> Self {
+        self.links = links;
+        self
     }
 
     /// Opens a transaction scoped to `tenant`: row-level security shows and accepts only its rows.
@@ -35,7 +68,11 @@ impl Database {
             .bind(tenant.to_string())
             .execute(&mut *tx)
             .await?;
-        Ok(TenantTx { tx, tenant })
+        Ok(TenantTx {
+            tx,
+            tenant,
+            links: self.links,
+        })
     }
 
     /// Opens a transaction for platform tables (tenants, hosts, operators). No tenant is set,
@@ -83,9 +120,15 @@ impl Database {
 pub struct TenantTx {
     tx: Transaction<'static, Postgres>,
     tenant: TenantId,
+    links: PublicLinks,
 }
 
 impl TenantTx {
+    /// Where a link in a letter written in this transaction points for `host`.
+    pub fn public_origin(&self, host: &str) -> String {
+        self.links.origin(host)
+    }
+
     /// The tenant this transaction is scoped to. Queries still say `WHERE tenant_id = $1`
     /// with it: row-level security is the safety net, the predicate lets Citus prune shards.
     pub fn tenant(&self) -> TenantId {
@@ -115,5 +158,26 @@ impl PlatformTx {
     pub async fn commit(self) -> Result<(), DbError> {
         self.tx.commit().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PublicLinks;
+
+    #[test]
+    fn links_follow_how_the_platform_is_served() {
+        assert_eq!(
+            PublicLinks::Https.origin("demo.example"),
+            "https://demo.example"
+        );
+        assert_eq!(
+            PublicLinks::Http { port: 8080 }.origin("demo.localhost"),
+            "http://demo.localhost:8080"
+        );
+        assert_eq!(
+            PublicLinks::Http { port: 80 }.origin("demo.localhost"),
+            "http://demo.localhost"
+        );
     }
 }

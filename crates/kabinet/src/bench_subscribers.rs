@@ -160,6 +160,7 @@ async fn run(admin_url: &str, name: &str, opts: &SubscriberBenchOptions) -> anyh
                 name: code.into(),
                 monthly_price: Money::new(price, currency),
                 speed_mbps: 100,
+                upload_speed_mbps: None,
             },
         )
         .await?;

@@ -376,7 +376,15 @@ async fn serve(
     kabinet_db::migrate(&target.owner_url)
         .await
         .context("applying migrations")?;
-    let db = kabinet_db::Database::connect(&target.app_url, settings.max_connections).await?;
+    // Letters the background work writes link to the ISP's host as subscribers reach it: over
+    // TLS in production, or to this very port when serving plain HTTP (development).
+    let links = match listen.rsplit_once(':').and_then(|(_, p)| p.parse().ok()) {
+        Some(port) if !settings.gateway.secure_cookies => kabinet_db::PublicLinks::Http { port },
+        _ => kabinet_db::PublicLinks::Https,
+    };
+    let db = kabinet_db::Database::connect(&target.app_url, settings.max_connections)
+        .await?
+        .with_public_links(links);
 
     let tenants = tenants.or_else(|| {
         matches!(target.kind, config::TargetKind::Embedded).then(|| PathBuf::from("tenants"))

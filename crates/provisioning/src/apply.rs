@@ -250,6 +250,7 @@ async fn apply_manifest(
             name: t.name.clone(),
             monthly_price: Money::new(t.monthly_price.0, m.currency),
             speed_mbps: t.speed_mbps,
+            upload_speed_mbps: t.upload_speed_mbps,
         };
         if upsert_tariff(&mut tx, &spec)
             .await

@@ -410,7 +410,11 @@ pub struct TariffEntry {
     pub code: String,
     pub name: String,
     pub monthly_price: Amount,
+    /// Download speed (and upload, unless `upload_speed_mbps` is given), for RADIUS.
     pub speed_mbps: i32,
+    /// Upload speed when it differs from the download speed (asymmetric plans).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_speed_mbps: Option<i32>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -555,12 +559,13 @@ pub fn parse_manifest(file: &Path, src: &str) -> Result<ParsedManifest, Manifest
                 format!("tariff code {:?} is declared twice", t.code),
             ));
         }
-        if t.monthly_price.0 < 0 || t.speed_mbps <= 0 {
+        if t.monthly_price.0 < 0 || t.speed_mbps <= 0 || t.upload_speed_mbps.is_some_and(|u| u <= 0)
+        {
             return Err(invalid(
                 file,
                 src,
                 at_key(&format!("\"{}\"", t.code)),
-                "a tariff needs a price >= 0 and a speed > 0".into(),
+                "a tariff needs a price >= 0 and speeds > 0".into(),
             ));
         }
     }
@@ -852,6 +857,28 @@ balance = "10.50"
             err.contains("subscribers.balance") && err.contains("strings"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_tariff_may_have_its_own_upload_speed() {
+        assert_eq!(
+            parse(GOOD).expect("parses").manifest.tariffs[0].upload_speed_mbps,
+            None
+        );
+        let src = GOOD.replace(
+            "speed_mbps = 100",
+            "speed_mbps = 100\nupload_speed_mbps = 20",
+        );
+        assert_eq!(
+            parse(&src).expect("parses").manifest.tariffs[0].upload_speed_mbps,
+            Some(20)
+        );
+        let src = GOOD.replace(
+            "speed_mbps = 100",
+            "speed_mbps = 100\nupload_speed_mbps = 0",
+        );
+        let err = parse(&src).expect_err("zero upload").to_string();
+        assert!(err.contains("speeds > 0"), "{err}");
     }
 
     #[test]

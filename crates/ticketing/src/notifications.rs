@@ -85,7 +85,7 @@ pub(crate) struct Site {
     pub(crate) isp_name: String,
     pub(crate) language: Language,
     pub(crate) support_email: Option<String>,
-    /// `https://<the ISP's host>`.
+    /// `https://<the ISP's host>` (`http://<host>:<port>` when the platform serves plain HTTP).
     pub(crate) base_url: String,
 }
 
@@ -117,7 +117,7 @@ pub(crate) async fn site(tx: &mut TenantTx) -> Result<Site, TicketingError> {
         isp_name: row.try_get("display_name")?,
         language: language(Some(&locale)).unwrap_or(Language::Ru),
         support_email: row.try_get("support_email")?,
-        base_url: format!("https://{}", host.unwrap_or_default()),
+        base_url: tx.public_origin(&host.unwrap_or_default()),
     })
 }
 

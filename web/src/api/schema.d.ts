@@ -6292,7 +6292,7 @@ export interface components {
          * @description What a ticket event records.
          * @enum {string}
          */
-        TicketEventKind: "status" | "priority" | "assignee" | "tag_added" | "tag_removed" | "first_response_warning" | "first_response_breach" | "resolution_warning" | "resolution_breach" | "merged_into" | "merged_from";
+        TicketEventKind: "status" | "priority" | "assignee" | "tag_added" | "tag_removed" | "first_response_warning" | "first_response_breach" | "resolution_warning" | "resolution_breach" | "merged_into" | "merged_from" | "rated";
         /**
          * TicketLink
          * @description A ticket by id and number.
