@@ -180,22 +180,26 @@ pub async fn upsert_tenant(
     let verified: Vec<bool> = hosts.iter().map(|h| h.2).collect();
 
     let removed =
-        sqlx::query("DELETE FROM tenant_hosts WHERE tenant_id = $1 AND NOT (host = ANY($2))")
+        // Only hosts a manifest declared: domains the ISP added in the console stay.
+        sqlx::query(
+            "DELETE FROM tenant_hosts WHERE tenant_id = $1 AND NOT (host = ANY($2)) \
+             AND (kind = 'subdomain' OR from_manifest)",
+        )
             .bind(tenant.as_uuid())
             .bind(&names)
             .execute(tx.conn())
             .await?
             .rows_affected();
     let upserted = sqlx::query(
-        "INSERT INTO tenant_hosts (host, tenant_id, kind, verified_at) \
-         SELECT host, $1, kind, CASE WHEN verified THEN now() END \
+        "INSERT INTO tenant_hosts (host, tenant_id, kind, verified_at, from_manifest) \
+         SELECT host, $1, kind, CASE WHEN verified THEN now() END, true \
          FROM unnest($2::text[], $3::text[], $4::bool[]) AS t(host, kind, verified) \
-         ON CONFLICT (host) DO UPDATE SET kind = EXCLUDED.kind, \
+         ON CONFLICT (host) DO UPDATE SET kind = EXCLUDED.kind, from_manifest = true, \
            verified_at = CASE WHEN EXCLUDED.verified_at IS NULL THEN NULL \
                               ELSE COALESCE(tenant_hosts.verified_at, EXCLUDED.verified_at) END \
          WHERE tenant_hosts.tenant_id = $1 \
-           AND (tenant_hosts.kind, tenant_hosts.verified_at IS NULL) \
-               IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.verified_at IS NULL)",
+           AND (tenant_hosts.kind, tenant_hosts.verified_at IS NULL, tenant_hosts.from_manifest) \
+               IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.verified_at IS NULL, true)",
     )
     .bind(tenant.as_uuid())
     .bind(&names)
