@@ -421,6 +421,48 @@ async fn a_nas_whose_accounting_stopped_is_suggested_until_an_incident_covers_it
 }
 
 #[tokio::test]
+async fn subscribers_who_move_onto_the_area_are_covered_with_the_next_update() {
+    let app = TestApp::spawn().await.expect("app");
+    let north = nas(&app, "north-9", "10.0.0.9", "NORTH").await;
+    let south = nas(&app, "south-9", "10.0.0.10", "SOUTH").await;
+    session(&app, "100002", north, 60, 1, true).await;
+    session(&app, "100001", south, 60, 1, true).await;
+    let staff = app.staff(DEMO, OWNER).await;
+    let incident = declare(&staff, "Север: нет связи", area(&[north], &[], &[])).await;
+    assert_eq!(incident["affected"], 1);
+    let iid = id(&incident);
+    let declaration_letters =
+        "SELECT count(*) FROM mail_outbox WHERE idempotency_key LIKE 'incident:%'";
+    assert_eq!(count(&app, declaration_letters).await, 1);
+
+    // Ivan's router reconnects through north-9; the next update covers and tells him too.
+    session(&app, "100001", north, 5, 1, true).await;
+    for body in ["Бригада выехала", "Бригада на месте"] {
+        assert_eq!(
+            staff
+                .post(
+                    &format!("/api/v1/console/incidents/{iid}/updates"),
+                    &json!({"id": Uuid::now_v7(), "body": body}),
+                )
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+    let detail = json_body(
+        staff.get(&format!("/api/v1/console/incidents/{iid}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(detail["incident"]["affected"], 2, "{detail}");
+    // One declaration letter each, however many updates follow.
+    assert_eq!(count(&app, declaration_letters).await, 2);
+    let ivan = app.subscriber(DEMO, "100001").await;
+    let his = json_body(ivan.get("/api/v1/me/incidents").await, StatusCode::OK).await;
+    assert_eq!(his["items"].as_array().map(Vec::len), Some(1), "{his}");
+}
+
+#[tokio::test]
 async fn a_dismissed_suggestion_stays_away_for_that_silence_only() {
     let app = TestApp::spawn().await.expect("app");
     let silent = nas(&app, "silent-2", "10.0.0.5", "EAST").await;

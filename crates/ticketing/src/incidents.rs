@@ -1,8 +1,8 @@
 //! Outage incidents: staff declare one for an area, link tickets, post updates, close it.
 //!
 //! An area is any mix of NAS, NAS area codes (`nas.area`) and address fragments. The affected
-//! subscribers are computed once, set-based, when the incident is declared
-//! (`incident_subscribers`): those with a service login whose open session — else most recent
+//! subscribers are computed set-based when the incident is declared and again with each update
+//! (`incident_subscribers`, only ever growing): those with a service login whose open session — else most recent
 //! one — is on a listed NAS or on a NAS with a listed area code, and those whose address
 //! contains a listed fragment (case-insensitively). Each is told once by letter (idempotency key
 //! per incident and subscriber) and sees the incident on the dashboard and in the new-ticket
@@ -410,35 +410,7 @@ pub async fn declare(
     .bind(now)
     .execute(tx.conn())
     .await?;
-    // Who is covered, in one statement. A subscriber's place in the network is the NAS of their
-    // open session, else of their most recent one; area codes compare case-insensitively.
-    sqlx::query(
-        "INSERT INTO incident_subscribers (tenant_id, incident_id, subscriber_id) \
-         SELECT s.tenant_id, $2, s.id FROM subscribers s \
-         WHERE s.tenant_id = $1 AND ( \
-           (EXISTS (SELECT 1 FROM service_logins sl WHERE sl.tenant_id = s.tenant_id \
-                      AND sl.subscriber_id = s.id) \
-            AND EXISTS (SELECT 1 FROM ( \
-                  SELECT r.nas_id FROM radius_sessions r \
-                  WHERE r.tenant_id = s.tenant_id AND r.subscriber_id = s.id \
-                  ORDER BY (r.state = 'open') DESC, r.started_at DESC LIMIT 1) last \
-                JOIN nas n ON n.tenant_id = s.tenant_id AND n.id = last.nas_id \
-                WHERE n.id = ANY($3) OR (n.area <> '' AND lower(n.area) = ANY($4)))) \
-           OR (s.address IS NOT NULL AND EXISTS (SELECT 1 FROM unnest($5::text[]) f \
-                WHERE strpos(lower(s.address), lower(f)) > 0)))",
-    )
-    .bind(tenant.as_uuid())
-    .bind(id)
-    .bind(&nas_ids)
-    .bind(
-        area_codes
-            .iter()
-            .map(|a| a.to_lowercase())
-            .collect::<Vec<_>>(),
-    )
-    .bind(&fragments)
-    .execute(tx.conn())
-    .await?;
+    cover(tx, id).await?;
     let site = site(tx).await?;
     let letter = declared_letter(&site, &title, &message);
     queue_letters(
@@ -453,6 +425,38 @@ pub async fn declare(
     )
     .await?;
     fetch(tx, id).await
+}
+
+/// Adds to the incident's affected set everyone its area covers now, in one statement; returns
+/// how many were added. A subscriber's place in the network is the NAS of their open session,
+/// else of their most recent one; area codes compare case-insensitively. Run at declaration and
+/// again with every update, so subscribers whose sessions moved onto the area since are told
+/// too (never removed: whoever was told stays covered until the incident closes).
+async fn cover(tx: &mut TenantTx, incident: Uuid) -> Result<u64, TicketingError> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query(
+        "INSERT INTO incident_subscribers (tenant_id, incident_id, subscriber_id) \
+         SELECT s.tenant_id, i.id, s.id FROM incidents i \
+         JOIN subscribers s ON s.tenant_id = i.tenant_id \
+         WHERE i.tenant_id = $1 AND i.id = $2 AND ( \
+           (EXISTS (SELECT 1 FROM service_logins sl WHERE sl.tenant_id = s.tenant_id \
+                      AND sl.subscriber_id = s.id) \
+            AND EXISTS (SELECT 1 FROM ( \
+                  SELECT r.nas_id FROM radius_sessions r \
+                  WHERE r.tenant_id = s.tenant_id AND r.subscriber_id = s.id \
+                  ORDER BY (r.state = 'open') DESC, r.started_at DESC LIMIT 1) last \
+                JOIN nas n ON n.tenant_id = s.tenant_id AND n.id = last.nas_id \
+                WHERE n.id = ANY(i.nas_ids) OR (n.area <> '' AND lower(n.area) IN \
+                      (SELECT lower(a) FROM unnest(i.area_codes) a)))) \
+           OR (s.address IS NOT NULL AND EXISTS (SELECT 1 FROM unnest(i.address_fragments) f \
+                WHERE strpos(lower(s.address), lower(f)) > 0))) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(tenant.as_uuid())
+    .bind(incident)
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
 }
 
 /// Queues `letter` to every subscriber `recipients` selects (with `$1` tenant, `$2` incident)
@@ -673,7 +677,7 @@ pub async fn post_update(
     let row = sqlx::query(
         "WITH ins AS (INSERT INTO incident_updates (tenant_id, id, incident_id, body, author_staff_id, created_at) \
            VALUES ($1, $2, $3, $4, $5, $6) RETURNING id) \
-         SELECT ins.id, st.display_name, i.title FROM ins \
+         SELECT ins.id, st.display_name, i.title, i.message FROM ins \
          JOIN staff st ON st.tenant_id = $1 AND st.id = $5 \
          JOIN incidents i ON i.tenant_id = $1 AND i.id = $3",
     )
@@ -689,6 +693,23 @@ pub async fn post_update(
     let author: String = row.try_get("display_name")?;
     let title: String = row.try_get("title")?;
     let site = site(tx).await?;
+    // Subscribers the area covers now but did not at declaration (their session moved onto a
+    // listed NAS) join the affected set and get the declaration's letter, once each.
+    if cover(tx, id).await? > 0 {
+        let message: String = row.try_get("message")?;
+        let declared = declared_letter(&site, &title, &message);
+        queue_letters(
+            tx,
+            id,
+            &site,
+            &declared,
+            "incident:",
+            "SELECT s.* FROM incident_subscribers x \
+             JOIN subscribers s ON s.tenant_id = x.tenant_id AND s.id = x.subscriber_id \
+             WHERE x.tenant_id = $1 AND x.incident_id = $2",
+        )
+        .await?;
+    }
     let letter = update_letter(&site, &title, &body);
     // One message per linked ticket still with the ISP; its reply notification and letter are
     // keyed by the message like any staff reply's.
