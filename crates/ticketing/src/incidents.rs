@@ -412,19 +412,31 @@ pub async fn declare(
     .await?;
     cover(tx, id).await?;
     let site = site(tx).await?;
-    let letter = declared_letter(&site, &title, &message);
+    tell_affected(tx, id, &site, &title, &message).await?;
+    fetch(tx, id).await
+}
+
+/// Queues the declaration's letter to every affected subscriber not yet told (the key is per
+/// incident and subscriber, so each gets it once however often this runs).
+async fn tell_affected(
+    tx: &mut TenantTx,
+    incident: Uuid,
+    site: &Site,
+    title: &str,
+    message: &str,
+) -> Result<u64, TicketingError> {
+    let letter = declared_letter(site, title, message);
     queue_letters(
         tx,
-        id,
-        &site,
+        incident,
+        site,
         &letter,
         "incident:",
         "SELECT s.* FROM incident_subscribers x \
          JOIN subscribers s ON s.tenant_id = x.tenant_id AND s.id = x.subscriber_id \
          WHERE x.tenant_id = $1 AND x.incident_id = $2",
     )
-    .await?;
-    fetch(tx, id).await
+    .await
 }
 
 /// Adds to the incident's affected set everyone its area covers now, in one statement; returns
@@ -697,18 +709,7 @@ pub async fn post_update(
     // listed NAS) join the affected set and get the declaration's letter, once each.
     if cover(tx, id).await? > 0 {
         let message: String = row.try_get("message")?;
-        let declared = declared_letter(&site, &title, &message);
-        queue_letters(
-            tx,
-            id,
-            &site,
-            &declared,
-            "incident:",
-            "SELECT s.* FROM incident_subscribers x \
-             JOIN subscribers s ON s.tenant_id = x.tenant_id AND s.id = x.subscriber_id \
-             WHERE x.tenant_id = $1 AND x.incident_id = $2",
-        )
-        .await?;
+        tell_affected(tx, id, &site, &title, &message).await?;
     }
     let letter = update_letter(&site, &title, &body);
     // One message per linked ticket still with the ISP; its reply notification and letter are
