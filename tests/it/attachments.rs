@@ -378,12 +378,14 @@ async fn objects_of_a_rolled_back_transaction_are_deleted() {
     .expect("valid");
     let mut tx = app.db.db.tenant_tx(TenantId(tenant)).await.expect("tx");
     let attached = attachments::attach(
+        &app.db.db,
         &mut tx,
         &app.state.config.attachments,
         TicketId(uuid::Uuid::parse_str(ticket["id"].as_str().expect("id")).expect("uuid")),
         AttachTo::Message(uuid::Uuid::parse_str(message).expect("uuid")),
         Uploader::Subscriber(SubscriberId(subscriber)),
         files,
+        chrono::Utc::now(),
     )
     .await
     .expect("attached");

@@ -505,3 +505,176 @@ async fn removing_a_domain_stops_serving_it_at_once_on_every_node() {
     .await;
     assert_eq!(listed["items"], json!([]));
 }
+
+/// The scheduler's daily re-check: a removed TXT record warns the owners (once) and the portal
+/// stays up through the grace period; after it the domain stops being served and the owners are
+/// told; the record back and a check restore it. Young pending domains are retried by themselves.
+#[tokio::test]
+async fn the_daily_recheck_warns_then_stops_serving_a_domain_whose_proof_is_gone() {
+    use kabinet_provisioning::domain_checks::recheck_domains;
+
+    let dns = Dns::start(ZONE).await;
+    let app = spawn(dns.verifier()).await;
+    let owner = verified_portal(&app, &dns).await;
+    let demo = {
+        let mut admin = app.db.admin().await.expect("admin");
+        kabinet_core::TenantId(
+            sqlx::query_scalar("SELECT id FROM tenants WHERE slug = 'demo'")
+                .fetch_one(&mut admin)
+                .await
+                .expect("demo"),
+        )
+    };
+    let verifier = dns.verifier();
+    let now = chrono::Utc::now();
+    let recheck = |at: chrono::DateTime<chrono::Utc>| {
+        let (db, verifier) = (app.state.db.clone(), verifier.clone());
+        async move {
+            recheck_domains(&db, &verifier, demo, at)
+                .await
+                .expect("recheck")
+        }
+    };
+    let letters = || async {
+        let mut admin = app.db.admin().await.expect("admin");
+        let subjects: Vec<String> = sqlx::query_scalar(
+            "SELECT subject FROM mail_outbox WHERE tenant_id = $1 \
+               AND idempotency_key LIKE 'domain-recheck:%' ORDER BY created_at",
+        )
+        .bind(demo.as_uuid())
+        .fetch_all(&mut admin)
+        .await
+        .expect("letters");
+        subjects
+    };
+
+    // Just verified: not due yet.
+    assert_eq!(recheck(now).await.checked, 0);
+    // A day later the record is still there: checked, nothing changes.
+    let report = recheck(now + chrono::Duration::hours(25)).await;
+    assert_eq!(report.checked, 1);
+    assert_eq!(report.newly_failing, 0);
+
+    // The ISP removes the record by mistake.
+    dns.remove("_kabinet-challenge.portal.demo-isp.ru", RecordType::TXT)
+        .await;
+    let day2 = now + chrono::Duration::hours(50);
+    let report = recheck(day2).await;
+    assert_eq!((report.checked, report.newly_failing), (1, 1), "{report:?}");
+    assert_eq!(
+        site_status(&app, PORTAL).await,
+        StatusCode::OK,
+        "still served"
+    );
+    let listed = json_body(
+        owner.get("/api/v1/console/settings/domains").await,
+        StatusCode::OK,
+    )
+    .await;
+    let item = &listed["items"][0];
+    assert_eq!(item["status"], "verified", "{item}");
+    assert_eq!(item["failure"], "nxdomain");
+    assert!(item["failing_since"].is_string() && item["serving_until"].is_string());
+    assert_eq!(letters().await.len(), 1, "one warning per owner");
+    // Running the same round again (a second node) finds nothing due; the next day's check
+    // fails again without a second warning.
+    assert_eq!(recheck(day2).await.checked, 0);
+    let report = recheck(day2 + chrono::Duration::hours(25)).await;
+    assert_eq!((report.checked, report.newly_failing), (1, 0));
+    assert_eq!(letters().await.len(), 1);
+
+    // Seven days after the record went missing the domain is switched off.
+    let report = recheck(day2 + chrono::Duration::days(7) + chrono::Duration::hours(2)).await;
+    assert_eq!(report.unverified, 1, "{report:?}");
+    // Every node drops the host when PostgreSQL announces the change.
+    let mut gone = false;
+    for _ in 0..50 {
+        if site_status(&app, PORTAL).await == StatusCode::NOT_FOUND {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(gone, "no longer served");
+    let subjects = letters().await;
+    assert_eq!(subjects.len(), 2, "{subjects:?}");
+    assert!(subjects[1].contains("portal.demo-isp.ru"), "{subjects:?}");
+    let listed = json_body(
+        owner.get("/api/v1/console/settings/domains").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["items"][0]["status"], "failed");
+
+    // The record back and "check": served again, and the failure episode is over.
+    let value = listed["items"][0]["txt_value"]
+        .as_str()
+        .expect("value")
+        .to_owned();
+    dns.set_txt("_kabinet-challenge.portal.demo-isp.ru", &value)
+        .await;
+    let proven = verify(&owner, PORTAL).await;
+    assert_eq!(proven["status"], "verified");
+    assert!(proven.get("failing_since").is_none(), "{proven}");
+    assert_eq!(site_status(&app, PORTAL).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_young_pending_domain_is_retried_hourly_by_the_scheduler() {
+    use kabinet_provisioning::domain_checks::recheck_domains;
+
+    let dns = Dns::start(ZONE).await;
+    let app = spawn(dns.verifier()).await;
+    let owner = app.staff(DEMO, OWNER).await;
+    let added = json_body(add(&owner, PORTAL).await, StatusCode::CREATED).await;
+    let demo = {
+        let mut admin = app.db.admin().await.expect("admin");
+        kabinet_core::TenantId(
+            sqlx::query_scalar("SELECT id FROM tenants WHERE slug = 'demo'")
+                .fetch_one(&mut admin)
+                .await
+                .expect("demo"),
+        )
+    };
+    let now = chrono::Utc::now();
+    let first = recheck_domains(
+        &app.state.db,
+        &dns.verifier(),
+        demo,
+        now + chrono::Duration::minutes(61),
+    )
+    .await
+    .expect("recheck");
+    assert_eq!((first.checked, first.verified), (1, 0));
+    // The ISP creates the record and never comes back to press "check".
+    dns.set_txt(
+        added["txt_name"].as_str().expect("name"),
+        added["txt_value"].as_str().expect("value"),
+    )
+    .await;
+    let second = recheck_domains(
+        &app.state.db,
+        &dns.verifier(),
+        demo,
+        now + chrono::Duration::minutes(125),
+    )
+    .await
+    .expect("recheck");
+    assert_eq!((second.checked, second.verified), (1, 1));
+    assert_eq!(site_status(&app, PORTAL).await, StatusCode::OK);
+    // Eight days after it was added, an unproven domain is no longer retried.
+    let other = json_body(add(&owner, "lk.demo-isp.ru").await, StatusCode::CREATED).await;
+    assert_eq!(other["status"], "pending");
+    let late = recheck_domains(
+        &app.state.db,
+        &dns.verifier(),
+        demo,
+        now + chrono::Duration::days(8),
+    )
+    .await
+    .expect("recheck");
+    assert_eq!(
+        late.checked, 1,
+        "only the verified one is due, not the stale pending one"
+    );
+}

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::schema::tenant_tables;
 
 /// Drives both demo ISPs through the product so every tenant table holds rows of each.
-async fn seed_both_tenants(app: &TestApp) {
+pub(crate) async fn seed_both_tenants(app: &TestApp) {
     for (host, account, staff, other_tariff, equipment) in [
         (
             "demo.localhost",
@@ -227,6 +227,17 @@ async fn seed_both_tenants(app: &TestApp) {
             StatusCode::OK,
         )
         .await;
+        // A weekly shift schedule (agent_shift_schedules, agent_shift_spans).
+        json_body(
+            agent
+                .put(
+                    "/api/v1/console/me/shift-schedule",
+                    &json!({"spans": [{"weekday": 1, "starts_at": "09:00", "ends_at": "18:00"}]}),
+                )
+                .await,
+            StatusCode::OK,
+        )
+        .await;
         // An outage on that NAS (incidents, its affected subscriber, a linked ticket, an
         // update), a rated resolved ticket (ticket_ratings) and a staff invitation.
         seed_incident_rating_and_invitation(app, host, &agent, &subscriber, ticket_number(&ticket))
@@ -249,6 +260,26 @@ async fn seed_both_tenants(app: &TestApp) {
         .execute(&mut admin)
         .await
         .expect("signup confirmation");
+        // The ISP's attachment limits (attachment_limits), and an upload a crash left pending
+        // (pending_uploads: written only by the upload itself, so here directly).
+        json_body(
+            agent
+                .put(
+                    "/api/v1/console/settings/attachments",
+                    &json!({"max_file_bytes": 5_000_000, "max_message_bytes": 20_000_000}),
+                )
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        sqlx::query(
+            "INSERT INTO pending_uploads (tenant_id, object_key, created_at) \
+             VALUES ($1, $1::text || '/crashed', now())",
+        )
+        .bind(tenant.as_uuid())
+        .execute(&mut admin)
+        .await
+        .expect("pending upload");
         // An operator's support visit, entered (impersonations and its session).
         let mut operator = app.client("admin.localhost");
         json_body(

@@ -67,7 +67,7 @@ async fn an_english_override_reaches_an_english_reader_and_russian_keeps_the_def
     )
     .await;
     let items = list["items"].as_array().expect("items");
-    assert_eq!(items.len(), 6, "three letters in two languages");
+    assert_eq!(items.len(), 8, "four letters in two languages");
     let ru_reply = items
         .iter()
         .find(|i| i["kind"] == "ticket_reply" && i["language"] == "ru")

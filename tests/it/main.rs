@@ -1,11 +1,13 @@
 //! Integration tests: real PostgreSQL (a fresh database each), the real app over HTTP.
 
 mod assignment;
+mod attachment_storage;
 mod attachments;
 mod audit_log;
 mod auth;
 mod bad_input;
 mod billing;
+mod catalogue;
 mod domains;
 mod equipment;
 mod incidents;
@@ -17,16 +19,21 @@ mod news;
 mod operator_support;
 mod password_reset;
 mod payments;
+mod platform_metrics;
 mod query_count;
 mod radius;
 mod roles_matrix;
+mod saas_billing;
 mod saas_plans;
 mod schema;
+mod shifts;
 mod signup;
 mod sites;
 mod staff_roles;
 mod stripe_connect;
 mod subscriber_import;
+mod tenant_export;
+mod ticket_categories;
 mod ticket_desk;
 mod ticket_insights;
 mod ticket_live;

@@ -111,13 +111,13 @@ async fn operators_manage_plans_and_move_isps_between_them_with_an_audit_entry()
     for seeded in ["starter", "growth", "pro"] {
         assert!(codes.contains(&seeded), "{codes:?}");
     }
-    let growth = list["items"]
+    let pro = list["items"]
         .as_array()
         .expect("items")
         .iter()
-        .find(|p| p["code"] == "growth")
-        .expect("growth");
-    assert_eq!(growth["tenants"], 1, "demo is on growth");
+        .find(|p| p["code"] == "pro")
+        .expect("pro");
+    assert_eq!(pro["tenants"], 2, "both demo ISPs are on pro");
 
     let mut body = plan("Mini", Some(50), Some(2), None);
     body["code"] = "mini".into();
@@ -174,7 +174,7 @@ async fn operators_manage_plans_and_move_isps_between_them_with_an_audit_entry()
     .await
     .expect("audited");
     assert!(operator_id.is_some());
-    assert_eq!(details["before"]["saas_plan"], "growth");
+    assert_eq!(details["before"]["saas_plan"], "pro");
     assert_eq!(details["after"]["saas_plan"], "mini");
 
     // Archived: kept by its ISPs, offered to nobody new.
@@ -607,4 +607,139 @@ async fn a_payment_lifts_only_a_dunning_suspension_never_the_operators() {
         (status.as_str(), reason.as_deref()),
         ("suspended", Some("Abuse complaint"))
     );
+}
+
+/// Plan features are enforced by the writing statement: on a plan without them, a custom
+/// domain and a NAS are refused with `plan_feature_missing` naming the feature, and what the ISP
+/// already has keeps working; back on a plan with them, the same requests succeed.
+#[tokio::test]
+async fn features_missing_from_the_plan_are_refused_and_existing_rows_stay() {
+    let app = TestApp::spawn().await.expect("app");
+    let op = operator(&app).await;
+    let staff = app.staff(DEMO, OWNER).await;
+    let nas = |name: &str, address: &str| {
+        json!({
+            "name": name, "address": address, "vendor": "mikrotik", "area": "north",
+            "coa_port": 3799,
+        })
+    };
+    // On pro (seeded), a NAS is fine.
+    assert_eq!(
+        staff
+            .post("/api/v1/console/nas", &nas("bras-1", "127.0.0.21"))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+
+    // Starter has no features.
+    json_body(
+        op.put(
+            "/api/v1/platform/tenants/demo/plan",
+            &json!({ "plan": "starter" }),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let refused = assert_problem(
+        staff
+            .post(
+                "/api/v1/console/settings/domains",
+                &json!({ "domain": "portal.demo-isp.ru" }),
+            )
+            .await,
+        StatusCode::FORBIDDEN,
+        "plan_feature_missing",
+    )
+    .await;
+    assert_eq!(refused["plan_feature"], "custom_domains", "{refused}");
+    let refused = assert_problem(
+        staff
+            .post("/api/v1/console/nas", &nas("bras-2", "127.0.0.22"))
+            .await,
+        StatusCode::FORBIDDEN,
+        "plan_feature_missing",
+    )
+    .await;
+    assert_eq!(refused["plan_feature"], "network");
+    // The NAS registered before the move is still there.
+    let listed = json_body(staff.get("/api/v1/console/nas").await, StatusCode::OK).await;
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+
+    // Back on pro: the same requests go through.
+    json_body(
+        op.put(
+            "/api/v1/platform/tenants/demo/plan",
+            &json!({ "plan": "pro" }),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        staff
+            .post(
+                "/api/v1/console/settings/domains",
+                &json!({ "domain": "portal.demo-isp.ru" }),
+            )
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        staff
+            .post("/api/v1/console/nas", &nas("bras-2", "127.0.0.22"))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+}
+
+/// Card payments follow the plan: an ISP moved to a plan without them keeps its Stripe account,
+/// but its subscribers are not offered card top-ups and a checkout is refused as unavailable.
+#[tokio::test]
+async fn card_payments_stop_on_a_plan_without_them_and_resume_after() {
+    async fn online(client: &Client) -> Value {
+        json_body(
+            client.get("/api/v1/me/payment-options").await,
+            StatusCode::OK,
+        )
+        .await["online"]
+            .clone()
+    }
+    async fn move_demo(op: &Client, plan: &str) {
+        json_body(
+            op.put(
+                "/api/v1/platform/tenants/demo/plan",
+                &json!({ "plan": plan }),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+    }
+    let (app, _stripe) = TestApp::spawn_with_stripe().await.expect("app");
+    let op = operator(&app).await;
+    let subscriber = app.subscriber(DEMO, "100001").await;
+    assert_eq!(online(&subscriber).await, true);
+    move_demo(&op, "starter").await;
+    assert_eq!(online(&subscriber).await, false);
+    assert_problem(
+        subscriber
+            .post(
+                "/api/v1/me/payments/checkout",
+                &json!({"amount_minor": 50_000, "save_card": false}),
+            )
+            .await,
+        StatusCode::CONFLICT,
+        "online_payments_unavailable",
+    )
+    .await;
+    move_demo(&op, "pro").await;
+    assert_eq!(online(&subscriber).await, true);
 }

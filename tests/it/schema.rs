@@ -19,6 +19,17 @@ pub const PLATFORM_TABLES: &[&str] = &[
     // The SaaS price list and each ISP's SaaS billing (dunning) state.
     "saas_plans",
     "saas_billing",
+    // SaaS billing at Stripe: customers and subscriptions, daily usage reports, invoices.
+    "saas_stripe_objects",
+    "saas_billing_customers",
+    "saas_usage_reports",
+    "saas_invoices",
+    // The operator's platform view: requests per minute and node, workers' last passes.
+    "request_minutes",
+    "worker_passes",
+    // Operator records about a tenant that outlive it: full-data exports, deletions (tombstones).
+    "tenant_exports",
+    "tenant_deletions",
 ];
 
 pub async fn tenant_tables(admin: &mut sqlx::PgConnection) -> Vec<String> {

@@ -20,6 +20,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
 pub mod radius;
+pub mod s3;
 mod smtp;
 pub mod stats;
 

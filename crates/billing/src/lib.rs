@@ -11,6 +11,7 @@
 mod accounts;
 mod addons;
 mod catalogue;
+pub mod catalogue_admin;
 mod charges;
 mod corrections;
 mod equipment;

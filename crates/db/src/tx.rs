@@ -75,6 +75,24 @@ impl Database {
         })
     }
 
+    /// Like [`Database::tenant_tx`], but `REPEATABLE READ, READ ONLY`: every statement sees
+    /// the same snapshot, so a multi-table export is consistent.
+    pub async fn tenant_snapshot_tx(&self, tenant: TenantId) -> Result<TenantTx, DbError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Ok(TenantTx {
+            tx,
+            tenant,
+            links: self.links,
+        })
+    }
+
     /// Opens a transaction for platform tables (tenants, hosts, operators). No tenant is set,
     /// so every tenant-owned table reads as empty and refuses writes.
     pub async fn platform_tx(&self) -> Result<PlatformTx, DbError> {

@@ -194,6 +194,10 @@ fn route(
         ("GET", ["events"]) => crate::events::list(store, ctx, params),
         ("GET", ["events", id]) => crate::events::retrieve(store, ctx, id),
 
+        (_, [first, ..]) if crate::billing::handles(first) => {
+            crate::billing::route(store, ctx, method, segments, params)
+        }
+
         _ => Err(ApiError::unrecognized_url(
             method.as_str(),
             &format!("/v1/{}", segments.join("/")),

@@ -21,6 +21,10 @@ pub(crate) fn routes() -> Route {
         .at("/deliveries", poem::get(deliveries))
         .at("/customers/:id/card_declines", post(card_declines))
         .at("/webhook_url", post(webhook_url))
+        .at(
+            "/billing/subscriptions/:id/close_period",
+            post(crate::billing::close_period_handler),
+        )
 }
 
 fn handle(inner: &Arc<Inner>) -> FakeStripe {
@@ -29,7 +33,7 @@ fn handle(inner: &Arc<Inner>) -> FakeStripe {
     }
 }
 
-fn error_response(err: &FakeError) -> Response {
+pub(crate) fn error_response(err: &FakeError) -> Response {
     let status = match err {
         FakeError::NotFound(_) => StatusCode::NOT_FOUND,
         FakeError::InvalidState(_) => StatusCode::CONFLICT,

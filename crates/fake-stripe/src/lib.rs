@@ -19,6 +19,7 @@
 
 mod accounts;
 mod api;
+mod billing;
 mod checkout;
 mod control;
 mod customers;
@@ -41,6 +42,7 @@ use poem::listener::TcpAcceptor;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route, Server, get};
 use serde_json::Value;
 
+pub use billing::MeterEvent;
 pub use customers::TestCard;
 pub use error::FakeError;
 pub use events::{API_VERSION, Delivery};

@@ -96,6 +96,7 @@ pub(crate) struct Store {
     /// Customers whose saved cards decline off-session charges.
     pub(crate) declining_customers: HashSet<String>,
     pub(crate) idempotency: HashMap<(Scope, String), CachedResponse>,
+    pub(crate) billing: crate::billing::BillingStore,
 }
 
 impl Store {

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use chrono::{Duration as ChronoDuration, Utc};
 use kabinet_network::NasRef;
 use kabinet_network::aaa::{AcctOutcome, AcctRequest, AcctStatus, AuthRequest, Decision};
+use kabinet_network::nas::NasCache;
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Query};
 use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, handler, post};
@@ -45,6 +46,7 @@ pub fn build_internal_app(state: AppState, token: String) -> impl Endpoint {
         .with(poem::middleware::CatchPanic::new().with_handler(crate::problem::panic_response))
         .around(crate::problem::problem_responses)
         .data(Token(Arc::new(token)))
+        .data(NasCache::default())
         .data(state)
         .around(crate::telemetry::trace_request)
 }
@@ -167,15 +169,17 @@ impl Attrs {
 async fn find_nas(state: &AppState, src: IpAddr) -> Result<NasRef, ApiError> {
     kabinet_network::nas::resolve(&state.db, src)
         .await?
-        .ok_or_else(|| {
-            tracing::warn!(%src, "RADIUS request from an address no ISP registered");
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_nas",
-                "Unknown NAS",
-                Some(format!("No ISP has registered a NAS at {src}.")),
-            )
-        })
+        .ok_or_else(|| unknown_nas(src))
+}
+
+fn unknown_nas(src: IpAddr) -> ApiError {
+    tracing::warn!(%src, "RADIUS request from an address no ISP registered");
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_nas",
+        "Unknown NAS",
+        Some(format!("No ISP has registered a NAS at {src}.")),
+    )
 }
 
 /// An rlm_rest attribute, never xlat-expanded by FreeRADIUS.
@@ -205,6 +209,7 @@ async fn client(
 #[handler]
 async fn authorize(
     Data(state): Data<&AppState>,
+    Data(nas_cache): Data<&NasCache>,
     Query(q): Query<Source>,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -225,10 +230,29 @@ async fn authorize(
             .octets("ADSL-Agent-Circuit-Id")?
             .map(|c| String::from_utf8_lossy(&c).into_owned()),
     };
-    let nas = find_nas(state, src).await?;
-    let mut tx = state.db.tenant_tx(nas.tenant).await?;
-    let decision = kabinet_network::authorize(&mut tx, &state.config.secret_key, nas, &req).await?;
-    tx.commit().await?;
+    // The hot path: the NAS from the node's cache, checked in the ISP's transaction; a stale
+    // entry is forgotten and the NAS looked up afresh, once.
+    let mut nas = nas_cache
+        .resolve(&state.db, src)
+        .await?
+        .ok_or_else(|| unknown_nas(src))?;
+    let mut fresh = false;
+    let decision = loop {
+        let mut tx = state.db.tenant_tx(nas.tenant).await?;
+        let key = &state.config.secret_key;
+        if let Some(d) = kabinet_network::aaa::authorize_at(&mut tx, key, nas, src, &req).await? {
+            tx.commit().await?;
+            break d;
+        }
+        drop(tx);
+        nas_cache.forget(src).await;
+        if fresh {
+            // Moved again between two looks: answer as for a stranger; the NAS resends.
+            return Err(unknown_nas(src));
+        }
+        fresh = true;
+        nas = find_nas(state, src).await?;
+    };
     Ok(match decision {
         Decision::Accept(reply) => {
             let mut out = Map::new();

@@ -13,6 +13,7 @@ mod body_limit;
 mod config;
 mod health;
 mod internal;
+mod metrics;
 mod problem;
 mod site;
 mod stripe_webhook;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub stripe: Option<Arc<kabinet_payments::Stripe>>,
     /// This node's fan-out of ticket changes to the live (SSE) streams.
     pub live: kabinet_ticketing::live::LiveHub,
+    /// This node's request counts, written to `request_minutes` for the operator's platform view.
+    pub request_meter: kabinet_tenancy::metrics::RequestMeter,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
             config: Arc::new(config),
             stripe: None,
             live,
+            request_meter: Default::default(),
         }
     }
 
@@ -66,12 +70,19 @@ impl AppState {
     }
 
     /// Starts the cross-process listeners (LISTEN/NOTIFY): cache invalidation and the live
-    /// ticket updates.
+    /// ticket updates; and the writer of this node's request counts.
     pub fn spawn_background(&self) -> Vec<tokio::task::JoinHandle<()>> {
         vec![
             self.directory.spawn_invalidation_listener(),
             self.authorizer.spawn_invalidation_listener(),
             self.live.spawn_listener(),
+            self.request_meter
+                .spawn_flusher(self.db.clone(), metrics::FLUSH_EVERY),
+            kabinet_provisioning::deletion::spawn_worker(
+                self.db.clone(),
+                self.config.attachments.objects(),
+                kabinet_provisioning::deletion::WORKER_SWEEP,
+            ),
         ]
     }
 }
@@ -120,6 +131,7 @@ pub fn build_app(state: AppState) -> impl Endpoint {
         .with(poem::middleware::CatchPanic::new().with_handler(problem::panic_response))
         .around(problem::problem_responses)
         .around(auth::normalize_session_cookie)
+        .around(metrics::count_request)
         .data(state)
         .around(telemetry::trace_request)
 }

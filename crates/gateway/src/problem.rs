@@ -42,6 +42,9 @@ pub struct Problem {
     #[oai(skip_serializing_if_is_none)]
     // Boxed: every handler's error carries this field, and most never fill it.
     pub plan_limit: Option<Box<crate::api::saas_plans::PlanLimitProblem>>,
+    /// With `plan_feature_missing`: the feature of the SaaS plan the request needs.
+    #[oai(skip_serializing_if_is_none)]
+    pub plan_feature: Option<crate::api::saas_plans::Feature>,
 }
 
 /// Every error an operation can return: one problem+json response for any status.
@@ -63,6 +66,7 @@ impl ApiError {
                 detail,
                 code: code.to_owned(),
                 plan_limit: None,
+                plan_feature: None,
             }),
         )
     }
@@ -141,10 +145,15 @@ impl From<DbError> for ApiError {
                 Some("The service is overloaded; please retry shortly.".into()),
             ),
             // A SaaS plan limit, refused by the statement that wrote the counted rows.
-            DbError::Sqlx(err) => match kabinet_tenancy::PlanLimitReached::from_db(err) {
-                Some(reached) => crate::api::saas_plans::plan_limit_problem(reached),
-                None => Self::internal("database", &e),
-            },
+            DbError::Sqlx(err) => {
+                if let Some(reached) = kabinet_tenancy::PlanLimitReached::from_db(err) {
+                    crate::api::saas_plans::plan_limit_problem(reached)
+                } else if let Some(missing) = kabinet_tenancy::PlanFeatureMissing::from_db(err) {
+                    crate::api::saas_plans::plan_feature_problem(missing)
+                } else {
+                    Self::internal("database", &e)
+                }
+            }
             _ => Self::internal("database", &e),
         }
     }
@@ -480,6 +489,39 @@ impl From<BillingError> for ApiError {
     }
 }
 
+impl From<kabinet_billing::catalogue_admin::CatalogueError> for ApiError {
+    fn from(e: kabinet_billing::catalogue_admin::CatalogueError) -> Self {
+        use kabinet_billing::catalogue_admin::CatalogueError as E;
+        match e {
+            E::Invalid { field, .. } => {
+                let code = match field {
+                    "code" => "invalid_code",
+                    "name" => "invalid_name",
+                    "description" => "invalid_description",
+                    "speed_mbps" | "upload_speed_mbps" => "invalid_speed",
+                    "stock" => "invalid_stock",
+                    _ => "invalid_price",
+                };
+                Self::bad_request(code, e.to_string())
+            }
+            E::DuplicateCode => Self::new(
+                StatusCode::CONFLICT,
+                "duplicate_code",
+                "This code is taken",
+                Some(e.to_string()),
+            ),
+            E::NotFound => Self::not_found(),
+            E::LastTariff => Self::new(
+                StatusCode::CONFLICT,
+                "last_tariff",
+                "The last tariff on offer",
+                Some(e.to_string()),
+            ),
+            E::Billing(e) => e.into(),
+        }
+    }
+}
+
 impl From<PaymentsError> for ApiError {
     fn from(e: PaymentsError) -> Self {
         match e {
@@ -559,6 +601,19 @@ impl From<kabinet_ticketing::attachments::AttachmentError> for ApiError {
                 "The files are too large together",
                 Some(e.to_string()),
             ),
+            A::OverFileLimit { .. } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "attachment_over_file_limit",
+                "A file is larger than this provider allows",
+                Some(e.to_string()),
+            ),
+            A::OverMessageLimit { .. } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "attachments_over_message_limit",
+                "The files are larger together than this provider allows",
+                Some(e.to_string()),
+            ),
+            A::InvalidLimits { .. } => Self::unprocessable("invalid", e.to_string()),
             A::EmptyFile { .. } => Self::unprocessable("empty_attachment", e.to_string()),
             A::UnsupportedType { .. } => Self::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -600,6 +655,9 @@ impl From<TicketingError> for ApiError {
             TicketingError::UnknownAssignee => {
                 Self::unprocessable("unknown_assignee", e.to_string())
             }
+            TicketingError::UnknownCategory(_) => {
+                Self::unprocessable("unknown_category", e.to_string())
+            }
             TicketingError::Db(db) => db.into(),
             TicketingError::Corrupt(_) => Self::internal("ticketing", &e),
         }
@@ -634,6 +692,42 @@ impl From<CsatError> for ApiError {
     }
 }
 
+impl From<kabinet_ticketing::categories::CategoryError> for ApiError {
+    fn from(e: kabinet_ticketing::categories::CategoryError) -> Self {
+        use kabinet_ticketing::categories::CategoryError as E;
+        match e {
+            E::NotFound => Self::not_found(),
+            E::Unknown(_) => Self::unprocessable("unknown_category", e.to_string()),
+            E::Invalid { .. } => Self::unprocessable("invalid", e.to_string()),
+            E::CodeTaken(_) => Self::new(
+                StatusCode::CONFLICT,
+                "category_code_taken",
+                "Category code already used",
+                Some(e.to_string()),
+            ),
+            E::BuiltIn => Self::new(
+                StatusCode::CONFLICT,
+                "category_built_in",
+                "Built-in category",
+                Some(e.to_string()),
+            ),
+            E::InUse => Self::new(
+                StatusCode::CONFLICT,
+                "category_in_use",
+                "Category in use",
+                Some(e.to_string()),
+            ),
+            E::TooMany => Self::new(
+                StatusCode::CONFLICT,
+                "too_many_categories",
+                "Too many categories",
+                Some(e.to_string()),
+            ),
+            E::Db(db) => db.into(),
+        }
+    }
+}
+
 impl From<kabinet_ticketing::assignment::AssignmentError> for ApiError {
     fn from(e: kabinet_ticketing::assignment::AssignmentError) -> Self {
         use kabinet_ticketing::assignment::AssignmentError as E;
@@ -649,6 +743,19 @@ impl From<kabinet_ticketing::assignment::AssignmentError> for ApiError {
                 "Group name already used",
                 Some(e.to_string()),
             ),
+            E::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<kabinet_ticketing::shifts::ShiftError> for ApiError {
+    fn from(e: kabinet_ticketing::shifts::ShiftError) -> Self {
+        use kabinet_ticketing::shifts::ShiftError as E;
+        match e {
+            // Another ISP's or a deactivated staff member's id reads as a missing one.
+            E::NotFound => Self::not_found(),
+            E::Invalid { .. } => Self::unprocessable("invalid", e.to_string()),
+            E::Overlap => Self::unprocessable("shift_spans_overlap", e.to_string()),
             E::Db(db) => db.into(),
         }
     }
@@ -781,6 +888,67 @@ impl From<kabinet_provisioning::import::ImportError> for ApiError {
             ImportError::Read(_) => Self::bad_request("unreadable_body", e.to_string()),
             ImportError::Access(e) => e.into(),
             ImportError::Billing(e) => e.into(),
+        }
+    }
+}
+
+impl From<kabinet_provisioning::export::ExportError> for ApiError {
+    fn from(e: kabinet_provisioning::export::ExportError) -> Self {
+        use kabinet_provisioning::export::ExportError;
+        match e {
+            ExportError::UnknownTenant => Self::not_found(),
+            ExportError::Db(e) => e.into(),
+            ExportError::Tenancy(e) => e.into(),
+            ExportError::Billing(e) => e.into(),
+            ExportError::Unrepresentable(_) => Self::internal("manifest export", &e),
+        }
+    }
+}
+
+impl From<kabinet_provisioning::archive::ArchiveError> for ApiError {
+    fn from(e: kabinet_provisioning::archive::ArchiveError) -> Self {
+        use kabinet_provisioning::archive::ArchiveError;
+        match e {
+            ArchiveError::NotFound => Self::not_found(),
+            ArchiveError::NotReady => Self::new(
+                StatusCode::CONFLICT,
+                "export_not_ready",
+                "The export is not finished",
+                Some(e.to_string()),
+            ),
+            ArchiveError::Db(e) => e.into(),
+            ArchiveError::Store(_) | ArchiveError::Io(_) => Self::internal("tenant export", &e),
+        }
+    }
+}
+
+impl From<kabinet_provisioning::deletion::DeletionError> for ApiError {
+    fn from(e: kabinet_provisioning::deletion::DeletionError) -> Self {
+        use kabinet_provisioning::deletion::DeletionError;
+        let conflict = |code: &str, title: &str, e: &DeletionError| {
+            Self::new(StatusCode::CONFLICT, code, title, Some(e.to_string()))
+        };
+        match e {
+            DeletionError::ExportRequired => {
+                conflict("export_required", "Export the tenant first", &e)
+            }
+            DeletionError::AlreadyScheduled => conflict(
+                "deletion_already_scheduled",
+                "A deletion is already scheduled",
+                &e,
+            ),
+            DeletionError::NotScheduled => {
+                conflict("deletion_not_scheduled", "No deletion is scheduled", &e)
+            }
+            DeletionError::InvalidReason | DeletionError::InvalidGrace => {
+                Self::unprocessable("invalid", e.to_string())
+            }
+            DeletionError::Tenancy(e) => e.into(),
+            DeletionError::Access(e) => e.into(),
+            DeletionError::Db(e) => e.into(),
+            DeletionError::Mail(_) | DeletionError::Store(_) => {
+                Self::internal("tenant deletion", &e)
+            }
         }
     }
 }

@@ -109,6 +109,9 @@ pub async fn resolve_site<E: Endpoint>(next: E, mut req: Request) -> poem::Resul
     };
     if let Site::Tenant(tenant) = &site {
         tracing::Span::current().record("tenant", tenant.slug.as_str());
+        if let Some(slot) = req.extensions().get::<crate::metrics::TenantSlot>() {
+            slot.set(tenant.id);
+        }
         if tenant.status == TenantStatus::Suspended {
             if wants_html(&req) {
                 return Ok(suspended_page(tenant));

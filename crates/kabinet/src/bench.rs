@@ -330,6 +330,7 @@ async fn webhooks(db: &Database, tenants: &[TenantId], workers_n: usize) -> anyh
                     WebhookOutcome::Applied(_) => applied += 1,
                     WebhookOutcome::Duplicate => duplicates += 1,
                     WebhookOutcome::Ignored(why) => anyhow::bail!("webhook ignored: {why}"),
+                    WebhookOutcome::Saas(_) => anyhow::bail!("unexpected platform invoice event"),
                 }
             }
             anyhow::Ok((applied, duplicates))

@@ -7,6 +7,7 @@ use kabinet_billing::{BillingMonth, run_monthly_charges, run_scheduled, verify};
 use kabinet_core::TenantId;
 use kabinet_db::Database;
 use kabinet_db::sqlx;
+use kabinet_tenancy::domains::DomainVerifier;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -185,6 +186,7 @@ pub async fn charge_all(
 pub fn spawn_scheduler(
     db: Database,
     stripe: Option<kabinet_payments::Stripe>,
+    verifier: DomainVerifier,
     every: std::time::Duration,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -192,14 +194,41 @@ pub fn spawn_scheduler(
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            if let Err(e) = tick_all(&db, stripe.as_ref()).await {
-                tracing::warn!(error = %e, "billing scheduler round failed; retrying next round");
-            }
+            let started = Utc::now();
+            let failures = match tick_all(&db, stripe.as_ref(), &verifier).await {
+                Ok(()) => 0,
+                Err(e) => {
+                    tracing::warn!(error = %e, "billing scheduler round failed; retrying next round");
+                    1
+                }
+            };
+            kabinet_tenancy::metrics::record_worker_pass(
+                &db,
+                kabinet_tenancy::metrics::Worker::Billing,
+                started,
+                failures,
+            )
+            .await;
         }
     })
 }
 
-async fn tick_all(db: &Database, stripe: Option<&kabinet_payments::Stripe>) -> anyhow::Result<()> {
+async fn tick_all(
+    db: &Database,
+    stripe: Option<&kabinet_payments::Stripe>,
+    verifier: &DomainVerifier,
+) -> anyhow::Result<()> {
+    // SaaS billing on the platform's Stripe account: subscriptions in line with the price list,
+    // the day's usage recorded once for every ISP and sent (idempotent; never stops the round).
+    if let Some(stripe) = stripe {
+        match kabinet_payments::saas_billing::run_saas_billing(db, stripe, Utc::now()).await {
+            Ok((sync, sent)) if sync != Default::default() || sent != Default::default() => {
+                tracing::info!(?sync, ?sent, "saas billing round");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "saas billing round failed; retried next round"),
+        }
+    }
     let mut platform = db.platform_tx().await?;
     let tenants = kabinet_tenancy::list_tenants(&mut platform).await?;
     platform.commit().await?;
@@ -209,11 +238,13 @@ async fn tick_all(db: &Database, stripe: Option<&kabinet_payments::Stripe>) -> a
         .collect();
     let ids: Vec<TenantId> = tenants.iter().map(|(t, _)| t.id).collect();
     let (db, stripe, slugs) = (db.clone(), stripe.cloned(), Arc::new(slugs));
+    let verifier = verifier.clone();
     let (_, failed) = for_each_tenant(&ids, concurrency(), move |tenant| {
         let (db, stripe, slugs) = (db.clone(), stripe.clone(), slugs.clone());
+        let verifier = verifier.clone();
         async move {
             let slug = slugs.get(&tenant).map(String::as_str).unwrap_or("?");
-            tick_tenant(&db, stripe.as_ref(), tenant, slug).await
+            tick_tenant(&db, stripe.as_ref(), &verifier, tenant, slug).await
         }
     })
     .await;
@@ -227,6 +258,7 @@ async fn tick_all(db: &Database, stripe: Option<&kabinet_payments::Stripe>) -> a
 async fn tick_tenant(
     db: &Database,
     stripe: Option<&kabinet_payments::Stripe>,
+    verifier: &DomainVerifier,
     tenant: TenantId,
     slug: &str,
 ) -> anyhow::Result<()> {
@@ -275,6 +307,13 @@ async fn tick_tenant(
     // SaaS dunning: an unpaid ISP's next step (read-only, suspension) once it falls due.
     if let Some(state) = kabinet_provisioning::dunning::advance(db, tenant, Utc::now()).await? {
         tracing::info!(tenant = %slug, state = state.as_str(), "saas dunning step");
+    }
+    // Custom domains: verified ones re-checked daily, young unverified ones hourly.
+    let domains =
+        kabinet_provisioning::domain_checks::recheck_domains(db, verifier, tenant, Utc::now())
+            .await?;
+    if domains.newly_failing + domains.unverified + domains.verified > 0 {
+        tracing::info!(tenant = %slug, ?domains, "custom domains re-checked");
     }
     // The figures the operator console shows (and SaaS billing prices), once per round.
     let mut tx = db.tenant_tx(tenant).await?;

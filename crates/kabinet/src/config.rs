@@ -40,6 +40,10 @@ pub struct Settings {
     /// `KABINET_COA_TIMEOUT_MS`, `KABINET_COA_RETRY_SECS`, `KABINET_COA_SWEEP_SECS`: the
     /// CoA/Disconnect sender and stale-session sweeper.
     pub coa: kabinet_network::coa::CoaSettings,
+    /// `KABINET_ORPHAN_SWEEP_SECS` (default 600, 0: never) and `KABINET_ORPHAN_GRACE_SECS`
+    /// (default 3600): how often objects that a crashed upload left in the attachment store are
+    /// deleted, and how old their pending upload must be first.
+    pub orphan_sweep: crate::attachment_sweeper::OrphanSweep,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -111,8 +115,12 @@ impl Settings {
         };
         mail.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
         let data_dir = PathBuf::from(var("KABINET_DATA_DIR").unwrap_or_else(|| ".kabinet".into()));
-        // Ticket attachments: `KABINET_OBJECT_STORE` (`file:///…` or `memory:`), by default the
-        // `objects` folder of the data directory.
+        // Ticket attachments: `KABINET_OBJECT_STORE`, by default the `objects` folder of the
+        // data directory. `file:///absolute/dir`; `s3://bucket` or `s3://bucket/prefix` for S3
+        // or any S3-compatible service, set up by the standard variables `AWS_ACCESS_KEY_ID`,
+        // `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT` (e.g. `https://storage.example`
+        // for MinIO/Ceph; path-style requests unless `AWS_VIRTUAL_HOSTED_STYLE_REQUEST=true`) and
+        // `AWS_ALLOW_HTTP=true` for a plain-HTTP endpoint; or `memory:` (lost at exit).
         let object_store = match var("KABINET_OBJECT_STORE") {
             Some(url) => url,
             None => format!(
@@ -170,6 +178,13 @@ impl Settings {
                 retry_base: Duration::from_secs(parsed("KABINET_COA_RETRY_SECS", 10u64)?.max(1)),
                 sweep_every: Duration::from_secs(parsed("KABINET_COA_SWEEP_SECS", 30u64)?.max(1)),
                 ..kabinet_network::coa::CoaSettings::default()
+            },
+            orphan_sweep: crate::attachment_sweeper::OrphanSweep {
+                every: match parsed("KABINET_ORPHAN_SWEEP_SECS", 600u64)? {
+                    0 => None,
+                    secs => Some(Duration::from_secs(secs)),
+                },
+                grace: Duration::from_secs(parsed("KABINET_ORPHAN_GRACE_SECS", 3600u64)?.max(60)),
             },
         })
     }

@@ -1,6 +1,7 @@
 //! The `kabinet` binary: wires configuration, telemetry, the database and the gateway together.
 //! Thin by design — everything it calls lives in the crates it names.
 
+mod attachment_sweeper;
 mod audit;
 mod bench;
 mod bench_radius;
@@ -99,6 +100,12 @@ enum BenchCommand {
         /// Concurrency levels, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "16,64")]
         concurrency: Vec<usize>,
+        /// Then also through a real FreeRADIUS (deploy/freeradius/) over UDP, as a NAS.
+        #[arg(long)]
+        through_freeradius: bool,
+        /// Database connections (as `KABINET_DB_MAX_CONNECTIONS` for `serve`).
+        #[arg(long, default_value_t = 20)]
+        pool: u32,
         /// Keep the scratch database afterwards.
         #[arg(long)]
         keep: bool,
@@ -118,7 +125,7 @@ enum BenchCommand {
         #[arg(long)]
         keep: bool,
     },
-    /// Ticket search and agent-queue latency over generated ISPs with tickets and messages.
+    /// Ticket search, agent-queue latency and SLA worker throughput over generated ISPs.
     Tickets {
         #[arg(long, default_value_t = 200)]
         tenants: u32,
@@ -127,12 +134,18 @@ enum BenchCommand {
         tickets: u64,
         #[arg(long, default_value_t = 5)]
         messages_per_ticket: u32,
-        /// Tickets of the measured tenant (0: an even share).
+        /// Tickets of the first tenant, the others sharing the rest (0: an even share).
         #[arg(long, default_value_t = 0)]
         big_tenant: u64,
         /// Runs per kind of query.
         #[arg(long, default_value_t = 100)]
         queries: u32,
+        /// Tenants loaded at once (database connections during the load).
+        #[arg(long, default_value_t = 2)]
+        load_jobs: usize,
+        /// Measure this database (loaded by an earlier run with --keep) instead of loading one.
+        #[arg(long)]
+        reuse: Option<String>,
         /// Keep the scratch database afterwards.
         #[arg(long)]
         keep: bool,
@@ -157,6 +170,8 @@ enum TenantsCommand {
         #[arg(default_value = "tenants")]
         dir: PathBuf,
     },
+    /// Print a tenant's configuration, read from the database, as a manifest (TOML).
+    Export { slug: String },
 }
 
 #[derive(Subcommand)]
@@ -214,6 +229,16 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Tenants {
+            command: TenantsCommand::Export { slug },
+        } => {
+            let (target, _cluster) = settings.database().await?;
+            kabinet_db::migrate(&target.owner_url).await?;
+            let db = kabinet_db::Database::connect(&target.app_url, 2).await?;
+            let result = export_tenant(&db, &slug).await;
+            db.close().await;
+            result
+        }
+        Command::Tenants {
             command: TenantsCommand::Apply { dir },
         } => {
             let (target, _cluster) = settings.database().await?;
@@ -266,6 +291,8 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     logins_per_tenant,
                     requests,
                     concurrency,
+                    through_freeradius,
+                    pool,
                     keep,
                 } => {
                     bench_radius::radius(
@@ -275,6 +302,8 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                             logins_per_tenant,
                             requests,
                             concurrency,
+                            through_freeradius,
+                            pool,
                             keep,
                         },
                     )
@@ -305,6 +334,8 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     messages_per_ticket,
                     big_tenant,
                     queries,
+                    load_jobs,
+                    reuse,
                     keep,
                 } => {
                     bench_tickets::tickets(
@@ -315,6 +346,8 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                             messages_per_ticket,
                             big_tenant,
                             queries,
+                            load_jobs,
+                            reuse,
                             keep,
                         },
                     )
@@ -366,6 +399,22 @@ async fn apply_tenants(
     Ok(())
 }
 
+/// `kabinet tenants export SLUG`: the manifest on stdout, what it leaves out on stderr.
+async fn export_tenant(db: &kabinet_db::Database, slug: &str) -> anyhow::Result<()> {
+    let slug = kabinet_tenancy::Slug::parse(slug).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut tx = db.platform_tx().await?;
+    let tenant = kabinet_tenancy::find_tenant_by_slug(tx.conn(), &slug)
+        .await?
+        .with_context(|| format!("no tenant {slug}"))?;
+    tx.commit().await?;
+    let exported = kabinet_provisioning::export::export_manifest(db, tenant.id).await?;
+    for l in &exported.left_out {
+        eprintln!("{slug}: not included: {l}");
+    }
+    print!("{}", exported.toml);
+    Ok(())
+}
+
 async fn serve(
     settings: Settings,
     listen: String,
@@ -413,11 +462,21 @@ async fn serve(
             .context("starting the mail sender")?,
     );
     if let Some(every) = settings.billing_tick {
-        listeners.push(billing::spawn_scheduler(db.clone(), stripe.clone(), every));
+        listeners.push(billing::spawn_scheduler(
+            db.clone(),
+            stripe.clone(),
+            settings.gateway.domain_verifier.clone(),
+            every,
+        ));
     }
     if let (Some(stripe), Some(every)) = (stripe, settings.reconcile_every) {
         listeners.push(payments::spawn_reconciler(db.clone(), stripe, every));
     }
+    listeners.extend(attachment_sweeper::spawn(
+        db.clone(),
+        settings.gateway.attachments.clone(),
+        settings.orphan_sweep,
+    ));
     listeners.push(kabinet_network::coa::spawn_worker(
         db.clone(),
         settings.gateway.secret_key.clone(),

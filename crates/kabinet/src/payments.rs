@@ -105,9 +105,21 @@ pub fn spawn_reconciler(
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            if let Err(e) = reconcile_all(&db, &stripe, Duration::days(3), false).await {
-                tracing::warn!(error = %e, "reconciliation round failed; retrying next round");
-            }
+            let started = Utc::now();
+            let failures = match reconcile_all(&db, &stripe, Duration::days(3), false).await {
+                Ok(_) => 0,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reconciliation round failed; retrying next round");
+                    1
+                }
+            };
+            kabinet_tenancy::metrics::record_worker_pass(
+                &db,
+                kabinet_tenancy::metrics::Worker::Reconcile,
+                started,
+                failures,
+            )
+            .await;
         }
     })
 }

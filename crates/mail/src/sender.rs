@@ -309,9 +309,21 @@ impl Sender {
                 };
                 tokio::select! {
                     _ = sweep.tick() => {
-                        if let Err(e) = self.deliver_all(&db).await {
-                            tracing::warn!(error = %e, "mail sweep failed; retrying next round");
-                        }
+                        let started = chrono::Utc::now();
+                        let failures = match self.deliver_all(&db).await {
+                            Ok(_) => 0,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "mail sweep failed; retrying next round");
+                                1
+                            }
+                        };
+                        kabinet_tenancy::metrics::record_worker_pass(
+                            &db,
+                            kabinet_tenancy::metrics::Worker::Mail,
+                            started,
+                            failures,
+                        )
+                        .await;
                         if listener.is_none() {
                             break;
                         }

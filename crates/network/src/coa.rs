@@ -344,7 +344,9 @@ pub async fn sweep_tenant(
     Ok(())
 }
 
-async fn sweep_all(db: &Database, key: &SecretKey, settings: &CoaSettings) {
+/// One sweep over every ISP; returns how many it could not finish (all of them, counted as
+/// one, when the tenant list itself could not be read).
+async fn sweep_all(db: &Database, key: &SecretKey, settings: &CoaSettings) -> u32 {
     let tenants = match db.platform_tx().await {
         Ok(mut tx) => {
             let listed = kabinet_tenancy::list_tenants(&mut tx).await;
@@ -353,20 +355,23 @@ async fn sweep_all(db: &Database, key: &SecretKey, settings: &CoaSettings) {
                 Ok(t) => t,
                 Err(e) => {
                     tracing::error!(error = %e, "network worker: listing tenants");
-                    return;
+                    return 1;
                 }
             }
         }
         Err(e) => {
             tracing::error!(error = %e, "network worker: database");
-            return;
+            return 1;
         }
     };
+    let mut failures = 0;
     for (tenant, _) in tenants {
         if let Err(e) = sweep_tenant(db, key, settings, tenant.id).await {
             tracing::error!(tenant = %tenant.id, error = %e, "network worker round failed");
+            failures += 1;
         }
     }
+    failures
 }
 
 /// The worker of `kabinet serve`: wakes on `NOTIFY kabinet_coa` (that ISP's new requests) and
@@ -384,7 +389,17 @@ pub fn spawn_worker(
                 listener = db.listener(&[COA_CHANNEL]).await.ok();
             }
             tokio::select! {
-                _ = sweep.tick() => sweep_all(&db, &key, &settings).await,
+                _ = sweep.tick() => {
+                    let started = chrono::Utc::now();
+                    let failures = sweep_all(&db, &key, &settings).await;
+                    kabinet_tenancy::metrics::record_worker_pass(
+                        &db,
+                        kabinet_tenancy::metrics::Worker::Network,
+                        started,
+                        failures,
+                    )
+                    .await;
+                }
                 note = async {
                     match listener.as_mut() {
                         Some(l) => l.recv().await.ok(),

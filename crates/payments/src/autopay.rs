@@ -185,7 +185,7 @@ pub async fn run_autopay(
 ) -> Result<AutopayReport, PaymentsError> {
     let mut report = AutopayReport::default();
     let mut tx = db.tenant_tx(tenant).await?;
-    let Some(conn) = connection(&mut tx).await?.filter(|c| c.charges_enabled) else {
+    let Some(conn) = connection(&mut tx).await?.filter(|c| c.takes_cards()) else {
         return Ok(report);
     };
     let day = now.date_naive();

@@ -54,7 +54,7 @@ pub async fn start_top_up(
     let mut tx = db.tenant_tx(tenant).await?;
     let conn = connection(&mut tx)
         .await?
-        .filter(|c| c.charges_enabled)
+        .filter(|c| c.takes_cards())
         .ok_or(PaymentsError::Unavailable)?;
     let summary = account_summary(&mut tx, top_up.subscriber).await?;
     if summary.balance.currency != amount.currency {

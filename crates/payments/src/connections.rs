@@ -13,10 +13,18 @@ pub struct Connection {
     pub tenant: TenantId,
     /// The platform's fee per payment, in basis points.
     pub application_fee_bps: i32,
+    /// What Stripe says: the account may take charges.
     pub charges_enabled: bool,
+    /// The ISP's SaaS plan includes card payments (a downgrade keeps the account, not the use).
+    pub plan_allows: bool,
 }
 
 impl Connection {
+    /// Subscribers may pay by card now: Stripe allows it and so does the ISP's plan.
+    pub fn takes_cards(&self) -> bool {
+        self.charges_enabled && self.plan_allows
+    }
+
     /// The platform's fee on `amount_minor`, rounded down (never more than agreed).
     pub fn application_fee(&self, amount_minor: i64) -> i64 {
         let fee = i128::from(amount_minor) * i128::from(self.application_fee_bps) / 10_000;
@@ -63,6 +71,10 @@ pub async fn connect_account(
     Ok(true)
 }
 
+/// Whether the plan of `s.tenant_id` includes card payments (see migration 41).
+const PLAN_ALLOWS: &str = "EXISTS (SELECT 1 FROM tenants te JOIN saas_plans p ON p.code = te.saas_plan \
+     WHERE te.id = s.tenant_id AND 'online_payments' = ANY (p.features))";
+
 /// The tenant's connected account, if it has one.
 pub async fn connection(tx: &mut TenantTx) -> Result<Option<Connection>, PaymentsError> {
     let tenant = tx.tenant();
@@ -73,18 +85,22 @@ async fn by_tenant(
     conn: &mut sqlx::PgConnection,
     tenant: TenantId,
 ) -> Result<Option<Connection>, PaymentsError> {
-    let row: Option<(String, i32, bool)> = sqlx::query_as(
-        "SELECT account_id, application_fee_bps, charges_enabled FROM stripe_accounts WHERE tenant_id = $1",
-    )
+    let row: Option<(String, i32, bool, bool)> = sqlx::query_as(&format!(
+        "SELECT s.account_id, s.application_fee_bps, s.charges_enabled, {PLAN_ALLOWS} \
+         FROM stripe_accounts s WHERE s.tenant_id = $1"
+    ))
     .bind(tenant.as_uuid())
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|(account_id, fee, enabled)| Connection {
-        account_id,
-        tenant,
-        application_fee_bps: fee,
-        charges_enabled: enabled,
-    }))
+    Ok(
+        row.map(|(account_id, fee, enabled, plan_allows)| Connection {
+            account_id,
+            tenant,
+            application_fee_bps: fee,
+            charges_enabled: enabled,
+            plan_allows,
+        }),
+    )
 }
 
 /// The ISP that owns a connected account: the only way a webhook finds its tenant.
@@ -92,17 +108,19 @@ pub(crate) async fn tenant_of_account(
     tx: &mut PlatformTx,
     account_id: &str,
 ) -> Result<Option<Connection>, PaymentsError> {
-    let row: Option<(Uuid, i32, bool)> = sqlx::query_as(
-        "SELECT tenant_id, application_fee_bps, charges_enabled FROM stripe_accounts WHERE account_id = $1",
-    )
+    let row: Option<(Uuid, i32, bool, bool)> = sqlx::query_as(&format!(
+        "SELECT s.tenant_id, s.application_fee_bps, s.charges_enabled, {PLAN_ALLOWS} \
+         FROM stripe_accounts s WHERE s.account_id = $1"
+    ))
     .bind(account_id)
     .fetch_optional(tx.conn())
     .await?;
-    Ok(row.map(|(tenant, fee, enabled)| Connection {
+    Ok(row.map(|(tenant, fee, enabled, plan_allows)| Connection {
         account_id: account_id.to_owned(),
         tenant: TenantId(tenant),
         application_fee_bps: fee,
         charges_enabled: enabled,
+        plan_allows,
     }))
 }
 
@@ -134,6 +152,7 @@ mod tests {
             tenant: TenantId(Uuid::nil()),
             application_fee_bps: bps,
             charges_enabled: true,
+            plan_allows: true,
         }
     }
 

@@ -18,6 +18,7 @@ mod model;
 mod onboarding;
 mod reconcile;
 mod refunds;
+pub mod saas_billing;
 mod settle;
 mod stripe_api;
 mod webhook;

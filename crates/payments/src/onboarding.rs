@@ -80,6 +80,15 @@ pub async fn begin_onboarding(
         ConnectState::Enabled(_) => return Err(PaymentsError::AlreadyConnected),
         ConnectState::Pending(c) => c.account_id,
         ConnectState::NotConnected => {
+            // Before Stripe is asked: a plan without card payments must not leave an account
+            // behind at Stripe (the insert below would refuse it anyway).
+            let mut tx = db.tenant_tx(tenant).await?;
+            kabinet_tenancy::plans::require_feature(
+                &mut tx,
+                kabinet_tenancy::PlanFeature::OnlinePayments,
+            )
+            .await?;
+            tx.commit().await?;
             let created = stripe.create_express_account(tenant, profile).await?;
             record_pending(db, tenant, &created, profile.application_fee_bps).await?
         }

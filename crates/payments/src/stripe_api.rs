@@ -43,7 +43,7 @@ pub struct StripeSettings {
 /// A configured Stripe client.
 #[derive(Clone)]
 pub struct Stripe {
-    client: Client,
+    pub(crate) client: Client,
     pub(crate) webhook_secret: String,
     /// Connected account → its ISP, for webhooks. An account belongs to one ISP for good
     /// (connecting it to a second one is refused), so a hit can only be stale after that ISP

@@ -20,6 +20,9 @@ pub enum WebhookOutcome {
     Duplicate,
     /// Not for us (unknown account, unhandled type, unknown payment).
     Ignored(String),
+    /// An invoice event of the platform's own account (SaaS billing), recorded; the caller hands
+    /// its payment outcome to dunning.
+    Saas(crate::saas_billing::SaasInvoiceEvent),
 }
 
 /// Verifies a delivery (signature over the raw body, 300 s tolerance against `now`) and applies
@@ -48,7 +51,8 @@ pub async fn handle_webhook(
     })?;
     let event_id = event.id.to_string();
     let Some(account) = event.account.clone() else {
-        return Ok(WebhookOutcome::Ignored("not a Connect event".into()));
+        // No connected account: the platform's own event (SaaS billing of the ISPs).
+        return crate::saas_billing::apply_platform_event(db, &event, now).await;
     };
     // The tenant comes from the connected account Stripe signed for, never from metadata.
     let owner = match stripe.owners.get(account.as_str()).await {

@@ -4,11 +4,17 @@
 //! functions. `tenants/_platform.toml` declares the platform's operators.
 //!
 //! The signup wizard (console issue) builds the same [`Manifest`] and applies it the same way.
+//! `export` is the inverse (database → manifest); `archive` and `deletion` are the end of a
+//! tenant's life: a full-data export, then deletion after a grace period.
 
 mod amount;
 mod apply;
+pub mod archive;
+pub mod deletion;
 mod diff;
+pub mod domain_checks;
 pub mod dunning;
+pub mod export;
 pub mod import;
 mod manifest;
 pub mod signup;

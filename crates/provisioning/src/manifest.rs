@@ -158,7 +158,9 @@ impl KbArticleEntry {
                 .ok_or_else(|| format!("locale {:?} is not ru or en", self.locale))?,
             category: match &self.category {
                 Some(c) => Some(
-                    kabinet_ticketing::Category::parse(c)
+                    // Manifests name the built-in categories (every ISP has them).
+                    kabinet_ticketing::CategoryKind::parse(c)
+                        .map(kabinet_ticketing::Category::from)
                         .ok_or_else(|| format!("category {c:?} is not a ticket category"))?,
                 ),
                 None => None,
@@ -240,7 +242,8 @@ pub struct CustomDomain {
 pub struct BrandingSpec {
     pub primary_color: Option<Color>,
     pub accent_color: Option<Color>,
-    /// A PNG or SVG file, relative to the manifest, at most 100 KiB.
+    /// A PNG or SVG file, relative to the manifest, at most 100 KiB; or the image inline as a
+    /// `data:image/…;base64,…` URL (exports write it so).
     pub logo: Option<String>,
     pub support_email: Option<String>,
     pub support_phone: Option<String>,
@@ -720,15 +723,35 @@ fn is_code(raw: &str) -> bool {
 
 const LOGO_MAX_BYTES: usize = 100 * 1024;
 
+/// The logo as a `data:` URL: read from a file beside the manifest, or given inline as a
+/// `data:image/…;base64,…` URL (what `kabinet tenants export` writes), checked the same way.
 fn read_logo(manifest_file: &Path, rel: &str) -> Result<String, String> {
-    let path = manifest_file.parent().unwrap_or(Path::new(".")).join(rel);
-    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let inline = rel.strip_prefix("data:").map(|rest| {
+        rest.split_once(";base64,")
+            .and_then(|(_, b64)| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+            .ok_or_else(|| "an inline logo must be a base64 data: URL".to_owned())
+    });
+    let bytes = match inline {
+        Some(decoded) => decoded?,
+        None => {
+            let path = manifest_file.parent().unwrap_or(Path::new(".")).join(rel);
+            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        }
+    };
     if bytes.len() > LOGO_MAX_BYTES {
         return Err(format!("the logo is over {} KiB", LOGO_MAX_BYTES / 1024));
     }
-    // Type by content, not by name.
+    // Type by content, not by name (JPEG and WebP: logos uploaded in the console, exported).
     let mime = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         "image/png"
+    } else if rel.starts_with("data:") && bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        "image/jpeg"
+    } else if rel.starts_with("data:")
+        && bytes.len() > 12
+        && &bytes[..4] == b"RIFF"
+        && &bytes[8..12] == b"WEBP"
+    {
+        "image/webp"
     } else if std::str::from_utf8(&bytes).is_ok_and(|s| s.contains("<svg")) {
         "image/svg+xml"
     } else {

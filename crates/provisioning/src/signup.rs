@@ -53,7 +53,9 @@ pub async fn slug_availability(db: &Database, raw: &str) -> Result<SlugAvailabil
         Err(SlugError::Malformed(_)) => return Ok(SlugAvailability::Malformed),
     };
     let mut tx = db.platform_tx().await?;
-    let taken = find_tenant_by_slug(tx.conn(), &slug).await?.is_some();
+    // A deleted tenant's slug stays reserved for a while (`deletion::SLUG_RESERVED_DAYS`).
+    let taken = find_tenant_by_slug(tx.conn(), &slug).await?.is_some()
+        || crate::deletion::slug_reserved(tx.conn(), slug.as_str()).await?;
     tx.commit().await?;
     Ok(if taken {
         SlugAvailability::Taken

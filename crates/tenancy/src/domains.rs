@@ -32,6 +32,15 @@ pub const MAX_DOMAIN_LEN: usize = 253 - CHALLENGE_LABEL.len() - 1;
 /// A domain another ISP added but never verified may be claimed after this long, so nobody can
 /// squat on a name by adding it and walking away.
 pub const STALE_CLAIM_DAYS: i64 = 7;
+/// A verified domain's proof is looked up again this often.
+pub const RECHECK_VERIFIED_HOURS: i64 = 24;
+/// A domain not verified yet is retried automatically this often, for [`STALE_CLAIM_DAYS`]
+/// after it was added (the ISP need not come back and press "check").
+pub const RECHECK_PENDING_HOURS: i64 = 1;
+/// How long a verified domain's proof may stay missing before the domain stops being served.
+pub const PROOF_GRACE_DAYS: i64 = 7;
+/// Domains one ISP's scheduler round checks at most.
+pub const RECHECKS_PER_ROUND: i64 = 20;
 
 /// A custom domain as the ISP typed it, made canonical: lower-case ASCII (IDN → punycode), no
 /// trailing dot, at least two labels, not an IP address, not a special-use name, and not under
@@ -213,9 +222,17 @@ pub struct CustomDomain {
     pub failure: Option<CheckFailure>,
     pub failure_detail: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// A verified domain whose proof the daily re-check no longer finds: since when. It is
+    /// served until [`PROOF_GRACE_DAYS`] after that.
+    pub failing_since: Option<DateTime<Utc>>,
 }
 
 impl CustomDomain {
+    /// The stored host name (validated when it was added).
+    pub fn name(&self) -> DomainName {
+        DomainName(self.host.clone())
+    }
+
     fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
         let host: String = row.try_get("host")?;
         let token: String = row.try_get("verification_token")?;
@@ -240,6 +257,7 @@ impl CustomDomain {
             failure,
             failure_detail: row.try_get("check_detail")?,
             created_at: row.try_get("created_at")?,
+            failing_since: row.try_get("failing_since")?,
         })
     }
 }
@@ -266,8 +284,8 @@ impl From<sqlx::Error> for DomainError {
     }
 }
 
-const COLUMNS: &str =
-    "host, verification_token, verified_at, checked_at, check_failure, check_detail, created_at";
+const COLUMNS: &str = "host, verification_token, verified_at, checked_at, check_failure, \
+     check_detail, created_at, failing_since";
 
 /// The ISP's custom domains, oldest first.
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<CustomDomain>, DomainError> {
@@ -378,7 +396,7 @@ pub async fn record_check(
     let sql = if failure.is_none() {
         format!(
             "UPDATE tenant_hosts SET verified_at = COALESCE(verified_at, $3), checked_at = $3, \
-               check_failure = NULL, check_detail = NULL \
+               check_failure = NULL, check_detail = NULL, failing_since = NULL \
              WHERE tenant_id = $1 AND host = $2 AND kind = 'custom' RETURNING {COLUMNS}"
         )
     } else {
@@ -399,6 +417,131 @@ pub async fn record_check(
         .map(CustomDomain::from_row)
         .transpose()?
         .ok_or(DomainError::NotFound)
+}
+
+/// What a scheduled re-check changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recheck {
+    /// Proven: `newly` when it was not verified before this check.
+    Verified { newly: bool },
+    /// A verified domain's proof is missing since `since`; it is still served until the grace
+    /// period ends. `first`: this check is the one that found it missing.
+    Failing { since: DateTime<Utc>, first: bool },
+    /// The proof stayed missing through the grace period: the domain is no longer served.
+    Unverified { since: DateTime<Utc> },
+    /// Not verified, and still not proven.
+    StillPending,
+}
+
+/// Takes the ISP's custom domains that are due a check — verified ones every
+/// [`RECHECK_VERIFIED_HOURS`], unverified ones every [`RECHECK_PENDING_HOURS`] while they are
+/// young — and marks them checked now, so another node's round skips them (rows another node is
+/// claiming are skipped too). The caller looks them up and records each outcome with
+/// [`record_recheck`].
+pub async fn claim_due_checks(
+    tx: &mut TenantTx,
+    now: DateTime<Utc>,
+) -> Result<Vec<CustomDomain>, DomainError> {
+    let tenant = tx.tenant();
+    let rows = sqlx::query(&format!(
+        "UPDATE tenant_hosts h SET checked_at = $2 \
+         FROM (SELECT host FROM tenant_hosts \
+               WHERE tenant_id = $1 AND kind = 'custom' \
+                 AND CASE WHEN verified_at IS NOT NULL \
+                          THEN coalesce(checked_at, verified_at) <= $2 - make_interval(hours => $3) \
+                          ELSE created_at > $2 - make_interval(days => $5) \
+                               AND coalesce(checked_at, created_at) <= $2 - make_interval(hours => $4) END \
+               ORDER BY checked_at NULLS FIRST LIMIT $6 FOR UPDATE SKIP LOCKED) due \
+         WHERE h.host = due.host AND h.tenant_id = $1 \
+         RETURNING {}",
+        COLUMNS
+            .split(", ")
+            .map(|c| format!("h.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+    .bind(tenant.as_uuid())
+    .bind(now)
+    .bind(RECHECK_VERIFIED_HOURS as i32)
+    .bind(RECHECK_PENDING_HOURS as i32)
+    .bind(STALE_CLAIM_DAYS as i32)
+    .bind(RECHECKS_PER_ROUND)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(CustomDomain::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
+/// Records a scheduled re-check. Unlike a check the ISP asks for ([`record_check`]), a missing
+/// proof on a verified domain counts: it starts the grace period, and once that is over the
+/// domain is no longer served. Proof found again ends the grace period.
+pub async fn record_recheck(
+    tx: &mut TenantTx,
+    host: &DomainName,
+    outcome: &CheckOutcome,
+    now: DateTime<Utc>,
+) -> Result<Recheck, DomainError> {
+    let tenant = tx.tenant();
+    let before = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM tenant_hosts \
+         WHERE tenant_id = $1 AND host = $2 AND kind = 'custom' FOR UPDATE"
+    ))
+    .bind(tenant.as_uuid())
+    .bind(host.as_str())
+    .fetch_optional(tx.conn())
+    .await?
+    .as_ref()
+    .map(CustomDomain::from_row)
+    .transpose()?
+    .ok_or(DomainError::NotFound)?;
+    let (failure, detail) = match outcome {
+        CheckOutcome::Verified => {
+            record_check(tx, host, outcome, now).await?;
+            return Ok(Recheck::Verified {
+                newly: before.verified_at.is_none(),
+            });
+        }
+        CheckOutcome::Failed(f, d) => (
+            f.as_str(),
+            d.as_ref().map(|d| d.chars().take(500).collect::<String>()),
+        ),
+    };
+    let Some(_) = before.verified_at else {
+        record_check(tx, host, outcome, now).await?;
+        return Ok(Recheck::StillPending);
+    };
+    let since = before.failing_since.unwrap_or(now);
+    let expired = since <= now - chrono::Duration::days(PROOF_GRACE_DAYS);
+    // `verified_at` is in the statement only when it changes: its trigger makes every node
+    // drop its host cache.
+    let sql = if expired {
+        "UPDATE tenant_hosts SET verified_at = NULL, checked_at = $3, check_failure = $4, \
+           check_detail = $5, failing_since = $6 \
+         WHERE tenant_id = $1 AND host = $2 AND kind = 'custom'"
+    } else {
+        "UPDATE tenant_hosts SET checked_at = $3, check_failure = $4, check_detail = $5, \
+           failing_since = $6 \
+         WHERE tenant_id = $1 AND host = $2 AND kind = 'custom'"
+    };
+    sqlx::query(sql)
+        .bind(tenant.as_uuid())
+        .bind(host.as_str())
+        .bind(now)
+        .bind(failure)
+        .bind(detail)
+        .bind(since)
+        .execute(tx.conn())
+        .await?;
+    Ok(if expired {
+        Recheck::Unverified { since }
+    } else {
+        Recheck::Failing {
+            since,
+            first: before.failing_since.is_none(),
+        }
+    })
 }
 
 /// Removes a custom domain; it stops being served on every node when the transaction commits.

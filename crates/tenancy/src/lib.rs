@@ -8,6 +8,8 @@ mod directory;
 /// Custom domains: add, prove by DNS TXT, serve, remove.
 pub mod domains;
 mod lifecycle;
+/// The operator's platform view: request rates, worker lag, data size per ISP.
+pub mod metrics;
 mod model;
 pub mod plans;
 mod repo;
@@ -19,7 +21,7 @@ pub use lifecycle::{
     update_branding,
 };
 pub use model::{Branding, Host, HostError, Locale, Slug, SlugError, Tenant, TenantStatus};
-pub use plans::{PlanLimit, PlanLimitReached};
+pub use plans::{PlanFeature, PlanFeatureMissing, PlanLimit, PlanLimitReached};
 pub use repo::{
     TenancyError, TenantSpec, find_tenant_by_slug, list_tenants, tenant_hosts, upsert_tenant,
 };

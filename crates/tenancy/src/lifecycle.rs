@@ -81,22 +81,31 @@ pub async fn tenant_overview(
     Ok(out)
 }
 
-/// Measures the tenant `tx` is scoped to and stores the figures for the operator. Counts only:
-/// the platform never reads a subscriber's row. One statement.
+/// Measures the tenant `tx` is scoped to and stores the figures for the operator: counts, the
+/// bytes of its rows and its due mail and CoA queues. Counts only: the platform never reads a
+/// subscriber's row. One statement (the data size walks every tenant table's index on tenant_id).
 pub async fn record_usage(tx: &mut TenantTx) -> Result<TenantUsage, TenancyError> {
     let row = sqlx::query(
-        "INSERT INTO tenant_usage (tenant_id, active_subscribers, subscribers, open_tickets, staff_seats, last_activity_at, measured_at) \
+        "INSERT INTO tenant_usage (tenant_id, active_subscribers, subscribers, open_tickets, staff_seats, last_activity_at, measured_at, \
+           data_bytes, mail_due, oldest_mail_due_at, coa_due) \
          SELECT $1, \
            (SELECT count(*) FILTER (WHERE status = 'active') FROM accounts WHERE tenant_id = $1)::int, \
            (SELECT count(*) FROM accounts WHERE tenant_id = $1)::int, \
            (SELECT count(*) FROM tickets WHERE tenant_id = $1 AND status NOT IN ('resolved', 'closed'))::int, \
            (SELECT count(*) FROM staff WHERE tenant_id = $1 AND active)::int, \
            (SELECT max(last_seen_at) FROM sessions WHERE tenant_id = $1), \
-           now() \
+           now(), \
+           tenant_data_bytes($1), \
+           m.due, m.oldest, \
+           (SELECT count(*) FROM coa_requests WHERE tenant_id = $1 AND status = 'pending' AND next_attempt_at <= now())::int \
+         FROM (SELECT count(*)::int AS due, min(created_at) AS oldest FROM mail_outbox \
+               WHERE tenant_id = $1 AND status = 'queued' AND next_attempt_at <= now()) m \
          ON CONFLICT (tenant_id) DO UPDATE SET \
            active_subscribers = EXCLUDED.active_subscribers, subscribers = EXCLUDED.subscribers, \
            open_tickets = EXCLUDED.open_tickets, staff_seats = EXCLUDED.staff_seats, \
-           last_activity_at = EXCLUDED.last_activity_at, measured_at = EXCLUDED.measured_at \
+           last_activity_at = EXCLUDED.last_activity_at, measured_at = EXCLUDED.measured_at, \
+           data_bytes = EXCLUDED.data_bytes, mail_due = EXCLUDED.mail_due, \
+           oldest_mail_due_at = EXCLUDED.oldest_mail_due_at, coa_due = EXCLUDED.coa_due \
          RETURNING active_subscribers, subscribers, open_tickets, staff_seats, last_activity_at, measured_at",
     )
     .bind(tx.tenant().as_uuid())

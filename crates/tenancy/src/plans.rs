@@ -156,6 +156,43 @@ impl PlanLimitReached {
     }
 }
 
+/// A write refused because the tenant's plan lacks the feature it needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlanFeatureMissing {
+    pub feature: PlanFeature,
+}
+
+/// The SQLSTATE `plan_feature_check` raises.
+const PLAN_FEATURE_SQLSTATE: &str = "KBPF1";
+
+impl PlanFeatureMissing {
+    /// The missing feature behind `err`, when the database refused a write for one.
+    pub fn from_db(err: &sqlx::Error) -> Option<Self> {
+        let sqlx::Error::Database(db) = err else {
+            return None;
+        };
+        let pg = db.try_downcast_ref::<PgDatabaseError>()?;
+        if pg.code() != PLAN_FEATURE_SQLSTATE {
+            return None;
+        }
+        let detail: serde_json::Value = serde_json::from_str(pg.detail()?).ok()?;
+        Some(Self {
+            feature: PlanFeature::parse(detail["feature"].as_str()?)?,
+        })
+    }
+}
+
+/// Refuses (SQLSTATE `KBPF1`, see [`PlanFeatureMissing`]) unless the tenant's plan includes
+/// `feature`: for a path that must stop before it does anything outside the database.
+pub async fn require_feature(tx: &mut TenantTx, feature: PlanFeature) -> Result<(), DbError> {
+    sqlx::query("SELECT plan_feature_check($1, $2)")
+        .bind(tx.tenant().as_uuid())
+        .bind(feature.as_str())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
 const PLAN_COLUMNS: &str = "p.code, p.name, p.price_per_subscriber, p.currency, p.max_subscribers, \
      p.max_staff_seats, p.max_storage_bytes, p.features, p.archived, \
      (SELECT count(*) FROM tenants t WHERE t.saas_plan = p.code) AS tenants";

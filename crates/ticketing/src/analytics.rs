@@ -159,7 +159,7 @@ pub struct DayVolume {
     pub tickets: i64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CategoryVolume {
     pub category: Category,
     pub tickets: i64,

@@ -190,7 +190,7 @@ pub fn route(groups: &[RouteGroup]) -> HashMap<Category, Uuid> {
             &g.categories
         };
         for c in handles {
-            routes.entry(*c).or_insert(g.id);
+            routes.entry(c.clone()).or_insert(g.id);
         }
     }
     routes
@@ -244,13 +244,15 @@ fn clean(spec: &GroupSpec) -> Result<Clean, AssignmentError> {
 fn name_taken(e: sqlx::Error) -> AssignmentError {
     if constraint_name(&e) == Some("agent_groups_name_key") {
         AssignmentError::NameTaken
+    } else if constraint_name(&e) == Some("agent_groups_categories_fkey") {
+        AssignmentError::UnknownCategory("not one of the ISP's categories".into())
     } else {
         e.into()
     }
 }
 
 /// Built-in role names whose holders may reply to tickets, and the permission custom roles need.
-fn reply_grants() -> (Vec<&'static str>, String) {
+pub(crate) fn reply_grants() -> (Vec<&'static str>, String) {
     let roles = Role::ALL
         .iter()
         .filter(|r| r.permissions().contains(&Permission::TicketsReply))
@@ -260,7 +262,7 @@ fn reply_grants() -> (Vec<&'static str>, String) {
 }
 
 /// SQL condition on staff `s`: active and allowed to reply ($roles, $perm bound by the caller).
-fn eligible(roles: &str, perm: &str) -> String {
+pub(crate) fn eligible(roles: &str, perm: &str) -> String {
     format!(
         "s.active AND (EXISTS (SELECT 1 FROM staff_roles r WHERE r.tenant_id = s.tenant_id \
            AND r.staff_id = s.id AND r.role = ANY({roles})) \
@@ -615,7 +617,7 @@ pub async fn on_shift(tx: &mut TenantTx) -> Result<Vec<OnShiftAgent>, Assignment
 }
 
 /// Locks and loads the tenant's groups (routing fields and mode), in id order.
-async fn lock_groups(tx: &mut TenantTx) -> Result<Vec<LockedGroup>, AssignmentError> {
+pub(crate) async fn lock_groups(tx: &mut TenantTx) -> Result<Vec<LockedGroup>, AssignmentError> {
     let tenant = tx.tenant();
     let rows = sqlx::query(
         "SELECT id, categories, position, auto_assign, created_at FROM agent_groups \
@@ -643,13 +645,13 @@ async fn lock_groups(tx: &mut TenantTx) -> Result<Vec<LockedGroup>, AssignmentEr
         .collect()
 }
 
-struct LockedGroup {
+pub(crate) struct LockedGroup {
     route: RouteGroup,
     auto_assign: bool,
 }
 
 /// The categories routed to each group with auto-assignment on.
-fn auto_pools(groups: &[LockedGroup]) -> Vec<(Uuid, Vec<String>)> {
+pub(crate) fn auto_pools(groups: &[LockedGroup]) -> Vec<(Uuid, Vec<String>)> {
     let routes = route(&groups.iter().map(|g| g.route.clone()).collect::<Vec<_>>());
     groups
         .iter()
@@ -865,10 +867,11 @@ mod tests {
         assert_eq!(c.name, "Техподдержка");
         assert_eq!(c.categories, ["speed", "connectivity"]);
         assert_eq!(c.members, [Uuid::from_u128(1), Uuid::from_u128(2)]);
-        spec.categories.push("billing".into());
+        // The shape is checked here; whether the ISP has the category, by PostgreSQL.
+        spec.categories.push("Bad code".into());
         assert!(matches!(
             clean(&spec),
-            Err(AssignmentError::UnknownCategory(c)) if c == "billing"
+            Err(AssignmentError::UnknownCategory(c)) if c == "Bad code"
         ));
         spec.categories.clear();
         spec.name = " ".into();

@@ -3,19 +3,24 @@
 //! [`prepare`] is pure: it enforces the limits, decides the type from the bytes (never from the
 //! name or the client's `Content-Type`), strips EXIF/XMP/ICC/comments from JPEG, PNG and WebP
 //! without re-encoding, and hashes the result. [`attach`] then writes the objects to the
-//! [`AttachmentStore`] (the `object_store` crate: the local file system, or memory in tests)
-//! under `<tenant>/<ticket>/<attachment id>` and their rows in the caller's transaction. Until
-//! that transaction commits the objects are held by [`Attached`]: dropped without
-//! [`Attached::keep`] (the transaction failed), it deletes them, so a rejected or rolled-back
-//! upload leaves no orphan object. Rows are `ticket_attachments`; an attachment of an internal
-//! note is never returned by a subscriber-facing function.
+//! [`AttachmentStore`] (the `object_store` crate: the local file system, any S3-compatible
+//! service, or memory in tests) under `<tenant>/<ticket>/<attachment id>` and their rows in the
+//! caller's transaction, after checking the ISP's own limits ([`crate::attachment_limits`]).
+//! Each object's key is first committed to `pending_uploads` in a transaction of its own;
+//! the caller's transaction deletes those rows as it records the attachments. Until that
+//! transaction commits the objects are held by [`Attached`]: dropped without
+//! [`Attached::keep`] (the transaction failed), it deletes them and their pending rows, so a
+//! rejected or rolled-back upload leaves no orphan object; a process that dies in between
+//! leaves its pending rows, and [`crate::attachment_sweeper`] deletes their objects after a
+//! grace period. Rows are `ticket_attachments`; an attachment of an internal note is never
+//! returned by a subscriber-facing function.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use kabinet_core::{StaffId, SubscriberId, TicketId};
-use kabinet_db::{DbError, TenantTx, sqlx};
+use kabinet_db::{Database, DbError, TenantTx, sqlx};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use sha2::{Digest, Sha256};
@@ -39,6 +44,15 @@ pub enum AttachmentError {
     FileTooLarge { name: String, max: usize },
     #[error("the files of one message may take at most {max} bytes together")]
     MessageTooLarge { max: usize },
+    /// Over the ISP's own limit (below the platform's [`MAX_FILE_BYTES`]).
+    #[error("{name:?} is larger than this provider's limit of {} per file", human(.max))]
+    OverFileLimit { name: String, max: i64 },
+    /// Over the ISP's own limit for one message (below the platform's [`MAX_MESSAGE_BYTES`]).
+    #[error("the files of one message may take at most {} together at this provider", human(.max))]
+    OverMessageLimit { max: i64 },
+    /// Limits an ISP may not set.
+    #[error("{field}: {reason}")]
+    InvalidLimits { field: &'static str, reason: String },
     #[error("{name:?} is empty")]
     EmptyFile { name: String },
     #[error(
@@ -53,6 +67,27 @@ pub enum AttachmentError {
     Store(String),
     #[error(transparent)]
     Ticketing(#[from] TicketingError),
+}
+
+/// Bytes as people read them: `512 KiB`, `2.5 MiB`.
+pub fn human_bytes(n: i64) -> String {
+    const MIB: i64 = 1024 * 1024;
+    if n >= MIB {
+        let tenths = n * 10 / MIB;
+        if tenths % 10 == 0 {
+            format!("{} MiB", tenths / 10)
+        } else {
+            format!("{}.{} MiB", tenths / 10, tenths % 10)
+        }
+    } else if n >= 1024 {
+        format!("{} KiB", n / 1024)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+fn human(n: &i64) -> String {
+    human_bytes(*n)
 }
 
 impl From<sqlx::Error> for AttachmentError {
@@ -247,9 +282,23 @@ pub struct AttachmentStore {
 }
 
 impl AttachmentStore {
-    /// `file:///absolute/dir` (created if missing) or `memory:` (tests, throwaway demos).
+    /// `file:///absolute/dir` (created if missing), `s3://bucket` or `s3://bucket/prefix` (any
+    /// S3-compatible service, configured by the standard `AWS_*` variables: see
+    /// [`AttachmentStore::s3`]) or `memory:` (tests, throwaway demos).
     pub fn from_url(url: &str) -> Result<Self, AttachmentError> {
-        let inner: Arc<dyn ObjectStore> = if let Some(dir) = url.strip_prefix("file://") {
+        Self::from_url_with(url, std::iter::empty::<(String, String)>())
+    }
+
+    /// [`AttachmentStore::from_url`] with S3 settings given here rather than read from the
+    /// environment (they override it): the tests' in-process server, or a caller that keeps
+    /// its secrets elsewhere. Ignored for other schemes.
+    pub fn from_url_with(
+        url: &str,
+        s3_options: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, AttachmentError> {
+        let inner: Arc<dyn ObjectStore> = if url.starts_with("s3://") {
+            Self::s3(url, s3_options)?
+        } else if let Some(dir) = url.strip_prefix("file://") {
             if !dir.starts_with('/') {
                 return Err(AttachmentError::Store(format!(
                     "{url}: a file:// URL needs an absolute path"
@@ -262,10 +311,72 @@ impl AttachmentStore {
             Arc::new(object_store::memory::InMemory::new())
         } else {
             return Err(AttachmentError::Store(format!(
-                "{url}: only file:///… and memory: object stores are built in"
+                "{url}: only file:///…, s3://bucket[/prefix] and memory: object stores are built in"
             )));
         };
         Ok(Self { inner })
+    }
+
+    /// An S3 bucket, `s3://bucket[/prefix]`. Everything else comes from the environment as
+    /// object_store's `AmazonS3Builder::from_env` reads it: `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_REGION` (or `AWS_DEFAULT_REGION`), `AWS_ENDPOINT` for a
+    /// non-AWS service (MinIO, Ceph, Yandex Object Storage…), `AWS_ALLOW_HTTP=true` for a
+    /// plain-HTTP endpoint, `AWS_VIRTUAL_HOSTED_STYLE_REQUEST`; `options` (the same keys,
+    /// e.g. `aws_endpoint`) override it. A prefix keeps the objects under that folder.
+    fn s3(
+        url: &str,
+        options: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Arc<dyn ObjectStore>, AttachmentError> {
+        use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+        let rest = url.strip_prefix("s3://").unwrap_or_default();
+        let (bucket, prefix) = match rest.split_once('/') {
+            Some((b, p)) => (b, p.trim_matches('/')),
+            None => (rest, ""),
+        };
+        if bucket.is_empty() {
+            return Err(AttachmentError::Store(format!(
+                "{url}: an s3:// URL names a bucket (s3://bucket or s3://bucket/prefix)"
+            )));
+        }
+        // reqwest's rustls wants a process-wide crypto provider: ring, as everywhere in the
+        // workspace (a no-op when one is installed already).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        for (key, value) in options {
+            let key: AmazonS3ConfigKey = key
+                .parse()
+                .map_err(|e: object_store::Error| AttachmentError::Store(e.to_string()))?;
+            builder = builder.with_config(key, value);
+        }
+        let s3 = builder.build()?;
+        Ok(if prefix.is_empty() {
+            Arc::new(s3)
+        } else {
+            Arc::new(object_store::prefix::PrefixStore::new(s3, prefix))
+        })
+    }
+
+    /// Deletes one object; one that is not there is no error.
+    pub(crate) async fn delete(&self, key: &str) -> Result<(), AttachmentError> {
+        match self.inner.delete(&ObjectPath::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether an object is there (tests and checks).
+    pub async fn exists(&self, key: &str) -> Result<bool, AttachmentError> {
+        match self.inner.head(&ObjectPath::from(key)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The object store itself, for whole-tenant work (export archives, deleting a tenant's
+    /// objects under `<tenant>/`).
+    pub fn objects(&self) -> Arc<dyn ObjectStore> {
+        self.inner.clone()
     }
 
     /// An in-memory store.
@@ -286,11 +397,13 @@ impl AttachmentStore {
 }
 
 /// Objects written for a transaction that has not committed yet. Dropping this without
-/// [`Attached::keep`] deletes them (in the background: a drop cannot wait).
+/// [`Attached::keep`] deletes them and their `pending_uploads` rows (in the background: a drop
+/// cannot wait; should that fail too, the sweeper does it later).
 #[must_use = "call keep() once the transaction has committed"]
 pub struct Attached {
     pub attachments: Vec<Attachment>,
     store: AttachmentStore,
+    db: Option<(Database, kabinet_core::TenantId)>,
     keys: Vec<String>,
 }
 
@@ -309,11 +422,21 @@ impl Drop for Attached {
         }
         let store = self.store.clone();
         let keys = std::mem::take(&mut self.keys);
+        let db = self.db.take();
         let cleanup = async move {
+            let mut deleted = Vec::with_capacity(keys.len());
             for key in keys {
-                if let Err(e) = store.inner.delete(&ObjectPath::from(key.as_str())).await {
-                    tracing::warn!(%key, error = %e, "could not delete the object of a rolled-back attachment");
+                match store.delete(&key).await {
+                    Ok(()) => deleted.push(key),
+                    Err(e) => {
+                        tracing::warn!(%key, error = %e, "could not delete the object of a rolled-back attachment; the sweeper will")
+                    }
                 }
+            }
+            if let Some((db, tenant)) = db
+                && let Err(e) = forget_pending(&db, tenant, &deleted).await
+            {
+                tracing::warn!(error = %e, "could not drop the pending rows of deleted objects; the sweeper will");
             }
         };
         match tokio::runtime::Handle::try_current() {
@@ -325,30 +448,74 @@ impl Drop for Attached {
     }
 }
 
+/// Drops the `pending_uploads` rows of `keys` (their objects are gone), in a transaction of
+/// its own.
+async fn forget_pending(
+    db: &Database,
+    tenant: kabinet_core::TenantId,
+    keys: &[String],
+) -> Result<(), AttachmentError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.tenant_tx(tenant).await.map_err(TicketingError::Db)?;
+    sqlx::query("DELETE FROM pending_uploads WHERE tenant_id = $1 AND object_key = ANY($2)")
+        .bind(tenant.as_uuid())
+        .bind(keys)
+        .execute(tx.conn())
+        .await?;
+    tx.commit().await.map_err(TicketingError::Db)?;
+    Ok(())
+}
+
 /// Stores `files` and records them on a message or note of `ticket`, inside `tx`. The caller
 /// commits `tx`, then calls [`Attached::keep`].
+///
+/// The ISP's limits are checked first (nothing is written when they refuse). Then the objects'
+/// keys are committed to `pending_uploads` through `db` (a second, short transaction), the
+/// objects written, and in `tx` the pending rows deleted and the attachment rows inserted: a
+/// crash anywhere leaves either a recorded attachment or a pending row whose object the
+/// sweeper deletes once it is older than its grace period. `now` dates the pending rows.
+#[allow(clippy::too_many_arguments)]
 pub async fn attach(
+    db: &Database,
     tx: &mut TenantTx,
     store: &AttachmentStore,
     ticket: TicketId,
     to: AttachTo,
     uploader: Uploader,
     files: Vec<PreparedFile>,
+    now: DateTime<Utc>,
 ) -> Result<Attached, AttachmentError> {
     let tenant = tx.tenant();
     let mut attached = Attached {
         attachments: Vec::with_capacity(files.len()),
         store: store.clone(),
+        db: Some((db.clone(), tenant)),
         keys: Vec::with_capacity(files.len()),
     };
     if files.is_empty() {
         return Ok(attached);
     }
+    crate::attachment_limits::get(tx).await?.check(&files)?;
     let ids: Vec<Uuid> = files.iter().map(|_| Uuid::now_v7()).collect();
     let keys: Vec<String> = ids
         .iter()
         .map(|id| format!("{tenant}/{ticket}/{id}"))
         .collect();
+    {
+        let mut pending = db.tenant_tx(tenant).await.map_err(TicketingError::Db)?;
+        sqlx::query(
+            "INSERT INTO pending_uploads (tenant_id, object_key, created_at) \
+             SELECT $1, k, $3 FROM unnest($2::text[]) AS k",
+        )
+        .bind(tenant.as_uuid())
+        .bind(&keys)
+        .bind(now)
+        .execute(pending.conn())
+        .await?;
+        pending.commit().await.map_err(TicketingError::Db)?;
+    }
     for (file, key) in files.iter().zip(&keys) {
         // Registered before the write, so a half-written object is deleted too.
         attached.keys.push(key.clone());
@@ -359,6 +526,20 @@ pub async fn attach(
                 PutPayload::from_bytes(file.bytes.clone()),
             )
             .await?;
+    }
+    // The objects are now the attachments' (if `tx` commits): no longer pending. Fewer rows
+    // than keys means the sweeper judged this upload abandoned and deleted its objects.
+    let claimed =
+        sqlx::query("DELETE FROM pending_uploads WHERE tenant_id = $1 AND object_key = ANY($2)")
+            .bind(tenant.as_uuid())
+            .bind(&keys)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+    if claimed != keys.len() as u64 {
+        return Err(AttachmentError::Store(
+            "the upload took longer than the orphan sweeper's grace period".into(),
+        ));
     }
     let (message, note) = match to {
         AttachTo::Message(m) => (Some(m), None),

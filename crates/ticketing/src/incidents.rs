@@ -8,6 +8,11 @@
 //! per incident and subscriber) and sees the incident on the dashboard and in the new-ticket
 //! self-diagnosis while it is active.
 //!
+//! The portal's bell carries incident notices too (`notifications.kind` `incident_declared`,
+//! `incident_update`, `incident_restored`), written in the statement that queues the letters
+//! (or posts the update), keyed per event and subscriber so each is told once. An update's
+//! notice goes to the affected subscribers its reply into a linked ticket did not reach.
+//!
 //! Tickets are linked by staff, or automatically (a database trigger) when an affected
 //! subscriber opens a connectivity or speed ticket while the incident is active. An update is
 //! posted once into every linked ticket still open as a public staff reply, with the usual reply
@@ -412,18 +417,19 @@ pub async fn declare(
     .await?;
     cover(tx, id).await?;
     let site = site(tx).await?;
-    tell_affected(tx, id, &site, &title, &message).await?;
+    tell_affected(tx, id, &site, &title, &message, now).await?;
     fetch(tx, id).await
 }
 
-/// Queues the declaration's letter to every affected subscriber not yet told (the key is per
-/// incident and subscriber, so each gets it once however often this runs).
+/// Queues the declaration's letter and bell notice to every affected subscriber not yet told
+/// (the key is per incident and subscriber, so each gets it once however often this runs).
 async fn tell_affected(
     tx: &mut TenantTx,
     incident: Uuid,
     site: &Site,
     title: &str,
     message: &str,
+    at: DateTime<Utc>,
 ) -> Result<u64, TicketingError> {
     let letter = declared_letter(site, title, message);
     queue_letters(
@@ -431,6 +437,11 @@ async fn tell_affected(
         incident,
         site,
         &letter,
+        Bell {
+            kind: "incident_declared",
+            title,
+            at,
+        },
         "incident:",
         "SELECT s.* FROM incident_subscribers x \
          JOIN subscribers s ON s.tenant_id = x.tenant_id AND s.id = x.subscriber_id \
@@ -471,19 +482,33 @@ async fn cover(tx: &mut TenantTx, incident: Uuid) -> Result<u64, TicketingError>
     .rows_affected())
 }
 
-/// Queues `letter` to every subscriber `recipients` selects (with `$1` tenant, `$2` incident)
-/// who has an address, once per `key_prefix`, incident and subscriber: one statement.
+/// An incident notice in the portal's bell (`notifications.kind`, the incident's title).
+struct Bell<'a> {
+    kind: &'static str,
+    title: &'a str,
+    at: DateTime<Utc>,
+}
+
+/// Puts `bell` in the bell of every subscriber `recipients` selects (with `$1` tenant, `$2`
+/// incident) and queues `letter` to those with an address, once per `key_prefix`, incident and
+/// subscriber (the same key for both): one statement. Returns the letters queued.
 async fn queue_letters(
     tx: &mut TenantTx,
     incident: Uuid,
     site: &Site,
     letter: &Bilingual,
+    bell: Bell<'_>,
     key_prefix: &str,
     recipients: &str,
 ) -> Result<u64, TicketingError> {
     let tenant = tx.tenant();
     Ok(sqlx::query(&format!(
-        "INSERT INTO mail_outbox (tenant_id, id, to_addr, from_name, reply_to, subject, \
+        "WITH bell AS ( \
+           INSERT INTO notifications (tenant_id, id, subscriber_id, kind, event_key, incident_id, \
+             incident_title, created_at) \
+           SELECT $1, gen_random_uuid(), s.id, $13, $12 || $2 || ':' || s.id, $2, $14, $15 \
+           FROM ({recipients}) s ON CONFLICT (tenant_id, event_key) DO NOTHING) \
+         INSERT INTO mail_outbox (tenant_id, id, to_addr, from_name, reply_to, subject, \
            text_body, html_body, idempotency_key) \
          SELECT $1, gen_random_uuid(), {LETTER_COLUMNS}, $12 || $2 || ':' || s.id \
          FROM ({recipients}) s WHERE s.email IS NOT NULL \
@@ -501,6 +526,9 @@ async fn queue_letters(
     .bind(&letter.en.1)
     .bind(&letter.en.2)
     .bind(key_prefix)
+    .bind(bell.kind)
+    .bind(bell.title)
+    .bind(bell.at)
     .execute(tx.conn())
     .await?
     .rows_affected())
@@ -709,7 +737,7 @@ pub async fn post_update(
     // listed NAS) join the affected set and get the declaration's letter, once each.
     if cover(tx, id).await? > 0 {
         let message: String = row.try_get("message")?;
-        tell_affected(tx, id, &site, &title, &message).await?;
+        tell_affected(tx, id, &site, &title, &message, now).await?;
     }
     let letter = update_letter(&site, &title, &body);
     // One message per linked ticket still with the ISP; its reply notification and letter are
@@ -736,7 +764,14 @@ pub async fn post_update(
              replace(CASE WHEN coalesce(s.locale, $5) = 'en' THEN $11 ELSE $8 END, '{ticket}', tg.id::text), \
              $12 || tg.message_id \
            FROM targets tg JOIN subscribers s ON s.tenant_id = $1 AND s.id = tg.subscriber_id \
-           WHERE s.email IS NOT NULL ON CONFLICT (tenant_id, idempotency_key) DO NOTHING) \
+           WHERE s.email IS NOT NULL ON CONFLICT (tenant_id, idempotency_key) DO NOTHING), \
+         notice AS (INSERT INTO notifications (tenant_id, id, subscriber_id, kind, event_key, \
+             incident_id, incident_title, created_at) \
+           SELECT $1, gen_random_uuid(), x.subscriber_id, 'incident_update', \
+             'incident-update:' || $16 || ':' || x.subscriber_id, $2, $17, $15 \
+           FROM incident_subscribers x WHERE x.tenant_id = $1 AND x.incident_id = $2 \
+             AND NOT EXISTS (SELECT 1 FROM targets tg WHERE tg.subscriber_id = x.subscriber_id) \
+           ON CONFLICT (tenant_id, event_key) DO NOTHING) \
          SELECT count(*) FROM targets",
     )
     .bind(tenant.as_uuid())
@@ -754,6 +789,8 @@ pub async fn post_update(
     .bind(staff.as_uuid())
     .bind(&body)
     .bind(now)
+    .bind(request)
+    .bind(&title)
     .fetch_one(tx.conn())
     .await?
     .try_get::<i64, _>(0)?;
@@ -827,6 +864,11 @@ pub async fn close(
         id,
         &site,
         &letter,
+        Bell {
+            kind: "incident_restored",
+            title: &incident.title,
+            at: now,
+        },
         "incident-closed:",
         "SELECT s.* FROM subscribers s WHERE s.tenant_id = $1 AND s.id IN ( \
            SELECT x.subscriber_id FROM incident_subscribers x \

@@ -178,11 +178,12 @@ pub async fn create_article(
     .bind(&c.title)
     .bind(&c.body)
     .bind(spec.locale.as_str())
-    .bind(spec.category.map(|c| c.as_str()))
+    .bind(spec.category.as_ref().map(Category::as_str))
     .bind(spec.published)
     .bind(staff.as_uuid())
     .fetch_one(tx.conn())
-    .await?;
+    .await
+    .map_err(crate::categories::unknown_on_fk)?;
     article_from_row(&row)
 }
 
@@ -207,11 +208,12 @@ pub async fn update_article(
     .bind(&c.title)
     .bind(&c.body)
     .bind(spec.locale.as_str())
-    .bind(spec.category.map(|c| c.as_str()))
+    .bind(spec.category.as_ref().map(Category::as_str))
     .bind(spec.published)
     .bind(staff.as_uuid())
     .fetch_optional(tx.conn())
-    .await?
+    .await
+    .map_err(crate::categories::unknown_on_fk)?
     .ok_or(TicketingError::NotFound)?;
     article_from_row(&row)
 }
@@ -243,10 +245,11 @@ pub async fn upsert_article(
     .bind(&c.title)
     .bind(&c.body)
     .bind(spec.locale.as_str())
-    .bind(spec.category.map(|c| c.as_str()))
+    .bind(spec.category.as_ref().map(Category::as_str))
     .bind(spec.published)
     .fetch_optional(tx.conn())
-    .await?;
+    .await
+    .map_err(crate::categories::unknown_on_fk)?;
     Ok(changed.is_some())
 }
 

@@ -52,16 +52,24 @@ pub enum LetterKind {
     TicketStatus,
     /// The answer is overdue; the ISP is on it.
     TicketOverdue,
+    /// Staff joined the ticket with another one; the conversation goes on there.
+    TicketMerged,
 }
 
 impl LetterKind {
-    pub const ALL: [LetterKind; 3] = [Self::TicketReply, Self::TicketStatus, Self::TicketOverdue];
+    pub const ALL: [LetterKind; 4] = [
+        Self::TicketReply,
+        Self::TicketStatus,
+        Self::TicketOverdue,
+        Self::TicketMerged,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::TicketReply => "ticket_reply",
             Self::TicketStatus => "ticket_status",
             Self::TicketOverdue => "ticket_overdue",
+            Self::TicketMerged => "ticket_merged",
         }
     }
 
@@ -78,6 +86,13 @@ impl LetterKind {
                 P::TicketNumber,
                 P::TicketSubject,
                 P::TicketStatus,
+                P::IspName,
+            ],
+            Self::TicketMerged => &[
+                P::SubscriberName,
+                P::TicketNumber,
+                P::TicketSubject,
+                P::MergedIntoNumber,
                 P::IspName,
             ],
             Self::TicketReply | Self::TicketOverdue => &[
@@ -113,6 +128,8 @@ pub enum LetterPlaceholder {
     TicketSubject,
     /// The new status, in the letter's language.
     TicketStatus,
+    /// The number of the ticket a merged one went into.
+    MergedIntoNumber,
     IspName,
 }
 
@@ -123,6 +140,7 @@ impl LetterPlaceholder {
             Self::TicketNumber => "ticket.number",
             Self::TicketSubject => "ticket.subject",
             Self::TicketStatus => "ticket.status",
+            Self::MergedIntoNumber => "merged_into.number",
             Self::IspName => "isp.name",
         }
     }
@@ -146,6 +164,8 @@ pub struct LetterValues {
     pub ticket_number: i64,
     pub ticket_subject: String,
     pub status: Option<Status>,
+    /// The ticket a merged one went into (merge letters only).
+    pub merged_into_number: Option<i64>,
     pub isp_name: String,
 }
 
@@ -200,6 +220,11 @@ impl LetterTemplate {
                     LetterPlaceholder::TicketStatus => {
                         out.push_str(values.status.map(|s| status_label(s, lang)).unwrap_or(""));
                     }
+                    LetterPlaceholder::MergedIntoNumber => {
+                        if let Some(n) = values.merged_into_number {
+                            out.push_str(&n.to_string());
+                        }
+                    }
                     LetterPlaceholder::IspName => out.push_str(&values.isp_name),
                 },
             }
@@ -242,6 +267,12 @@ pub fn default_text(kind: LetterKind, lang: Language) -> (&'static str, &'static
              «{{ticket.subject}}» задерживается. Мы знаем об этом и уже работаем над ним — \
              специалист {{isp.name}} ответит вам как можно скорее. Приносим извинения за ожидание.",
         ),
+        (Language::Ru, LetterKind::TicketMerged) => (
+            "Обращение №{{ticket.number}} объединено с №{{merged_into.number}} — {{isp.name}}",
+            "Здравствуйте, {{subscriber.name}}!\n\nВаше обращение №{{ticket.number}} \
+             «{{ticket.subject}}» объединено с обращением №{{merged_into.number}}: вся переписка \
+             теперь там. Следите за ответами в обращении №{{merged_into.number}}.",
+        ),
         (Language::En, LetterKind::TicketReply) => (
             "New reply to your ticket #{{ticket.number}} — {{isp.name}}",
             "Hello {{subscriber.name}},\n\n{{isp.name}} support replied to your ticket \
@@ -257,6 +288,12 @@ pub fn default_text(kind: LetterKind, lang: Language) -> (&'static str, &'static
             "Hello {{subscriber.name}},\n\nOur answer to your ticket #{{ticket.number}} \
              \"{{ticket.subject}}\" is taking longer than it should. We know, and we are on it: \
              {{isp.name}} support will get back to you as soon as possible. Sorry for the wait.",
+        ),
+        (Language::En, LetterKind::TicketMerged) => (
+            "Ticket #{{ticket.number}} was joined with #{{merged_into.number}} — {{isp.name}}",
+            "Hello {{subscriber.name}},\n\nYour request #{{ticket.number}} \"{{ticket.subject}}\" \
+             was joined with #{{merged_into.number}}, and the whole conversation is there now. \
+             Follow it in ticket #{{merged_into.number}}.",
         ),
     }
 }
@@ -538,6 +575,7 @@ fn sample_values(language: Language, isp_name: &str) -> LetterValues {
         ticket_number: 1234,
         ticket_subject: subject.to_owned(),
         status: Some(Status::Resolved),
+        merged_into_number: Some(1240),
         isp_name: isp_name.to_owned(),
     }
 }
@@ -552,6 +590,7 @@ mod tests {
             ticket_number: 7,
             ticket_subject: "Нет <интернета>".into(),
             status: Some(Status::Resolved),
+            merged_into_number: None,
             isp_name: "Демо".into(),
         }
     }

@@ -25,8 +25,11 @@
 pub mod analytics;
 /// Auto-assignment by group (skills = categories) and shift.
 pub mod assignment;
+pub mod attachment_limits;
+pub mod attachment_sweeper;
 pub mod attachments;
 pub mod canned;
+pub mod categories;
 pub mod csat;
 pub mod deflection;
 pub mod incidents;
@@ -40,13 +43,15 @@ mod notifications;
 mod repo;
 pub mod search;
 mod settings;
+/// Agents' weekly shift schedules, applied by the worker.
+pub mod shifts;
 pub mod sla;
 mod worker;
 
 pub use model::{
-    Actor, AssigneeFilter, Author, Category, EventKind, NewTicket, Priority, QueueCursor,
-    QueueFilter, QueuePage, SlaState, StaffRef, Status, TicketDetail, TicketEvent, TicketMessage,
-    TicketNote, TicketSummary, normalize_tag,
+    Actor, AssigneeFilter, Author, Category, CategoryKind, EventKind, NewTicket, Priority,
+    QueueCursor, QueueFilter, QueuePage, SlaState, StaffRef, Status, TicketDetail, TicketEvent,
+    TicketMessage, TicketNote, TicketSummary, normalize_tag,
 };
 pub use notifications::{
     Notification, NotificationKind, NotificationPage, mark_notifications_read,

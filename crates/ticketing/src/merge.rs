@@ -3,7 +3,8 @@
 //! [`merge_tickets`] moves the source ticket's messages, internal notes, attachments and tags to
 //! the target (the thread stays ordered by time: rows keep their `created_at`), closes the
 //! source and records the merge (`ticket_merges`, an event on both). Only tickets of the same
-//! subscriber merge: anything else would show one subscriber's words to another.
+//! subscriber merge: anything else would show one subscriber's words to another. The subscriber
+//! is told in the bell and by letter (`ticket_merged`) to follow the target from then on.
 
 use chrono::{DateTime, Utc};
 use kabinet_core::{StaffId, SubscriberId, TicketId};
@@ -247,6 +248,9 @@ pub async fn merge_tickets(
     .bind(&new)
     .execute(tx.conn())
     .await?;
+    // The subscriber follows the conversation on the target from now on: tell them so, in this
+    // transaction (keyed by the source, so once).
+    crate::notifications::ticket_merged(tx, source, target, dst.number, Utc::now()).await?;
     Ok(MergeOutcome {
         source: source_ref,
         target: target_ref,

@@ -1,3 +1,5 @@
+use std::borrow::Cow;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -23,8 +25,9 @@ macro_rules! string_enum {
 }
 
 string_enum!(
-    /// What a ticket is about; drives routing and analytics.
-    Category {
+    /// What kind of thing a ticket category is about: the nine built-in categories. A category
+    /// the ISP adds picks one; the kind (not the code) drives behaviour such as outage linking.
+    CategoryKind {
         Connectivity => "connectivity",
         Speed => "speed",
         Payments => "payments",
@@ -36,6 +39,68 @@ string_enum!(
         Other => "other",
     }
 );
+
+/// A ticket category's code: one of the ISP's `ticket_categories` (see
+/// [`crate::categories`]). [`Category::parse`] checks only the shape
+/// (`^[a-z][a-z0-9_]{1,39}$`); whether the ISP has the category is the database's business.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Category(Cow<'static, str>);
+
+macro_rules! built_in_categories {
+    ($($variant:ident => $text:literal),+ $(,)?) => {
+        /// The built-in codes, which every ISP has.
+        #[allow(non_upper_case_globals)]
+        impl Category {
+            $(pub const $variant: Category = Category(Cow::Borrowed($text));)+
+            pub const ALL: &'static [Category] = &[$(Self::$variant),+];
+        }
+    };
+}
+
+built_in_categories!(
+    Connectivity => "connectivity",
+    Speed => "speed",
+    Payments => "payments",
+    Tariff => "tariff",
+    Addons => "addons",
+    Equipment => "equipment",
+    Complaint => "complaint",
+    AccountSecurity => "account_security",
+    Other => "other",
+);
+
+impl Category {
+    pub const CODE_MAX: usize = 40;
+
+    /// A well-formed code (`^[a-z][a-z0-9_]{1,39}$`), known to the ISP or not.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let mut chars = raw.chars();
+        let ok = raw.len() >= 2
+            && raw.len() <= Self::CODE_MAX
+            && chars.next().is_some_and(|c| c.is_ascii_lowercase())
+            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        ok.then(|| match CategoryKind::parse(raw) {
+            Some(kind) => Self::from(kind),
+            None => Self(Cow::Owned(raw.to_owned())),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<CategoryKind> for Category {
+    fn from(kind: CategoryKind) -> Self {
+        Self(Cow::Borrowed(kind.as_str()))
+    }
+}
+
+impl std::fmt::Display for Category {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 string_enum!(
     /// new → open → waiting on customer → resolved → closed (and reopen).
@@ -368,7 +433,33 @@ mod tests {
     #[test]
     fn categories_round_trip() {
         for c in Category::ALL {
-            assert_eq!(Category::parse(c.as_str()), Some(*c));
+            assert_eq!(Category::parse(c.as_str()).as_ref(), Some(c));
+        }
+        for k in CategoryKind::ALL {
+            assert_eq!(Category::from(*k).as_str(), k.as_str());
+        }
+    }
+
+    #[test]
+    fn category_codes_are_checked_for_shape() {
+        for good in ["ab", "dacha_link", "vip2", &"x".repeat(40)] {
+            assert_eq!(
+                Category::parse(good).map(|c| c.to_string()).as_deref(),
+                Some(good)
+            );
+        }
+        for bad in [
+            "",
+            "a",
+            "1abc",
+            "_x",
+            "Dacha",
+            "da-cha",
+            "da cha",
+            &"x".repeat(41),
+            "сеть",
+        ] {
+            assert_eq!(Category::parse(bad), None, "{bad}");
         }
     }
 }

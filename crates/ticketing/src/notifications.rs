@@ -39,6 +39,14 @@ pub enum NotificationKind {
     StatusChanged,
     /// The answer is overdue: the ISP knows and is on it.
     Overdue,
+    /// Staff joined the ticket with another one (`merged_into_*`): follow that one.
+    Merged,
+    /// An outage covering the subscriber was declared (`incident_*`, no ticket).
+    IncidentDeclared,
+    /// Staff posted news about an outage covering the subscriber.
+    IncidentUpdate,
+    /// The outage is over: service restored.
+    IncidentRestored,
 }
 
 impl NotificationKind {
@@ -47,6 +55,10 @@ impl NotificationKind {
             Self::Reply => "ticket_reply",
             Self::StatusChanged => "ticket_status",
             Self::Overdue => "ticket_overdue",
+            Self::Merged => "ticket_merged",
+            Self::IncidentDeclared => "incident_declared",
+            Self::IncidentUpdate => "incident_update",
+            Self::IncidentRestored => "incident_restored",
         }
     }
 
@@ -55,6 +67,10 @@ impl NotificationKind {
             "ticket_reply" => Some(Self::Reply),
             "ticket_status" => Some(Self::StatusChanged),
             "ticket_overdue" => Some(Self::Overdue),
+            "ticket_merged" => Some(Self::Merged),
+            "incident_declared" => Some(Self::IncidentDeclared),
+            "incident_update" => Some(Self::IncidentUpdate),
+            "incident_restored" => Some(Self::IncidentRestored),
             _ => None,
         }
     }
@@ -64,11 +80,18 @@ impl NotificationKind {
 pub struct Notification {
     pub id: Uuid,
     pub kind: NotificationKind,
-    pub ticket_id: TicketId,
-    pub ticket_number: i64,
-    pub ticket_subject: String,
+    /// The ticket it is about (absent for an incident notice).
+    pub ticket_id: Option<TicketId>,
+    pub ticket_number: Option<i64>,
+    pub ticket_subject: Option<String>,
     /// The new status of a status change.
     pub status: Option<Status>,
+    /// Where a merged ticket went (`Merged` only).
+    pub merged_into_ticket_id: Option<TicketId>,
+    pub merged_into_number: Option<i64>,
+    /// The outage an incident notice is about, and its title then.
+    pub incident_id: Option<Uuid>,
+    pub incident_title: Option<String>,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
 }
@@ -125,7 +148,10 @@ pub(crate) async fn site(tx: &mut TenantTx) -> Result<Site, TicketingError> {
 struct Event<'a> {
     ticket: TicketId,
     kind: NotificationKind,
+    letter: LetterKind,
     key: String,
+    /// The ticket a merged one went into, and its number; the letter links there.
+    merged_into: Option<(TicketId, i64)>,
     status: Option<Status>,
     /// The reply's text, quoted in the letter.
     excerpt: Option<&'a str>,
@@ -139,15 +165,16 @@ async fn notify(tx: &mut TenantTx, event: Event<'_>) -> Result<bool, TicketingEr
     let row = sqlx::query(
         "WITH ins AS ( \
            INSERT INTO notifications (tenant_id, id, subscriber_id, ticket_id, kind, event_key, \
-             ticket_number, ticket_subject, status, created_at) \
-           SELECT $1, $2, t.subscriber_id, t.id, $4, $5, t.number, t.subject, $6, $7 \
+             ticket_number, ticket_subject, status, created_at, merged_into_ticket_id, \
+             merged_into_number) \
+           SELECT $1, $2, t.subscriber_id, t.id, $4, $5, t.number, t.subject, $6, $7, $8, $9 \
            FROM tickets t WHERE t.tenant_id = $1 AND t.id = $3 \
            ON CONFLICT (tenant_id, event_key) DO NOTHING \
            RETURNING subscriber_id, ticket_number, ticket_subject) \
          SELECT ins.ticket_number, ins.ticket_subject, s.full_name, s.email, s.locale, \
            lt.subject AS template_subject, lt.body AS template_body \
          FROM ins JOIN subscribers s ON s.tenant_id = $1 AND s.id = ins.subscriber_id \
-         LEFT JOIN letter_templates lt ON lt.tenant_id = $1 AND lt.kind = $4 \
+         LEFT JOIN letter_templates lt ON lt.tenant_id = $1 AND lt.kind = $10 \
            AND lt.language = coalesce( \
              CASE WHEN s.locale IN ('ru', 'en') THEN s.locale END, \
              (SELECT CASE WHEN t.default_locale IN ('ru', 'en') THEN t.default_locale END \
@@ -161,6 +188,9 @@ async fn notify(tx: &mut TenantTx, event: Event<'_>) -> Result<bool, TicketingEr
     .bind(&event.key)
     .bind(event.status.map(|s| s.as_str()))
     .bind(event.at)
+    .bind(event.merged_into.map(|(id, _)| id.as_uuid()))
+    .bind(event.merged_into.map(|(_, n)| n))
+    .bind(event.letter.as_str())
     .fetch_optional(tx.conn())
     .await?;
     let Some(row) = row else {
@@ -212,7 +242,8 @@ async fn send_letter(
         return Ok(());
     };
     let lang = to.language.unwrap_or(site.language);
-    let link = format!("{}/tickets/{}", site.base_url, event.ticket);
+    let goes_to = event.merged_into.map_or(event.ticket, |(id, _)| id);
+    let link = format!("{}/tickets/{}", site.base_url, goes_to);
     let letter = subscriber_letter(site, lang, to, event, &link);
     let queued = kabinet_mail::enqueue_once(
         tx,
@@ -252,16 +283,13 @@ fn subscriber_letter(
     event: &Event<'_>,
     link: &str,
 ) -> RenderedLetter {
-    let kind = match event.kind {
-        NotificationKind::Reply => LetterKind::TicketReply,
-        NotificationKind::StatusChanged => LetterKind::TicketStatus,
-        NotificationKind::Overdue => LetterKind::TicketOverdue,
-    };
+    let kind = event.letter;
     let values = LetterValues {
         subscriber_name: to.name.clone(),
         ticket_number: to.number,
         ticket_subject: to.subject.clone(),
         status: event.status,
+        merged_into_number: event.merged_into.map(|(_, n)| n),
         isp_name: site.isp_name.clone(),
     };
     render_stored(
@@ -287,7 +315,9 @@ pub(crate) async fn staff_replied(
         Event {
             ticket,
             kind: NotificationKind::Reply,
+            letter: LetterKind::TicketReply,
             key: format!("reply:{message}"),
+            merged_into: None,
             status: None,
             excerpt: Some(body),
             at,
@@ -310,8 +340,37 @@ pub(crate) async fn status_changed(
         Event {
             ticket,
             kind: NotificationKind::StatusChanged,
+            letter: LetterKind::TicketStatus,
             key: format!("status:{event}"),
+            merged_into: None,
             status: Some(status),
+            excerpt: None,
+            at,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Staff merged `source` into `target` (numbered `target_number`): the subscriber is told,
+/// in-app and by letter, to follow the conversation there. Keyed `merged:<source>`: a ticket is
+/// merged once, and a retried transaction tells it once.
+pub(crate) async fn ticket_merged(
+    tx: &mut TenantTx,
+    source: TicketId,
+    target: TicketId,
+    target_number: i64,
+    at: DateTime<Utc>,
+) -> Result<(), TicketingError> {
+    notify(
+        tx,
+        Event {
+            ticket: source,
+            kind: NotificationKind::Merged,
+            letter: LetterKind::TicketMerged,
+            key: format!("merged:{source}"),
+            merged_into: Some((target, target_number)),
+            status: None,
             excerpt: None,
             at,
         },
@@ -356,7 +415,9 @@ pub(crate) async fn overdue_reminders(
             Event {
                 ticket: TicketId(ticket),
                 kind: NotificationKind::Overdue,
+                letter: LetterKind::TicketOverdue,
                 key: format!("overdue:{ticket}:{kind}"),
+                merged_into: None,
                 status: None,
                 excerpt: None,
                 at: now,
@@ -437,10 +498,16 @@ fn from_row(r: &PgRow) -> Result<Notification, TicketingError> {
         id: r.try_get("id")?,
         kind: NotificationKind::parse(&kind)
             .ok_or_else(|| TicketingError::Corrupt(format!("notification kind {kind:?}")))?,
-        ticket_id: TicketId(r.try_get("ticket_id")?),
+        ticket_id: r.try_get::<Option<Uuid>, _>("ticket_id")?.map(TicketId),
         ticket_number: r.try_get("ticket_number")?,
         ticket_subject: r.try_get("ticket_subject")?,
         status: status.as_deref().and_then(Status::parse),
+        merged_into_ticket_id: r
+            .try_get::<Option<Uuid>, _>("merged_into_ticket_id")?
+            .map(TicketId),
+        merged_into_number: r.try_get("merged_into_number")?,
+        incident_id: r.try_get("incident_id")?,
+        incident_title: r.try_get("incident_title")?,
         created_at: r.try_get("created_at")?,
         read_at: r.try_get("read_at")?,
     })
@@ -456,7 +523,8 @@ pub async fn notifications_for_subscriber(
     let tenant = tx.tenant();
     let limit = limit.clamp(1, 100);
     let rows = sqlx::query(
-        "SELECT id, kind, ticket_id, ticket_number, ticket_subject, status, created_at, read_at \
+        "SELECT id, kind, ticket_id, ticket_number, ticket_subject, status, created_at, read_at, \
+           merged_into_ticket_id, merged_into_number, incident_id, incident_title \
          FROM notifications WHERE tenant_id = $1 AND subscriber_id = $2 \
            AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) \
          ORDER BY created_at DESC, id DESC LIMIT $5",
@@ -545,7 +613,9 @@ mod tests {
         let event = Event {
             ticket: TicketId(Uuid::nil()),
             kind: NotificationKind::Reply,
+            letter: LetterKind::TicketReply,
             key: "reply:x".into(),
+            merged_into: None,
             status: None,
             excerpt: Some("Перезагрузите <роутер>"),
             at: Utc::now(),

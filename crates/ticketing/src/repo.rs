@@ -28,6 +28,9 @@ pub enum TicketingError {
     ReopenWindowPassed { days: i32 },
     #[error("no active staff member with that id")]
     UnknownAssignee,
+    /// Not one of the ISP's categories (or, for a new ticket, not an active one).
+    #[error("unknown ticket category {0:?}")]
+    UnknownCategory(String),
     #[error("corrupt ticket data: {0}")]
     Corrupt(String),
     #[error(transparent)]
@@ -245,7 +248,7 @@ async fn save(
     if state.recompute || state.targets.is_none() {
         let targets = match state.targets {
             Some(t) if !state.recompute => t,
-            _ => targets_for(tx, state.priority, state.category).await?,
+            _ => targets_for(tx, state.priority, &state.category).await?,
         };
         let calendar = load_calendar(tx, time_zone).await?;
         state.targets = Some(targets);
@@ -350,6 +353,7 @@ pub async fn create_ticket(
     let now = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
     let subject = clean_text("subject", &new.subject, SUBJECT_MAX)?;
     let description = clean_text("description", &new.description, BODY_MAX)?;
+    crate::categories::require_active(tx, &new.category).await?;
     let number: i64 = sqlx::query_scalar(
         "INSERT INTO ticket_counters (tenant_id, last_number) VALUES ($1, 1) \
          ON CONFLICT (tenant_id) DO UPDATE SET last_number = ticket_counters.last_number + 1 \
@@ -993,7 +997,7 @@ pub async fn queue(
     .bind(after.map(|c| c.id))
     .bind(limit + 1)
     .bind(filter.priority.map(|p| p.as_str()))
-    .bind(filter.category.map(|c| c.as_str()))
+    .bind(filter.category.as_ref().map(Category::as_str))
     .bind(assignee)
     .bind(unassigned)
     .bind(filter.tag.as_deref().and_then(normalize_tag))

@@ -17,7 +17,7 @@ pub const DEFAULT_REOPEN_DAYS: i32 = 7;
 pub const DEFAULT_AUTO_CLOSE_DAYS: i32 = 7;
 
 /// SLA targets for a priority, optionally narrowed to one category (which then wins).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlaPolicy {
     pub priority: Priority,
     pub category: Option<Category>,
@@ -138,7 +138,7 @@ fn effective_policies(stored: Vec<SlaPolicy>) -> Vec<SlaPolicy> {
             stored
                 .iter()
                 .find(|p| p.priority == priority && p.category.is_none())
-                .copied()
+                .cloned()
                 .unwrap_or(SlaPolicy {
                     priority,
                     category: None,
@@ -150,7 +150,18 @@ fn effective_policies(stored: Vec<SlaPolicy>) -> Vec<SlaPolicy> {
         .into_iter()
         .filter(|p| p.category.is_some())
         .collect();
-    narrowed.sort_by_key(|p| (p.priority as u8, p.category.map(|c| c as u8)));
+    // Built-ins in their usual order, then the ISP's own by code.
+    narrowed.sort_by_key(|p| {
+        let built_in = p
+            .category
+            .as_ref()
+            .and_then(|c| Category::ALL.iter().position(|b| b == c));
+        (
+            p.priority as u8,
+            built_in.unwrap_or(usize::MAX),
+            p.category.clone(),
+        )
+    });
     out.extend(narrowed);
     out
 }
@@ -242,7 +253,7 @@ pub async fn put_settings(
     let categories: Vec<Option<&str>> = settings
         .policies
         .iter()
-        .map(|p| p.category.map(|c| c.as_str()))
+        .map(|p| p.category.as_ref().map(Category::as_str))
         .collect();
     let first: Vec<i32> = settings
         .policies
@@ -271,7 +282,8 @@ pub async fn put_settings(
     .bind(&resolution)
     .bind(&raise)
     .execute(tx.conn())
-    .await?;
+    .await
+    .map_err(crate::categories::unknown_on_fk)?;
     get_settings(tx).await
 }
 
@@ -289,7 +301,7 @@ pub(crate) async fn load_calendar(
 pub(crate) async fn targets_for(
     tx: &mut TenantTx,
     priority: Priority,
-    category: Category,
+    category: &Category,
 ) -> Result<SlaTargets, TicketingError> {
     let tenant = tx.tenant();
     let row = sqlx::query(

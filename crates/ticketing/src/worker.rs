@@ -26,6 +26,8 @@ pub struct DeskReport {
     pub overdue_reminders: i64,
     /// Auto-assignment: tickets taken back from deactivated agents, tickets handed out.
     pub assignment: crate::assignment::AssignReport,
+    /// Shift schedules: agents put on and taken off shift, tickets they handed back.
+    pub shifts: crate::shifts::ShiftReport,
 }
 
 impl DeskReport {
@@ -129,6 +131,8 @@ pub async fn run_scheduled(
     let escalations = run_sla_escalations(tx, now).await?;
     let overdue_reminders = crate::notifications::overdue_reminders(tx, now).await?;
     let auto_closed = auto_close_resolved(tx, now).await?;
+    // Scheduled shifts start and end first, so the pass below hands out what they released.
+    let shifts = crate::shifts::run(tx, now).await?;
     // Tickets waiting for an agent get one as soon as someone is on shift.
     let assignment = crate::assignment::run(tx, now).await?;
     Ok(DeskReport {
@@ -136,5 +140,6 @@ pub async fn run_scheduled(
         auto_closed,
         overdue_reminders,
         assignment,
+        shifts,
     })
 }

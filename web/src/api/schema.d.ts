@@ -3304,6 +3304,558 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/ticket-categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ISP's ticket categories in its order, for the new-ticket form (active ones) and for
+         *     naming old tickets (`include_inactive`).
+         */
+        get: operations["listMyTicketCategories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/ticket-categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every category of the ISP, active or not, in its order, with ticket counts. */
+        get: operations["listTicketCategories"];
+        put?: never;
+        /** Adds a category of the ISP's own. Audited. */
+        post: operations["createTicketCategory"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/ticket-categories/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Renames a category and switches it on or off. Audited with before and after. */
+        put: operations["updateTicketCategory"];
+        post?: never;
+        /**
+         * Deletes a custom category nothing uses (no ticket, SLA policy, article or agent group);
+         *     anything else is 409: deactivate it instead. Audited.
+         */
+        delete: operations["deleteTicketCategory"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/ticket-category-order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Puts the categories in a new order (every code once). Audited. */
+        put: operations["reorderTicketCategories"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/assignment/shift-schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every agent's week and who is on shift now, in the ISP's time zone. */
+        get: operations["listShiftSchedules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/assignment/shift-schedules/{staff_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One agent's week. Another ISP's or a deactivated staff member's id is `not_found`. */
+        get: operations["getShiftSchedule"];
+        /**
+         * Replaces an agent's week. It takes effect from its next start or end (the agent's
+         *     current shift state stands until then). Audited with the week before and after.
+         */
+        put: operations["putShiftSchedule"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/me/shift-schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in agent's week. */
+        get: operations["getMyShiftSchedule"];
+        /** Replaces the signed-in agent's week (from its next start or end). Audited. */
+        put: operations["putMyShiftSchedule"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/settings/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ISP's attachment limits, the platform's caps and the storage in use. */
+        get: operations["getAttachmentSettings"];
+        /**
+         * Sets the ISP's attachment limits (within the platform's caps; a file no larger than a
+         *     message). Applies to the next upload. Audited with before and after. Out of bounds:
+         *     422 `invalid`.
+         */
+        put: operations["updateAttachmentSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/attachment-limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the files of one message may take at this ISP, for the upload form. */
+        get: operations["getMyAttachmentLimits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/catalogue/tariffs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every tariff (offered first, then archived) with how many subscribers are on each. */
+        get: operations["listCatalogueTariffs"];
+        put?: never;
+        /** Creates a tariff on offer, priced in the ISP's currency. Audited. */
+        post: operations["createCatalogueTariff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/catalogue/tariffs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Changes a tariff's name, price and speeds. The price applies from the next monthly
+         *     charge; what was charged stays. Audited with before and after.
+         */
+        put: operations["updateCatalogueTariff"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/catalogue/tariffs/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archives a tariff: no longer offered for new changes; subscribers on it keep it until
+         *     they change. The last tariff on offer cannot be archived (409 `last_tariff`). Audited.
+         */
+        post: operations["archiveCatalogueTariff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/catalogue/tariffs/{id}/unarchive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Puts an archived tariff back on offer. Audited. */
+        post: operations["unarchiveCatalogueTariff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/catalogue/addons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every add-on (offered first) with how many subscribers have it connected. */
+        get: operations["listCatalogueAddons"];
+        put?: never;
+        /** Creates an add-on on offer, priced in the ISP's currency. Audited. */
+        post: operations["createCatalogueAddon"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/catalogue/addons/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Changes an add-on's name, description and price (from the next monthly charge). Audited. */
+        put: operations["updateCatalogueAddon"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/catalogue/addons/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archives an add-on: it can no longer be connected; whoever has it keeps it. Audited. */
+        post: operations["archiveCatalogueAddon"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/catalogue/addons/{id}/unarchive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Puts an archived add-on back on offer. Audited. */
+        post: operations["unarchiveCatalogueAddon"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/catalogue/equipment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every equipment item (offered first) with how many rentals of it are running. */
+        get: operations["listCatalogueEquipment"];
+        put?: never;
+        /**
+         * Creates an equipment item on offer (sold, rented or both), priced in the ISP's
+         *     currency. Audited.
+         */
+        post: operations["createCatalogueEquipment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/catalogue/equipment/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Changes an equipment item. New orders pay the new prices; running rentals keep theirs.
+         *     Audited with before and after.
+         */
+        put: operations["updateCatalogueEquipment"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/catalogue/equipment/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archives an equipment item: it can no longer be ordered; placed orders go on. Audited. */
+        post: operations["archiveCatalogueEquipment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/catalogue/equipment/{id}/unarchive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Puts an archived equipment item back on offer. Audited. */
+        post: operations["unarchiveCatalogueEquipment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/settings/manifest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ISP's configuration as a tenant manifest (TOML): branding, billing rules, staff,
+         *     tariffs, add-ons, equipment, news, articles and subscribers. Passwords are left out.
+         */
+        get: operations["exportManifest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/tenants/{slug}/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ISP's full-data exports, newest first (also after the ISP is deleted). */
+        get: operations["listTenantExports"];
+        put?: never;
+        /**
+         * Queues a full-data export of an ISP: every table's rows of that ISP as CSV and its
+         *     stored files, in one `.tar.gz`, built in the background.
+         */
+        post: operations["requestTenantExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/exports/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Downloads a finished export's archive. */
+        get: operations["downloadTenantExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/tenants/{slug}/deletion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ISP's deletion: scheduled (with its countdown), or the latest cancelled or carried out. */
+        get: operations["getTenantDeletion"];
+        put?: never;
+        /**
+         * Schedules the ISP's deletion: it is suspended at once, its owners are told by e-mail,
+         *     and everything of it is deleted when the grace period ends. Needs an export finished in
+         *     the last 24 hours (409 `export_required`).
+         */
+        post: operations["scheduleTenantDeletion"];
+        /**
+         * Cancels the ISP's scheduled deletion during its grace period; the ISP gets back the
+         *     status it had before.
+         */
+        delete: operations["cancelTenantDeletion"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/tenant-deletions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Deletions in their grace period, then tombstones of deleted ISPs, newest first. */
+        get: operations["listTenantDeletions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/plan/billing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ISP's Kabinet subscription: standing, daily usage reports and invoices. Any staff
+         *     member.
+         */
+        get: operations["getConsoleSaasBilling"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/tenants/{slug}/billing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An ISP's Kabinet subscription as the operator sees it: payment standing, usage reports
+         *     and invoices.
+         */
+        get: operations["getTenantSaasBilling"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The platform view over the last `minutes` (default 60, at most a week): request and
+         *     error rates per minute, each ISP's traffic, data size and queues, and each background
+         *     worker's last pass. Counts reach it within about ten seconds of the requests.
+         */
+        get: operations["platformMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3474,6 +4026,30 @@ export interface components {
         AgentList: {
             items: components["schemas"]["Agent"][];
         };
+        /** AgentWeekItem */
+        AgentWeekItem: {
+            /** Format: uuid */
+            staff_id: string;
+            display_name: string;
+            /** @description On shift now (by the schedule or by hand). */
+            on_shift: boolean;
+            /** @description Has a schedule (else only manual toggles move them). */
+            scheduled: boolean;
+            off_on_holidays: boolean;
+            /** @description By weekday, then start. */
+            spans: components["schemas"]["ShiftSpanBody"][];
+            /** Format: date-time */
+            updated_at?: string;
+            /** @description The signed-in staff member. */
+            me: boolean;
+        };
+        /** AgentWeekList */
+        AgentWeekList: {
+            /** @description Active agents (who may reply) and anyone with a schedule, by name. */
+            items: components["schemas"]["AgentWeekItem"][];
+            /** @description The ISP's time zone the spans are in. */
+            time_zone: string;
+        };
         /** AssigneeChange */
         AssigneeChange: {
             /**
@@ -3484,6 +4060,74 @@ export interface components {
         };
         /** @enum {string} */
         AssignmentModeBody: "round_robin" | "least_loaded";
+        /**
+         * AttachmentLimitsView
+         * @description What the files of one message may take.
+         */
+        AttachmentLimitsView: {
+            /**
+             * Format: int64
+             * @description The largest file, in bytes.
+             */
+            max_file_bytes: number;
+            /**
+             * Format: int64
+             * @description All files of one message together, in bytes.
+             */
+            max_message_bytes: number;
+            /**
+             * Format: int64
+             * @description Files per message (the platform's, not adjustable).
+             */
+            max_files: number;
+        };
+        /**
+         * AttachmentSettings
+         * @description The ISP's attachment settings as the console shows them.
+         */
+        AttachmentSettings: {
+            /** Format: int64 */
+            max_file_bytes: number;
+            /** Format: int64 */
+            max_message_bytes: number;
+            /** Format: int64 */
+            max_files: number;
+            /**
+             * Format: int64
+             * @description The platform's caps: the most the ISP may allow (and what applies until it sets limits).
+             */
+            platform_max_file_bytes: number;
+            /** Format: int64 */
+            platform_max_message_bytes: number;
+            /** @description Whether the ISP set its own limits (false: the platform's caps apply). */
+            customised: boolean;
+            /**
+             * Format: int64
+             * @description Storage in use (attachments and logo), as the plan counts it.
+             */
+            storage_used_bytes: number;
+            /**
+             * Format: int64
+             * @description The plan's storage limit; absent when unlimited.
+             */
+            storage_max_bytes?: number;
+        };
+        /**
+         * AttachmentSettingsInput
+         * @description New limits.
+         */
+        AttachmentSettingsInput: {
+            /**
+             * Format: int64
+             * @description At most the platform's 10 MiB, and no more than `max_message_bytes`.
+             */
+            max_file_bytes: number;
+            /**
+             * Format: int64
+             * @description At most the platform's 25 MiB.
+             */
+            max_message_bytes: number;
+        };
         /** AuditActor */
         AuditActor: {
             kind: components["schemas"]["AuditActorKind"];
@@ -3549,6 +4193,8 @@ export interface components {
         };
         /** @enum {string} */
         Availability: "available" | "malformed" | "reserved" | "taken";
+        /** @enum {string} */
+        BackgroundWorker: "billing" | "mail" | "network" | "reconcile";
         /**
          * BacklogAges
          * @description Tickets open now, by age.
@@ -3701,9 +4347,151 @@ export interface components {
         };
         /** @enum {string} */
         CardPaymentsState: "not_connected" | "pending" | "enabled";
+        /**
+         * CatalogueAddonChange
+         * @description An add-on's new name, description and price (from the next monthly charge).
+         */
+        CatalogueAddonChange: {
+            name: string;
+            /** @description Absent: none. */
+            description?: string;
+            /**
+             * Format: int64
+             * @description Minor units of the ISP's currency.
+             */
+            monthly_price_minor: number;
+        };
+        /**
+         * CatalogueAddonItem
+         * @description An add-on as the console's catalogue shows it.
+         */
+        CatalogueAddonItem: {
+            /** Format: uuid */
+            id: string;
+            code: string;
+            name: string;
+            description: string;
+            monthly_price: components["schemas"]["Money"];
+            /** @description Offered to subscribers; false: archived. */
+            active: boolean;
+            /**
+             * Format: int64
+             * @description Subscribers who have it connected now.
+             */
+            subscribers: number;
+        };
+        /** CatalogueAddonList */
+        CatalogueAddonList: {
+            /** @description The ISP's currency: what new prices are in. */
+            currency: string;
+            items: components["schemas"]["CatalogueAddonItem"][];
+        };
+        /**
+         * CatalogueEquipmentChange
+         * @description An equipment item's new details. New orders pay the new prices.
+         */
+        CatalogueEquipmentChange: {
+            kind: components["schemas"]["EquipmentKind"];
+            name: string;
+            /** @description Absent: none. */
+            description?: string;
+            /** Format: int64 */
+            purchase_price_minor?: number | null;
+            /** Format: int64 */
+            monthly_rent_minor?: number | null;
+            /** Format: int32 */
+            stock?: number | null;
+        };
+        /**
+         * CatalogueEquipmentItem
+         * @description An equipment item as the console's catalogue shows it.
+         */
+        CatalogueEquipmentItem: {
+            /** Format: uuid */
+            id: string;
+            code: string;
+            kind: components["schemas"]["EquipmentKind"];
+            name: string;
+            description: string;
+            /** @description Absent: not for sale. */
+            purchase_price?: components["schemas"]["Money"] & unknown;
+            /** @description Absent: not for rent. */
+            monthly_rent?: components["schemas"]["Money"] & unknown;
+            /**
+             * Format: int32
+             * @description Units on hand; absent: not counted.
+             */
+            stock?: number;
+            /** @description Offered to subscribers; false: archived. */
+            active: boolean;
+            /**
+             * Format: int64
+             * @description Rentals running now (they keep the rent they were ordered at).
+             */
+            rented: number;
+        };
+        /** CatalogueEquipmentList */
+        CatalogueEquipmentList: {
+            /** @description The ISP's currency: what new prices are in. */
+            currency: string;
+            items: components["schemas"]["CatalogueEquipmentItem"][];
+        };
+        /**
+         * CatalogueTariffChange
+         * @description A tariff's new name, price and speeds. A new price applies from the next monthly charge.
+         */
+        CatalogueTariffChange: {
+            name: string;
+            /**
+             * Format: int64
+             * @description Minor units (kopecks, cents) of the ISP's currency.
+             */
+            monthly_price_minor: number;
+            /** Format: int32 */
+            speed_mbps: number;
+            /**
+             * Format: int32
+             * @description Absent or null: the same as the download speed.
+             */
+            upload_speed_mbps?: number | null;
+        };
+        /**
+         * CatalogueTariffItem
+         * @description A tariff as the console's catalogue shows it.
+         */
+        CatalogueTariffItem: {
+            /** Format: uuid */
+            id: string;
+            code: string;
+            name: string;
+            monthly_price: components["schemas"]["Money"];
+            /**
+             * Format: int32
+             * @description Download speed, Mbit/s.
+             */
+            speed_mbps: number;
+            /**
+             * Format: int32
+             * @description Upload speed; absent: the same as the download speed.
+             */
+            upload_speed_mbps?: number;
+            /** @description Offered to subscribers; false: archived. */
+            active: boolean;
+            /**
+             * Format: int64
+             * @description Subscribers on this tariff now.
+             */
+            subscribers: number;
+        };
+        /** CatalogueTariffList */
+        CatalogueTariffList: {
+            /** @description The ISP's currency: what new prices are in. */
+            currency: string;
+            items: components["schemas"]["CatalogueTariffItem"][];
+        };
         /** CategoryCount */
         CategoryCount: {
-            category: components["schemas"]["TicketCategory"];
+            category: string;
             /** Format: int64 */
             tickets: number;
         };
@@ -3882,6 +4670,33 @@ export interface components {
             measured_at: string;
         };
         /**
+         * ConsoleTicketCategory
+         * @description A category in the console.
+         */
+        ConsoleTicketCategory: {
+            code: string;
+            kind: components["schemas"]["TicketCategoryKind"];
+            /** @description The ISP's Russian name; absent: the built-in translation. */
+            name_ru?: string;
+            name_en?: string;
+            /** @description The name as shown in each language, built-in translation filled in. */
+            display_name_ru: string;
+            display_name_en: string;
+            /** Format: int32 */
+            position: number;
+            active: boolean;
+            built_in: boolean;
+            /**
+             * Format: int64
+             * @description Tickets in the category (any status).
+             */
+            tickets: number;
+        };
+        /** ConsoleTicketCategoryList */
+        ConsoleTicketCategoryList: {
+            items: components["schemas"]["ConsoleTicketCategory"][];
+        };
+        /**
          * CorrectionRequest
          * @description A correction of a subscriber's balance by staff.
          */
@@ -3931,6 +4746,14 @@ export interface components {
             failure_detail?: string;
             /** Format: date-time */
             created_at: string;
+            /**
+             * Format: date-time
+             * @description A verified domain whose proof the daily re-check no longer finds: since when. It is still
+             *     served until `serving_until`.
+             */
+            failing_since?: string;
+            /** Format: date-time */
+            serving_until?: string;
         };
         /** CustomDomainList */
         CustomDomainList: {
@@ -4610,7 +5433,7 @@ export interface components {
              */
             body: string;
             locale: components["schemas"]["Locale"];
-            category?: components["schemas"]["TicketCategory"];
+            category?: string;
             /**
              * Format: date-time
              * @description Absent: a draft (staff only).
@@ -4631,7 +5454,7 @@ export interface components {
             body: string;
             locale: components["schemas"]["Locale"];
             /** @description The ticket category it helps with; absent or null: none. */
-            category?: (components["schemas"]["TicketCategory"] & unknown) | null;
+            category?: string | null;
             /** @description Visible to subscribers; `false` keeps it a draft. */
             published: boolean;
         };
@@ -4659,7 +5482,7 @@ export interface components {
          * @description Which letter: one per thing that happens to a subscriber's ticket.
          * @enum {string}
          */
-        LetterKindDto: "ticket_reply" | "ticket_status" | "ticket_overdue";
+        LetterKindDto: "ticket_reply" | "ticket_status" | "ticket_overdue" | "ticket_merged";
         /**
          * @description The letter's language (the subscriber's, else the ISP's).
          * @enum {string}
@@ -5016,6 +5839,68 @@ export interface components {
             sessions: components["schemas"]["SessionItem"][];
             traffic: components["schemas"]["TrafficDay"][];
         };
+        /**
+         * NewCatalogueAddon
+         * @description A new add-on. The code cannot change later.
+         */
+        NewCatalogueAddon: {
+            code: string;
+            name: string;
+            /** @description Absent: none. */
+            description?: string;
+            /**
+             * Format: int64
+             * @description Minor units of the ISP's currency.
+             */
+            monthly_price_minor: number;
+        };
+        /**
+         * NewCatalogueEquipment
+         * @description A new equipment item. The code cannot change later.
+         */
+        NewCatalogueEquipment: {
+            code: string;
+            kind: components["schemas"]["EquipmentKind"];
+            name: string;
+            /** @description Absent: none. */
+            description?: string;
+            /**
+             * Format: int64
+             * @description Minor units of the ISP's currency; absent or null: not for sale.
+             */
+            purchase_price_minor?: number | null;
+            /**
+             * Format: int64
+             * @description Minor units of the ISP's currency; absent or null: not for rent.
+             */
+            monthly_rent_minor?: number | null;
+            /**
+             * Format: int32
+             * @description Units on hand; absent or null: not counted.
+             */
+            stock?: number | null;
+        };
+        /**
+         * NewCatalogueTariff
+         * @description A new tariff. The code names it in manifests and imports and cannot change later.
+         */
+        NewCatalogueTariff: {
+            /** @description Lowercase latin letters, digits, `-` and `_` (1–64). */
+            code: string;
+            name: string;
+            /**
+             * Format: int64
+             * @description Minor units (kopecks, cents) of the ISP's currency.
+             */
+            monthly_price_minor: number;
+            /** Format: int32 */
+            speed_mbps: number;
+            /**
+             * Format: int32
+             * @description Absent or null: the same as the download speed.
+             */
+            upload_speed_mbps?: number | null;
+        };
         /** NewInvitation */
         NewInvitation: {
             email: string;
@@ -5061,9 +5946,22 @@ export interface components {
         };
         /** NewTicket */
         NewTicket: {
-            category: components["schemas"]["TicketCategory"];
+            category: string;
             subject: string;
             description: string;
+        };
+        /**
+         * NewTicketCategoryInput
+         * @description A new category of the ISP's own, added at the end of the list.
+         */
+        NewTicketCategoryInput: {
+            /** @description Never changes: `^[a-z][a-z0-9_]{1,39}$`. */
+            code: string;
+            /** @description What it is about (drives behaviour); absent: `other`. */
+            kind?: components["schemas"]["TicketCategoryKind"] & unknown;
+            /** @description At least one of the names. */
+            name_ru?: string;
+            name_en?: string;
         };
         /**
          * NewsInput
@@ -5144,13 +6042,29 @@ export interface components {
             /** Format: uuid */
             id: string;
             kind: components["schemas"]["NotificationType"];
-            /** Format: uuid */
-            ticket_id: string;
+            /**
+             * Format: uuid
+             * @description The ticket it is about (`ticket_*` kinds).
+             */
+            ticket_id?: string;
             /** Format: int64 */
-            ticket_number: number;
-            ticket_subject: string;
+            ticket_number?: number;
+            ticket_subject?: string;
             /** @description The new status (`ticket_status` only). */
             status?: components["schemas"]["TicketStatus"] & unknown;
+            /**
+             * Format: uuid
+             * @description The ticket a merged one went into (`ticket_merged` only).
+             */
+            merged_into_ticket_id?: string;
+            /** Format: int64 */
+            merged_into_number?: number;
+            /**
+             * Format: uuid
+             * @description The outage (`incident_*` kinds) and its title.
+             */
+            incident_id?: string;
+            incident_title?: string;
             /** Format: date-time */
             created_at: string;
             read: boolean;
@@ -5171,7 +6085,7 @@ export interface components {
          * @description What a notification tells (the wire names say what they are about: `ticket_…`).
          * @enum {string}
          */
-        NotificationType: "ticket_reply" | "ticket_status" | "ticket_overdue";
+        NotificationType: "ticket_reply" | "ticket_status" | "ticket_overdue" | "ticket_merged" | "incident_declared" | "incident_update" | "incident_restored";
         /** OnShiftAgentItem */
         OnShiftAgentItem: {
             /** Format: uuid */
@@ -5428,6 +6342,53 @@ export interface components {
         Plans: {
             items: string[];
         };
+        /** PlatformView */
+        PlatformView: {
+            /** Format: date-time */
+            since: string;
+            /** Format: date-time */
+            measured_at: string;
+            /** Format: int64 */
+            requests: number;
+            /** Format: int64 */
+            server_errors: number;
+            /** Format: int64 */
+            client_errors: number;
+            /**
+             * Format: double
+             * @description Requests per second over the window.
+             */
+            request_rate: number;
+            /**
+             * Format: double
+             * @description The share of requests answered with a 5xx (0–1).
+             */
+            error_rate: number;
+            per_minute: components["schemas"]["TrafficMinute"][];
+            tenants: components["schemas"]["TenantTrafficRow"][];
+            workers: components["schemas"]["WorkerRow"][];
+            /**
+             * Format: int64
+             * @description The whole database's size on disk.
+             */
+            database_bytes: number;
+        };
+        /**
+         * PortalTicketCategory
+         * @description A category as the cabinet shows it.
+         */
+        PortalTicketCategory: {
+            code: string;
+            kind: components["schemas"]["TicketCategoryKind"];
+            /** @description In the requested language (the ISP's own name, else the built-in one). */
+            name: string;
+            /** @description Inactive ones are listed only with `include_inactive` (old tickets keep them). */
+            active: boolean;
+        };
+        /** PortalTicketCategoryList */
+        PortalTicketCategoryList: {
+            items: components["schemas"]["PortalTicketCategory"][];
+        };
         /** PostIncidentUpdate */
         PostIncidentUpdate: {
             /**
@@ -5458,6 +6419,8 @@ export interface components {
             code: string;
             /** @description With `plan_limit_reached`: which limit of the SaaS plan, and where the tenant stands. */
             plan_limit?: components["schemas"]["PlanLimitProblem"] & unknown;
+            /** @description With `plan_feature_missing`: the feature of the SaaS plan the request needs. */
+            plan_feature?: components["schemas"]["Feature"] & unknown;
         };
         /** PromiseRequest */
         PromiseRequest: {
@@ -5504,7 +6467,7 @@ export interface components {
              */
             number: number;
             subject: string;
-            category: components["schemas"]["TicketCategory"];
+            category: string;
             status: components["schemas"]["TicketStatus"];
             /** Format: date-time */
             created_at: string;
@@ -5540,7 +6503,7 @@ export interface components {
              */
             number: number;
             subject: string;
-            category: components["schemas"]["TicketCategory"];
+            category: string;
             status: components["schemas"]["TicketStatus"];
             /** Format: date-time */
             created_at: string;
@@ -5628,6 +6591,85 @@ export interface components {
              */
             kind: "custom";
         } & components["schemas"]["CustomRoleRef"];
+        /**
+         * SaasBilling
+         * @description An ISP's SaaS billing.
+         */
+        SaasBilling: {
+            state: components["schemas"]["Billing"];
+            /**
+             * Format: date-time
+             * @description When the unpaid episode began.
+             */
+            payment_failed_at?: string;
+            /**
+             * Format: date-time
+             * @description When the next dunning step falls due if nothing is paid.
+             */
+            next_step_at?: string;
+            /** @description The ISP is a customer with a metered subscription at Stripe. */
+            subscribed: boolean;
+            /** @description Newest first. */
+            usage_reports: components["schemas"]["SaasUsageReport"][];
+            /** @description Newest first. */
+            invoices: components["schemas"]["SaasInvoice"][];
+        };
+        /**
+         * SaasInvoice
+         * @description One SaaS invoice, as Stripe's webhooks told it.
+         */
+        SaasInvoice: {
+            id: string;
+            number?: string;
+            status: components["schemas"]["SaasInvoiceStatus"];
+            /**
+             * Format: int64
+             * @description Minor units of `currency`.
+             */
+            amount_due: number;
+            /** Format: int64 */
+            amount_paid: number;
+            currency: string;
+            /**
+             * Format: int64
+             * @description Active subscribers billed.
+             */
+            quantity?: number;
+            /** Format: date-time */
+            period_start: string;
+            /** Format: date-time */
+            period_end: string;
+            /** @description The last payment attempt failed. */
+            payment_failed: boolean;
+            /** @description Stripe's page for the invoice (view, pay, download). */
+            hosted_invoice_url?: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @enum {string} */
+        SaasInvoiceStatus: "draft" | "open" | "paid" | "uncollectible" | "void";
+        /**
+         * SaasUsageReport
+         * @description One day's usage report to Stripe.
+         */
+        SaasUsageReport: {
+            /** Format: naive-date */
+            day: string;
+            /**
+             * Format: int32
+             * @description Active subscribers counted that day: what the month's invoice is priced on.
+             */
+            active_subscribers: number;
+            /** Format: date-time */
+            counted_at: string;
+            /**
+             * Format: date-time
+             * @description Absent while Stripe has not acknowledged the report (it is retried).
+             */
+            sent_at?: string;
+            /** Format: int32 */
+            attempts: number;
+        };
         /** SavedCard */
         SavedCard: {
             /** @description `visa`, `mastercard`, `mir` … */
@@ -5635,6 +6677,19 @@ export interface components {
             last4: string;
             /** @description `MM/YYYY`. */
             expires: string;
+        };
+        /** ScheduleTenantDeletion */
+        ScheduleTenantDeletion: {
+            /**
+             * @description Why the tenant is deleted (10 to 500 characters): recorded in the tombstone and told to
+             *     the ISP's owners.
+             */
+            reason: string;
+            /**
+             * Format: int64
+             * @description Days until the deletion runs, 1 to 365 (30 unless given).
+             */
+            grace_days?: number;
         };
         /**
          * @description Where a ticket matched best.
@@ -5773,6 +6828,34 @@ export interface components {
              */
             assigned: number;
         };
+        /**
+         * ShiftSpanBody
+         * @description One span of a week, in the ISP's local time.
+         */
+        ShiftSpanBody: {
+            /**
+             * Format: uint8
+             * @description ISO weekday the span starts on: 1 = Monday … 7 = Sunday.
+             */
+            weekday: number;
+            /** @description Local time `HH:MM`. */
+            starts_at: string;
+            /** @description Local time `HH:MM`; at or before `starts_at` (or `24:00`): the next day. */
+            ends_at: string;
+        };
+        /** ShiftWeekInput */
+        ShiftWeekInput: {
+            /**
+             * @description Off on the ISP's holidays (the SLA calendar's).
+             * @default true
+             */
+            off_on_holidays: boolean;
+            /**
+             * @description The week's spans; none: the schedule moves nobody (manual toggles only).
+             * @default []
+             */
+            spans: components["schemas"]["ShiftSpanBody"][];
+        };
         /** SignupAccepted */
         SignupAccepted: {
             slug: string;
@@ -5839,7 +6922,7 @@ export interface components {
         SlaPolicyDto: {
             priority: components["schemas"]["TicketPriority"];
             /** @description Absent: the priority's default policy. A category's policy wins over it. */
-            category?: components["schemas"]["TicketCategory"] & unknown;
+            category?: string;
             /** Format: int32 */
             first_response_minutes: number;
             /** Format: int32 */
@@ -6163,6 +7246,93 @@ export interface components {
             speed_mbps: number;
         };
         /**
+         * TenantDeletion
+         * @description A scheduled, cancelled or carried-out deletion.
+         */
+        TenantDeletion: {
+            /** Format: uuid */
+            id: string;
+            slug: string;
+            display_name: string;
+            state: components["schemas"]["TenantDeletionState"];
+            reason: string;
+            /**
+             * Format: uuid
+             * @description The export that preceded it.
+             */
+            export_id: string;
+            requested_by: string;
+            /** Format: date-time */
+            requested_at: string;
+            /**
+             * Format: date-time
+             * @description The end of the grace period: the deletion runs from then on.
+             */
+            due_at: string;
+            /** Format: date-time */
+            cancelled_at?: string;
+            cancelled_by?: string;
+            /** Format: date-time */
+            deleted_at?: string;
+            /**
+             * Format: date-time
+             * @description Until then nobody may take the slug.
+             */
+            slug_reserved_until?: string;
+        };
+        /** TenantDeletionList */
+        TenantDeletionList: {
+            items: components["schemas"]["TenantDeletion"][];
+        };
+        /** @enum {string} */
+        TenantDeletionState: "scheduled" | "cancelled" | "deleted";
+        /**
+         * TenantDeletionStatus
+         * @description The tenant's deletion as the operator's tenant page shows it.
+         */
+        TenantDeletionStatus: {
+            /** @description The scheduled deletion, else the latest cancelled or carried-out one. */
+            deletion?: components["schemas"]["TenantDeletion"] & unknown;
+            /**
+             * @description Whether a deletion may be scheduled now: an export finished in the last 24 hours and
+             *     none is scheduled.
+             */
+            can_schedule: boolean;
+        };
+        /**
+         * TenantExport
+         * @description A full-data export: an archive (`.tar.gz`) with one CSV file per table of the ISP's rows
+         *     and its stored files.
+         */
+        TenantExport: {
+            /** Format: uuid */
+            id: string;
+            slug: string;
+            state: components["schemas"]["TenantExportState"];
+            requested_by: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            finished_at?: string;
+            /**
+             * Format: int64
+             * @description The archive's size.
+             */
+            bytes?: number;
+            /** Format: int32 */
+            tables?: number;
+            /** Format: int64 */
+            rows?: number;
+            /** @description Why it failed (for the operator). */
+            error?: string;
+        };
+        /** TenantExportList */
+        TenantExportList: {
+            items: components["schemas"]["TenantExport"][];
+        };
+        /** @enum {string} */
+        TenantExportState: "queued" | "running" | "done" | "failed";
+        /**
          * TenantHealth
          * @description What the last scheduler round measured of an ISP (refreshed about hourly).
          */
@@ -6214,6 +7384,44 @@ export interface components {
         };
         /** @enum {string} */
         TenantState: "active" | "suspended";
+        /**
+         * TenantTrafficRow
+         * @description One ISP over the window.
+         */
+        TenantTrafficRow: {
+            slug: string;
+            name: string;
+            /** Format: int64 */
+            requests: number;
+            /** Format: int64 */
+            client_errors: number;
+            /** Format: int64 */
+            server_errors: number;
+            /** Format: double */
+            latency_ms_avg?: number;
+            /**
+             * Format: int64
+             * @description The bytes of the ISP's rows, as of its last scheduler round.
+             */
+            data_bytes?: number;
+            /**
+             * Format: int32
+             * @description Letters due to be sent and not yet sent, as of its last scheduler round.
+             */
+            mail_due?: number;
+            /**
+             * Format: date-time
+             * @description When the oldest of those was written: the mail queue's lag.
+             */
+            oldest_mail_due_at?: string;
+            /**
+             * Format: int32
+             * @description RADIUS CoA/Disconnect requests due and not yet answered.
+             */
+            coa_due?: number;
+            /** Format: date-time */
+            measured_at?: string;
+        };
         /** Ticket */
         Ticket: {
             /** Format: uuid */
@@ -6224,7 +7432,7 @@ export interface components {
              */
             number: number;
             subject: string;
-            category: components["schemas"]["TicketCategory"];
+            category: string;
             status: components["schemas"]["TicketStatus"];
             /** Format: date-time */
             created_at: string;
@@ -6269,8 +7477,30 @@ export interface components {
             /** Format: int64 */
             size_bytes: number;
         };
-        /** @enum {string} */
-        TicketCategory: "connectivity" | "speed" | "payments" | "tariff" | "addons" | "equipment" | "complaint" | "account_security" | "other";
+        /**
+         * TicketCategoryInput
+         * @description A rename and the on/off switch. For a built-in an absent name means the built-in
+         *     translation; a custom category keeps at least one name.
+         */
+        TicketCategoryInput: {
+            name_ru?: string;
+            name_en?: string;
+            /** @description Off: hidden from new tickets; old tickets keep it. */
+            active: boolean;
+        };
+        /**
+         * @description What a category is about: the nine built-in kinds. Drives behaviour (a connectivity or speed
+         *     ticket is linked to an outage incident covering the subscriber).
+         * @enum {string}
+         */
+        TicketCategoryKind: "connectivity" | "speed" | "payments" | "tariff" | "addons" | "equipment" | "complaint" | "account_security" | "other";
+        /**
+         * TicketCategoryOrder
+         * @description Every category code of the ISP, once each, in the new order.
+         */
+        TicketCategoryOrder: {
+            codes: string[];
+        };
         /**
          * TicketEvent
          * @description A change to the ticket (a system line in the staff thread).
@@ -6482,7 +7712,7 @@ export interface components {
              */
             number: number;
             subject: string;
-            category: components["schemas"]["TicketCategory"];
+            category: string;
             status: components["schemas"]["TicketStatus"];
             /** Format: date-time */
             created_at: string;
@@ -6534,6 +7764,35 @@ export interface components {
              * @description Downloaded by the subscriber.
              */
             output_octets: number;
+        };
+        /**
+         * TrafficMinute
+         * @description One minute of traffic over all ISPs and nodes.
+         */
+        TrafficMinute: {
+            /** Format: date-time */
+            minute: string;
+            /** Format: int64 */
+            requests: number;
+            /**
+             * Format: int64
+             * @description 4xx answers (bad input, refused access: the client's side).
+             */
+            client_errors: number;
+            /**
+             * Format: int64
+             * @description 5xx answers: the platform's failures.
+             */
+            server_errors: number;
+            /**
+             * Format: int64
+             * @description Requests that took a second or more.
+             */
+            slow: number;
+            /** Format: double */
+            latency_ms_avg: number;
+            /** Format: double */
+            latency_ms_max: number;
         };
         /** TwoFactorCode */
         TwoFactorCode: {
@@ -6628,6 +7887,34 @@ export interface components {
          * @enum {string}
          */
         Warning: "none" | "approaching" | "critical";
+        /**
+         * WorkerRow
+         * @description A background worker's most recent pass on any node.
+         */
+        WorkerRow: {
+            worker: components["schemas"]["BackgroundWorker"];
+            /** @description The node (`host/pid`) that finished it. */
+            node: string;
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            finished_at: string;
+            /**
+             * Format: int64
+             * @description Seconds since that pass finished: the worker's lag.
+             */
+            lag_seconds: number;
+            /**
+             * Format: int32
+             * @description ISPs that pass could not finish.
+             */
+            failures: number;
+            /**
+             * Format: int64
+             * @description Nodes that ran this worker within the window.
+             */
+            nodes: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -6989,7 +8276,7 @@ export interface operations {
             content: {
                 "application/json; charset=utf-8": components["schemas"]["NewTicket"];
                 "multipart/form-data": {
-                    category: components["schemas"]["TicketCategory"];
+                    category: string;
                     subject: string;
                     description: string;
                     /**
@@ -9276,7 +10563,7 @@ export interface operations {
                 /** @description Only tickets of this priority. */
                 priority?: components["schemas"]["TicketPriority"];
                 /** @description Only tickets in this category. */
-                category?: components["schemas"]["TicketCategory"];
+                category?: string;
                 /** @description Only tickets carrying this tag (normalised like tags are). */
                 tag?: string;
                 /** @description `me`: assigned to you; `unassigned`: assigned to nobody. */
@@ -13269,6 +14556,1226 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["CardPayments"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyTicketCategories: {
+        parameters: {
+            query?: {
+                /** @description Names in this language; absent: the ISP's default language. */
+                lang?: components["schemas"]["Locale"];
+                /** @description Also the switched-off categories. */
+                include_inactive?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PortalTicketCategoryList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTicketCategories: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConsoleTicketCategoryList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTicketCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewTicketCategoryInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConsoleTicketCategory"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateTicketCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TicketCategoryInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConsoleTicketCategory"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteTicketCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reorderTicketCategories: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TicketCategoryOrder"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ConsoleTicketCategoryList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listShiftSchedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AgentWeekList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getShiftSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                staff_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AgentWeekItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putShiftSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                staff_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ShiftWeekInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AgentWeekItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyShiftSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AgentWeekItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putMyShiftSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ShiftWeekInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AgentWeekItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAttachmentSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AttachmentSettings"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateAttachmentSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["AttachmentSettingsInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AttachmentSettings"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyAttachmentLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AttachmentLimitsView"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCatalogueTariffs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CatalogueTariffList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCatalogueTariff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewCatalogueTariff"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CatalogueTariffItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateCatalogueTariff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CatalogueTariffChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CatalogueTariffItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    archiveCatalogueTariff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CatalogueTariffItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unarchiveCatalogueTariff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CatalogueTariffItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCatalogueAddons: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CatalogueAddonList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCatalogueAddon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewCatalogueAddon"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CatalogueAddonItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateCatalogueAddon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CatalogueAddonChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CatalogueAddonItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    archiveCatalogueAddon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CatalogueAddonItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unarchiveCatalogueAddon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CatalogueAddonItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCatalogueEquipment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CatalogueEquipmentList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCatalogueEquipment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewCatalogueEquipment"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CatalogueEquipmentItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateCatalogueEquipment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CatalogueEquipmentChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CatalogueEquipmentItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    archiveCatalogueEquipment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CatalogueEquipmentItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unarchiveCatalogueEquipment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CatalogueEquipmentItem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportManifest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The manifest (`<slug>.toml`), as `kabinet tenants apply` reads it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/toml; charset=utf-8": string;
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTenantExports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TenantExportList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    requestTenantExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued (or the export already queued or running); a background worker builds it. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TenantExport"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadTenantExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The archive, streamed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": string;
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTenantDeletion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TenantDeletionStatus"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    scheduleTenantDeletion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ScheduleTenantDeletion"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TenantDeletion"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelTenantDeletion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TenantDeletion"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTenantDeletions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TenantDeletionList"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConsoleSaasBilling: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SaasBilling"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTenantSaasBilling: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SaasBilling"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    platformMetrics: {
+        parameters: {
+            query?: {
+                minutes?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlatformView"];
                 };
             };
             /** @description A problem (RFC 9457). */

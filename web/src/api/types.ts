@@ -43,6 +43,8 @@ export type TicketDetail = ApiData<"/me/tickets/{id}", "get">;
 export type TicketMessage = TicketDetail["messages"][number];
 export type TicketStatus = TicketSummary["status"];
 export type TicketCategory = TicketSummary["category"];
+export type ConsoleTicketCategory = ApiData<"/console/ticket-categories", "get">["items"][number];
+export type TicketCategoryKind = ConsoleTicketCategory["kind"];
 
 export type ConsoleTicketPage = ApiData<"/console/tickets", "get">;
 export type ConsoleTicketSummary = ConsoleTicketPage["items"][number];
@@ -117,17 +119,6 @@ export type ChecklistStep = Onboarding["items"][number]["step"];
 
 // Enumerations the UI must list in full (selects, filters). Keyed records make the compiler
 // complain here when the API adds or drops a value; the numbers are display order.
-const CATEGORY_ORDER: Record<TicketCategory, number> = {
-  connectivity: 0,
-  speed: 1,
-  payments: 2,
-  tariff: 3,
-  addons: 4,
-  equipment: 5,
-  complaint: 6,
-  account_security: 7,
-  other: 8,
-};
 const STATUS_ORDER: Record<TicketStatus, number> = {
   new: 0,
   open: 1,
@@ -154,7 +145,20 @@ function ordered<K extends string>(order: Record<K, number>): readonly K[] {
   return (Object.keys(order) as K[]).sort((a, b) => order[a] - order[b]);
 }
 
-export const TICKET_CATEGORIES = ordered(CATEGORY_ORDER);
+/** The nine categories every ISP has (it may rename, reorder and add to them: see
+ * `useTicketCategories`); their names are the app's own translations. */
+export const BUILT_IN_CATEGORIES = [
+  "connectivity",
+  "speed",
+  "payments",
+  "tariff",
+  "addons",
+  "equipment",
+  "complaint",
+  "account_security",
+  "other",
+] as const;
+export type BuiltInCategory = (typeof BUILT_IN_CATEGORIES)[number];
 export const TICKET_STATUSES = ordered(STATUS_ORDER);
 export const PAYMENT_METHODS = ordered(PAYMENT_METHOD_ORDER);
 export const ORDER_STATUSES = ordered(ORDER_STATUS_ORDER);

@@ -7,9 +7,11 @@ import { NotFound } from "../shared/ui/NotFound";
 import { useSite } from "../shared/site/site";
 import { ConfirmSignupPage } from "./onboarding/ConfirmSignupPage";
 import { OnboardingPage } from "./onboarding/OnboardingPage";
+import { AttachmentSettingsPage } from "./settings/AttachmentSettingsPage";
 import { BrandingPage } from "./settings/BrandingPage";
 import { CardPaymentsPage } from "./settings/CardPaymentsPage";
 import { SettingsPage } from "./settings/SettingsPage";
+import { TicketCategoriesPage } from "./settings/TicketCategoriesPage";
 import { DomainsPage } from "./domains/DomainsPage";
 import { AuditPage } from "./audit/AuditPage";
 import { AUDIT_READ } from "./audit/audit";
@@ -31,6 +33,8 @@ import { KB_MANAGE } from "./kb/kb";
 import { LettersPage } from "./letters/LettersPage";
 import { NetworkPage } from "./network/NetworkPage";
 import { NETWORK_READ } from "./network/network";
+import { CataloguePage } from "./catalogue/CataloguePage";
+import { CATALOGUE_MANAGE } from "./catalogue/catalogue";
 import { NewsAdminPage } from "./news/NewsAdminPage";
 import { NewsEditorPage } from "./news/NewsEditorPage";
 import { NEWS_MANAGE } from "./news/news";
@@ -48,6 +52,7 @@ import { SUBSCRIBERS_READ } from "./subscribers/subscribers";
 import { SubscriberPage } from "./subscribers/SubscriberPage";
 import { SlaSettingsPage } from "./tickets/SlaSettingsPage";
 import { AgentGroupsPage } from "./assignment/AgentGroupsPage";
+import { ShiftSchedulesPage } from "./assignment/ShiftSchedulesPage";
 import { AnalyticsPage } from "./analytics/AnalyticsPage";
 import { ANALYTICS_READ } from "./analytics/analytics";
 import { TicketQueuePage } from "./tickets/TicketQueuePage";
@@ -61,6 +66,7 @@ export function ConsoleArea() {
   const mayFindSubscribers = useHasPermission(BILLING_READ);
   const mayReadOrders = useHasPermission(ORDERS_READ);
   const mayManageNews = useHasPermission(NEWS_MANAGE);
+  const mayManageCatalogue = useHasPermission(CATALOGUE_MANAGE);
   const mayManageKb = useHasPermission(KB_MANAGE);
   const mayManageCanned = useHasPermission(CANNED_MANAGE);
   const mayReadNetwork = useHasPermission(NETWORK_READ);
@@ -99,6 +105,11 @@ export function ConsoleArea() {
       {mayReadOrders && (
         <NavLink to="/console/orders" data-testid="nav-console-orders">
           {t("console.nav.orders")}
+        </NavLink>
+      )}
+      {mayManageCatalogue && (
+        <NavLink to="/console/catalogue" end={false} data-testid="nav-console-catalogue">
+          {t("catalogue.nav")}
         </NavLink>
       )}
       {mayManageNews && (
@@ -160,6 +171,7 @@ export function ConsoleArea() {
                   <Route path="tickets" element={<TicketQueuePage />} />
                   <Route path="tickets/settings" element={<SlaSettingsPage />} />
                   <Route path="tickets/groups" element={<AgentGroupsPage />} />
+                  <Route path="tickets/shifts" element={<ShiftSchedulesPage />} />
                   <Route path="tickets/:id" element={<TicketViewPage />} />
                   <Route path="analytics" element={<AnalyticsPage />} />
                   <Route path="subscribers" element={<SubscriberListPage />} />
@@ -167,6 +179,8 @@ export function ConsoleArea() {
                   <Route path="subscribers/:accountNumber" element={<SubscriberPage />} />
                   <Route path="orders" element={<OrderQueuePage />} />
                   <Route path="orders/:id" element={<OrderViewPage />} />
+                  <Route path="catalogue" element={<CataloguePage />} />
+                  <Route path="catalogue/:tab" element={<CataloguePage />} />
                   <Route path="news" element={<NewsAdminPage />} />
                   <Route path="news/:id" element={<NewsEditorPage />} />
                   <Route path="kb" element={<KbAdminPage />} />
@@ -181,6 +195,8 @@ export function ConsoleArea() {
                   <Route path="settings/payments" element={<CardPaymentsPage />} />
                   <Route path="settings/domains" element={<DomainsPage />} />
                   <Route path="settings/letters" element={<LettersPage />} />
+                  <Route path="settings/attachments" element={<AttachmentSettingsPage />} />
+                  <Route path="settings/ticket-categories" element={<TicketCategoriesPage />} />
                   <Route path="security" element={<SecurityPage />} />
                   <Route path="staff" element={<StaffPage />} />
                   <Route path="audit" element={<AuditPage />} />

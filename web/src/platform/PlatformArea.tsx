@@ -4,6 +4,7 @@ import { SessionGate } from "../shared/session/SessionGate";
 import { AppShell } from "../shared/ui/AppShell";
 import { NotFound } from "../shared/ui/NotFound";
 import { OperatorSignIn } from "./auth/OperatorSignIn";
+import { PlatformMetricsPage } from "./metrics/PlatformMetricsPage";
 import { PlansPage } from "./plans/PlansPage";
 import { SignupPage } from "./signup/SignupPage";
 import { TenantsPage } from "./tenants/TenantsPage";
@@ -19,6 +20,9 @@ export function PlatformArea() {
       <NavLink to="/plans" data-testid="nav-platform-plans">
         {t("saasPlans.platform.nav")}
       </NavLink>
+      <NavLink to="/metrics" data-testid="nav-platform-metrics">
+        {t("platform.metrics.nav")}
+      </NavLink>
     </>
   );
   return (
@@ -33,6 +37,7 @@ export function PlatformArea() {
               <Routes>
                 <Route index element={<TenantsPage />} />
                 <Route path="plans" element={<PlansPage />} />
+                <Route path="metrics" element={<PlatformMetricsPage />} />
                 <Route path="*" element={<NotFound home="/" />} />
               </Routes>
             </SessionGate>

@@ -192,7 +192,7 @@ fn settings_view(time_zone: &str, s: DeskSettings) -> TicketSettingsView {
                 .iter()
                 .map(|p| SlaPolicyDto {
                     priority: p.priority.into(),
-                    category: p.category.map(Into::into),
+                    category: p.category.clone().map(Into::into),
                     first_response_minutes: p.targets.first_response_minutes,
                     resolution_minutes: p.targets.resolution_minutes,
                     raise_priority_on_breach: p.targets.raise_priority_on_breach,
@@ -654,7 +654,7 @@ impl ConsoleApi {
                 .iter()
                 .map(|p| SlaPolicy {
                     priority: p.priority.into(),
-                    category: p.category.map(Into::into),
+                    category: p.category.clone().map(Into::into),
                     targets: SlaTargets {
                         first_response_minutes: p.first_response_minutes,
                         resolution_minutes: p.resolution_minutes,

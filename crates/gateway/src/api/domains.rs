@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use kabinet_access::Permission;
 use kabinet_tenancy::domains::{
-    self, CheckFailure, CustomDomain, DomainName, DomainStatus as Status,
+    self, CheckFailure, CustomDomain, DomainName, DomainStatus as Status, PROOF_GRACE_DAYS,
 };
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -100,6 +100,12 @@ pub struct CustomDomainItem {
     #[oai(skip_serializing_if_is_none)]
     pub failure_detail: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// A verified domain whose proof the daily re-check no longer finds: since when. It is still
+    /// served until `serving_until`.
+    #[oai(skip_serializing_if_is_none)]
+    pub failing_since: Option<DateTime<Utc>>,
+    #[oai(skip_serializing_if_is_none)]
+    pub serving_until: Option<DateTime<Utc>>,
 }
 
 impl From<CustomDomain> for CustomDomainItem {
@@ -115,6 +121,11 @@ impl From<CustomDomain> for CustomDomainItem {
             failure: d.failure.map(Into::into),
             failure_detail: d.failure_detail,
             created_at: d.created_at,
+            failing_since: d.failing_since.filter(|_| d.verified_at.is_some()),
+            serving_until: d
+                .failing_since
+                .filter(|_| d.verified_at.is_some())
+                .map(|since| since + chrono::Duration::days(PROOF_GRACE_DAYS)),
         }
     }
 }

@@ -44,6 +44,8 @@ pub enum LetterKindDto {
     TicketStatus,
     /// The answer is overdue.
     TicketOverdue,
+    /// Staff joined the ticket with another one.
+    TicketMerged,
 }
 
 impl From<LetterKindDto> for LetterKind {
@@ -52,6 +54,7 @@ impl From<LetterKindDto> for LetterKind {
             LetterKindDto::TicketReply => Self::TicketReply,
             LetterKindDto::TicketStatus => Self::TicketStatus,
             LetterKindDto::TicketOverdue => Self::TicketOverdue,
+            LetterKindDto::TicketMerged => Self::TicketMerged,
         }
     }
 }
@@ -62,6 +65,7 @@ impl From<LetterKind> for LetterKindDto {
             LetterKind::TicketReply => Self::TicketReply,
             LetterKind::TicketStatus => Self::TicketStatus,
             LetterKind::TicketOverdue => Self::TicketOverdue,
+            LetterKind::TicketMerged => Self::TicketMerged,
         }
     }
 }

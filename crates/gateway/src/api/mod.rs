@@ -6,6 +6,7 @@ mod account;
 mod assignment;
 mod audit;
 mod billing;
+mod catalogue;
 mod console;
 mod domains;
 mod dto;
@@ -19,18 +20,24 @@ mod operator_support;
 mod password_reset;
 mod payments;
 mod platform;
+mod platform_metrics;
 mod portal;
 mod profile;
+mod saas_billing;
 pub(crate) mod saas_plans;
 mod session;
 mod settings;
+mod shifts;
 mod signup;
 mod staff_access;
 mod statements;
+mod storage_settings;
 mod stripe_connect;
 mod subscribers;
 mod support;
+mod tenant_export;
 mod text;
+mod ticket_categories;
 mod ticket_files;
 mod ticket_insights;
 mod ticket_live;
@@ -102,6 +109,17 @@ pub type Apis = (
             saas_plans::Apis,
             operator_support::Apis,
             stripe_connect::Apis,
+        ),
+        // Ticket categories, shift schedules, attachment storage, the catalogue editors,
+        // tenant export and deletion, SaaS billing.
+        (
+            ticket_categories::Apis,
+            shifts::Apis,
+            storage_settings::Apis,
+            catalogue::Apis,
+            tenant_export::Apis,
+            saas_billing::Apis,
+            platform_metrics::Apis,
         ),
     ),
 );
@@ -178,6 +196,15 @@ pub fn apis() -> Apis {
                 saas_plans::apis(),
                 operator_support::apis(),
                 stripe_connect::apis(),
+            ),
+            (
+                ticket_categories::apis(),
+                shifts::apis(),
+                storage_settings::apis(),
+                catalogue::apis(),
+                tenant_export::apis(),
+                saas_billing::apis(),
+                platform_metrics::apis(),
             ),
         ),
     )

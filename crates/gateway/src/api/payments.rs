@@ -194,10 +194,8 @@ impl PaymentsApi {
         let me = auth.0;
         let currency = me.tenant.currency;
         let mut tx = state.db.tenant_tx(me.tenant.id).await?;
-        let online = state.stripe.is_some()
-            && connection(&mut tx)
-                .await?
-                .is_some_and(|c| c.charges_enabled);
+        let online =
+            state.stripe.is_some() && connection(&mut tx).await?.is_some_and(|c| c.takes_cards());
         let autopay = autopay_view(&mut tx, me.id).await?;
         let recent = recent_online_payments(&mut tx, me.id, 10).await?;
         tx.commit().await?;

@@ -9,7 +9,7 @@ use kabinet_provisioning::dunning::{self, BillingState};
 use kabinet_tenancy::plans::{
     self, LimitWarning, PlanError, PlanFeature, PlanInput, PlanLimit, PlanStatus, SaasPlan,
 };
-use kabinet_tenancy::{PlanLimitReached, Slug, find_tenant_by_slug};
+use kabinet_tenancy::{PlanFeatureMissing, PlanLimitReached, Slug, find_tenant_by_slug};
 use poem::Request;
 use poem::http::StatusCode;
 use poem::web::Data;
@@ -311,6 +311,26 @@ pub fn plan_limit_problem(reached: PlanLimitReached) -> ApiError {
     error
 }
 
+/// 403 `plan_feature_missing`: the ISP's SaaS plan does not include what the request needs.
+pub fn plan_feature_problem(missing: PlanFeatureMissing) -> ApiError {
+    let what = match missing.feature {
+        PlanFeature::CustomDomains => "custom domains",
+        PlanFeature::OnlinePayments => "card payments",
+        PlanFeature::Network => "network integration (NAS and RADIUS)",
+    };
+    let mut error = ApiError::new(
+        StatusCode::FORBIDDEN,
+        "plan_feature_missing",
+        "Not included in the SaaS plan",
+        Some(format!(
+            "The ISP's Kabinet plan does not include {what}. Choose a plan that does."
+        )),
+    );
+    let ApiError::Problem(_, problem) = &mut error;
+    problem.plan_feature = Some(missing.feature.into());
+    error
+}
+
 impl From<PlanError> for ApiError {
     fn from(e: PlanError) -> Self {
         match e {
@@ -472,6 +492,7 @@ impl SaasPlansApi {
         )
         .await?;
         tx.commit().await?;
+        super::saas_billing::ensure_in_background(&state, after.id);
         Ok(Json(TenantPlan {
             slug: after.slug.to_string(),
             saas_plan: after.saas_plan,

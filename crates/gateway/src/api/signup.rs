@@ -217,6 +217,7 @@ impl SignupApi {
             &client_info(req, &state),
         )
         .await?;
+        super::saas_billing::ensure_in_background(&state, started.tenant);
         Ok(SignupAnswer::Accepted(Json(SignupAccepted {
             console_url: format!("{}/console", tenant_base_url(req, &state, &started.slug)),
             slug: started.slug.to_string(),

@@ -145,7 +145,7 @@ impl From<&Article> for KbArticle {
             title: a.title.clone(),
             body: a.body.clone(),
             locale: wire_locale(a.locale),
-            category: a.category.map(Into::into),
+            category: a.category.clone().map(Into::into),
             published_at: a.published_at,
             slug: a.slug.clone(),
             updated_at: a.updated_at,
@@ -206,7 +206,7 @@ impl KbArticleInput {
             title: self.title.0.clone(),
             body: self.body.0.clone(),
             locale: article_locale(&self.locale),
-            category: self.category.map(Into::into),
+            category: self.category.clone().map(Into::into),
             published: self.published,
         }
     }
@@ -558,7 +558,7 @@ async fn audit(
             json!({
                 "title": a.title,
                 "locale": a.locale.as_str(),
-                "category": a.category.map(|c| c.as_str()),
+                "category": a.category.as_ref().map(|c| c.as_str()),
                 "published": a.published_at.is_some(),
             }),
         )

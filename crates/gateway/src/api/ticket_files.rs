@@ -181,7 +181,8 @@ impl NewMessageRequest {
     }
 }
 
-/// Stores the files on `to` inside `tx` (see [`attachments::attach`]).
+/// Stores the files on `to` inside `tx` (see [`attachments::attach`]: the ISP's limits are
+/// checked there, `attachment_over_file_limit` / `attachments_over_message_limit`).
 pub async fn attach_files(
     state: &AppState,
     tx: &mut kabinet_db::TenantTx,
@@ -190,7 +191,17 @@ pub async fn attach_files(
     uploader: Uploader,
     files: Vec<PreparedFile>,
 ) -> Result<Attached, ApiError> {
-    Ok(attachments::attach(tx, &state.config.attachments, ticket, to, uploader, files).await?)
+    Ok(attachments::attach(
+        &state.db,
+        tx,
+        &state.config.attachments,
+        ticket,
+        to,
+        uploader,
+        files,
+        Utc::now(),
+    )
+    .await?)
 }
 
 /// `filename*` per RFC 6266/5987, with a plain ASCII `filename` for old clients.
@@ -288,18 +299,40 @@ pub enum NotificationType {
     TicketStatus,
     /// The answer is overdue; the ISP knows and is on it.
     TicketOverdue,
+    /// Staff joined the ticket with another (`merged_into_*`): the conversation goes on there.
+    TicketMerged,
+    /// An outage covering the subscriber was declared (`incident_*`; no ticket).
+    IncidentDeclared,
+    /// News about an outage covering the subscriber.
+    IncidentUpdate,
+    /// The outage is over: service restored.
+    IncidentRestored,
 }
 
 #[derive(Debug, Object)]
 pub struct NotificationItem {
     pub id: Uuid,
     pub kind: NotificationType,
-    pub ticket_id: Uuid,
-    pub ticket_number: i64,
-    pub ticket_subject: String,
+    /// The ticket it is about (`ticket_*` kinds).
+    #[oai(skip_serializing_if_is_none)]
+    pub ticket_id: Option<Uuid>,
+    #[oai(skip_serializing_if_is_none)]
+    pub ticket_number: Option<i64>,
+    #[oai(skip_serializing_if_is_none)]
+    pub ticket_subject: Option<String>,
     /// The new status (`ticket_status` only).
     #[oai(skip_serializing_if_is_none)]
     pub status: Option<TicketStatus>,
+    /// The ticket a merged one went into (`ticket_merged` only).
+    #[oai(skip_serializing_if_is_none)]
+    pub merged_into_ticket_id: Option<Uuid>,
+    #[oai(skip_serializing_if_is_none)]
+    pub merged_into_number: Option<i64>,
+    /// The outage (`incident_*` kinds) and its title.
+    #[oai(skip_serializing_if_is_none)]
+    pub incident_id: Option<Uuid>,
+    #[oai(skip_serializing_if_is_none)]
+    pub incident_title: Option<String>,
     pub created_at: DateTime<Utc>,
     pub read: bool,
 }
@@ -399,11 +432,19 @@ impl TicketFilesApi {
                         NotificationKind::Reply => NotificationType::TicketReply,
                         NotificationKind::StatusChanged => NotificationType::TicketStatus,
                         NotificationKind::Overdue => NotificationType::TicketOverdue,
+                        NotificationKind::Merged => NotificationType::TicketMerged,
+                        NotificationKind::IncidentDeclared => NotificationType::IncidentDeclared,
+                        NotificationKind::IncidentUpdate => NotificationType::IncidentUpdate,
+                        NotificationKind::IncidentRestored => NotificationType::IncidentRestored,
                     },
-                    ticket_id: n.ticket_id.as_uuid(),
+                    ticket_id: n.ticket_id.map(|t| t.as_uuid()),
                     ticket_number: n.ticket_number,
                     ticket_subject: n.ticket_subject,
                     status: n.status.map(Into::into),
+                    merged_into_ticket_id: n.merged_into_ticket_id.map(|t| t.as_uuid()),
+                    merged_into_number: n.merged_into_number,
+                    incident_id: n.incident_id,
+                    incident_title: n.incident_title,
                     created_at: n.created_at,
                     read: n.read_at.is_some(),
                 })

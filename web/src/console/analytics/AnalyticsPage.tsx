@@ -1,6 +1,7 @@
 import { useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { usePageTitle } from "../../shared/site/site";
+import { useTicketCategories } from "../../shared/tickets/categories";
 import { useFormat } from "../../shared/i18n/format";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
@@ -161,6 +162,7 @@ export function AnalyticsPage() {
 
 function Figures({ analytics }: { analytics: DeskAnalytics }) {
   const { t } = useTranslation();
+  const categories = useTicketCategories("staff");
   const minutes = useMinutes();
   const m = analytics.team;
   return (
@@ -223,7 +225,7 @@ function Figures({ analytics }: { analytics: DeskAnalytics }) {
           <h3>{t("insights.byCategory")}</h3>
           <Bars
             testid="analytics-categories"
-            rows={analytics.by_category.map((c) => ({ label: t(`ticket.categories.${c.category}`), value: c.tickets }))}
+            rows={analytics.by_category.map((c) => ({ label: categories.name(c.category), value: c.tickets }))}
             empty={t("insights.noTickets")}
           />
           <h3>{t("insights.backlogByAge")}</h3>

@@ -2,8 +2,8 @@ import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { ApiError } from "../../api/client";
-import { TICKET_CATEGORIES } from "../../api/types";
 import { usePageTitle } from "../../shared/site/site";
+import { useTicketCategories } from "../../shared/tickets/categories";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Field } from "../../shared/ui/Field";
 import { Loading } from "../../shared/ui/Loading";
@@ -39,6 +39,7 @@ function GroupForm({ draft, onDone }: { draft: Draft; onDone: () => void }) {
   const save = useSaveAgentGroup(draft.id);
   const agents = useTicketAgents();
   const categories = value.categories;
+  const ticketCategories = useTicketCategories("staff");
   const members = value.members;
 
   function submit(event: FormEvent) {
@@ -102,19 +103,21 @@ function GroupForm({ draft, onDone }: { draft: Draft; onDone: () => void }) {
       <p className="field__hint">{t(`assignment.modeHints.${value.mode}`)}</p>
       <fieldset className="group-checks" data-testid="group-categories">
         <legend>{t("assignment.groups.categories")}</legend>
-        {TICKET_CATEGORIES.map((c) => (
-          <label key={c}>
-            <input
-              type="checkbox"
-              checked={categories.includes(c)}
-              onChange={(e) => {
-                setValue({ ...value, categories: toggled(categories, c, e.target.checked) });
-              }}
-              data-testid={`group-category-${c}`}
-            />
-            {t(`ticket.categories.${c}`)}
-          </label>
-        ))}
+        {ticketCategories.all
+          .filter((c) => c.active || categories.includes(c.code))
+          .map(({ code, name }) => (
+            <label key={code}>
+              <input
+                type="checkbox"
+                checked={categories.includes(code)}
+                onChange={(e) => {
+                  setValue({ ...value, categories: toggled(categories, code, e.target.checked) });
+                }}
+                data-testid={`group-category-${code}`}
+              />
+              {name}
+            </label>
+          ))}
       </fieldset>
       <p className="field__hint">{t("assignment.groups.categoriesHint")}</p>
       <fieldset className="group-checks" data-testid="group-members">
@@ -180,6 +183,7 @@ function GroupCard({
   deleting: boolean;
 }) {
   const { t } = useTranslation();
+  const ticketCategories = useTicketCategories("staff");
   return (
     <li className="card group-card" data-testid="group-row" data-name={group.name}>
       <div className="group-card__head">
@@ -190,11 +194,13 @@ function GroupCard({
         {group.categories.length === 0 ? (
           <li className="badge badge--info">{t("assignment.groups.defaultGroup")}</li>
         ) : (
-          TICKET_CATEGORIES.filter((c) => group.categories.includes(c)).map((c) => (
-            <li key={c} className="badge badge--neutral">
-              {t(`ticket.categories.${c}`)}
-            </li>
-          ))
+          ticketCategories.all
+            .filter((c) => group.categories.includes(c.code))
+            .map((c) => (
+              <li key={c.code} className="badge badge--neutral">
+                {c.name}
+              </li>
+            ))
         )}
       </ul>
       <ul className="group-card__members" aria-label={t("assignment.groups.members")}>
@@ -272,6 +278,11 @@ export function AgentGroupsPage() {
           </p>
           <h1>{t("assignment.groups.pageTitle")}</h1>
           <p>{t("assignment.groups.pageLead")}</p>
+          <p>
+            <Link to="/console/tickets/shifts" data-testid="shifts-link">
+              {t("shifts.link")}
+            </Link>
+          </p>
         </div>
         {mayManage && (
           <button

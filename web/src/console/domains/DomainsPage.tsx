@@ -17,6 +17,7 @@ import {
 } from "./domains";
 import "./domains.css";
 import { CopyButton } from "../../shared/ui/CopyButton";
+import { PlanFeatureNotice } from "../plan/PlanFeatureNotice";
 
 /** Problem codes this page words itself (the generic notice covers the rest). */
 const OWN_CODES = ["invalid_domain", "domain_is_platform", "domain_already_added", "domain_taken", "domain_limit_reached"] as const;
@@ -55,6 +56,7 @@ export function DomainsPage() {
         <h1>{t("domains.title")}</h1>
         <p className="muted">{t("domains.intro")}</p>
       </header>
+      <PlanFeatureNotice feature="custom_domains" />
       {!mayManage ? (
         <p className="notice notice--info">{t("domains.forbidden")}</p>
       ) : list.isPending ? (
@@ -224,6 +226,11 @@ function DomainCard({ domain, cnameTarget }: { domain: CustomDomain; cnameTarget
           </p>
           {domain.checked_at && (
             <p className="notice__detail">{t("domains.checkedAt", { date: format.dateTime(domain.checked_at) })}</p>
+          )}
+          {domain.serving_until && (
+            <p className="notice__detail" data-testid="domain-serving-until">
+              {t("domains.servingUntil", { date: format.date(domain.serving_until) })}
+            </p>
           )}
         </div>
       )}

@@ -2,6 +2,7 @@ import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { useFormat } from "../../shared/i18n/format";
 import { usePageTitle } from "../../shared/site/site";
+import { useTicketCategories } from "../../shared/tickets/categories";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
 import { useConsoleKb } from "./kb";
@@ -9,6 +10,7 @@ import { useConsoleKb } from "./kb";
 /** The knowledge base for staff: every article with its state, language and category. */
 export function KbAdminPage() {
   const { t } = useTranslation();
+  const categories = useTicketCategories("staff");
   const format = useFormat();
   usePageTitle(t("console.kb.title"));
   const list = useConsoleKb();
@@ -50,7 +52,7 @@ export function KbAdminPage() {
                       {a.published_at ? t("console.kb.published") : t("console.kb.draft")}
                     </span>
                   </td>
-                  <td data-label={t("ticket.category")}>{a.category ? t(`ticket.categories.${a.category}`) : "—"}</td>
+                  <td data-label={t("ticket.category")}>{a.category ? categories.name(a.category) : "—"}</td>
                   <td data-label={t("console.kb.updated")}>
                     <time dateTime={a.updated_at}>{format.dateTime(a.updated_at)}</time>
                   </td>

@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useParams } from "react-router";
-import { TICKET_CATEGORIES, type TicketCategory } from "../../api/types";
 import { NewsBody } from "../../shared/news/NewsBody";
 import { usePageTitle } from "../../shared/site/site";
+import { useTicketCategories } from "../../shared/tickets/categories";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Field } from "../../shared/ui/Field";
 import { Loading } from "../../shared/ui/Loading";
@@ -46,7 +46,8 @@ function EditorForm({ article }: { article?: Article }) {
   const [locale, setLocale] = useState<"ru" | "en">(
     article?.locale ?? (i18n.resolvedLanguage === "ru" ? "ru" : "en"),
   );
-  const [category, setCategory] = useState<TicketCategory | "">(article?.category ?? "");
+  const categories = useTicketCategories("staff");
+  const [category, setCategory] = useState(article?.category ?? "");
   const [saved, setSaved] = useState(false);
 
   function submit(published: boolean) {
@@ -126,16 +127,18 @@ function EditorForm({ article }: { article?: Article }) {
               {...control}
               value={category}
               onChange={(e) => {
-                setCategory(e.target.value as TicketCategory | "");
+                setCategory(e.target.value);
               }}
               data-testid="kb-category"
             >
               <option value="">{t("console.kb.noCategory")}</option>
-              {TICKET_CATEGORIES.map((c) => (
-                <option key={c} value={c}>
-                  {t(`ticket.categories.${c}`)}
-                </option>
-              ))}
+              {categories.all
+                .filter((c) => c.active || c.code === category)
+                .map((c) => (
+                  <option key={c.code} value={c.code}>
+                    {c.name}
+                  </option>
+                ))}
             </select>
           )}
         </Field>

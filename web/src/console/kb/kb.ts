@@ -1,6 +1,5 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, data } from "../../api/client";
-import type { TicketCategory } from "../../api/types";
 
 export const KB_MANAGE = "kb.manage";
 
@@ -10,7 +9,7 @@ export interface KbInput {
   title: string;
   body: string;
   locale: "ru" | "en";
-  category: TicketCategory | null;
+  category: string | null;
   published: boolean;
 }
 

@@ -22,6 +22,7 @@ const PLACEHOLDERS = {
   "ticket.number": "ticket_number",
   "ticket.subject": "ticket_subject",
   "ticket.status": "ticket_status",
+  "merged_into.number": "merged_into_number",
   "isp.name": "isp_name",
 } as const;
 

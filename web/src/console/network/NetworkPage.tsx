@@ -25,6 +25,7 @@ import {
   type NetworkSettings,
 } from "./network";
 import "./network.css";
+import { PlanFeatureNotice } from "../plan/PlanFeatureNotice";
 
 /**
  * NAS of the ISP (register or rotate the secret: shown once; edit; delete), how RADIUS treats
@@ -48,6 +49,7 @@ export function NetworkPage() {
         <h1>{t("console.network.title")}</h1>
         <p className="muted">{t("console.network.intro")}</p>
       </header>
+      <PlanFeatureNotice feature="network" />
       {secret && (
         <div className="notice notice--success" role="status" data-testid="nas-secret">
           <p>

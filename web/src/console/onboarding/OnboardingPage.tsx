@@ -15,6 +15,7 @@ const onboardingKey = ["console", "onboarding"] as const;
 /** Where each step is done in the console (or nowhere yet: the step says what to do). */
 const STEP_LINK: Partial<Record<ChecklistStep, string>> = {
   branding: "/console/settings/branding",
+  tariffs: "/console/catalogue",
   subscribers: "/console/subscribers/import",
   payments: "/console/settings/payments",
   staff: "/console/staff",

@@ -7,6 +7,7 @@ import { Badge, type BadgeTone } from "../../shared/ui/Badge";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
 import { formatBytes, type LimitUsage, PLAN_QUERY, percentUsed } from "./plan";
+import { SaasBillingSection } from "./SaasBillingSection";
 import "./plan.css";
 
 const WARNING_TONE: Record<LimitUsage["warning"], BadgeTone> = {
@@ -95,6 +96,7 @@ export function PlanPage() {
             </ul>
             <p className="muted">{t("saasPlans.console.measured", { at: format.dateTime(plan.data.measured_at) })}</p>
           </section>
+          <SaasBillingSection />
         </>
       )}
     </div>

@@ -9,6 +9,7 @@ import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Field } from "../../shared/ui/Field";
 import { Loading } from "../../shared/ui/Loading";
 import "./card-payments.css";
+import { PlanFeatureNotice } from "../plan/PlanFeatureNotice";
 
 const cardPaymentsKey = ["console", "settings", "card-payments"] as const;
 
@@ -50,6 +51,7 @@ export function CardPaymentsPage() {
         <h1>{t("settings.cardPayments.title")}</h1>
         <p className="muted">{t("settings.cardPayments.intro")}</p>
       </header>
+      <PlanFeatureNotice feature="online_payments" />
       {current.isPending && <Loading />}
       {current.isError && <ErrorNotice error={current.error} onRetry={() => void current.refetch()} />}
       {refresh.isError && <ErrorNotice error={refresh.error} />}

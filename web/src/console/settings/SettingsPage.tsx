@@ -1,5 +1,6 @@
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
+import { API_BASE } from "../../api/client";
 import { usePageTitle } from "../../shared/site/site";
 import { AUDIT_READ } from "../audit/audit";
 import { SETTINGS_MANAGE, useHasPermission } from "../subscribers/billing";
@@ -20,6 +21,8 @@ export function SettingsPage() {
     { show: mayManage, to: "/console/settings/payments", key: "payments", testId: "settings-payments" },
     { show: mayManage, to: "/console/settings/domains", key: "domains", testId: "nav-console-domains" },
     { show: mayManage, to: "/console/settings/letters", key: "letters", testId: "nav-console-letters" },
+    { show: mayManage, to: "/console/settings/attachments", key: "attachments", testId: "settings-attachments" },
+    { show: mayManage, to: "/console/settings/ticket-categories", key: "ticketCategories", testId: "settings-ticket-categories" },
     { show: true, to: "/console/plan", key: "plan", testId: "nav-console-plan" },
     { show: mayReadAudit, to: "/console/impersonations", key: "visits", testId: "nav-console-impersonations" },
   ] as const;
@@ -41,6 +44,17 @@ export function SettingsPage() {
             </li>
           ))}
       </ul>
+      {mayManage && (
+        <section className="card settings-hub__manifest" data-testid="settings-manifest">
+          <div>
+            <strong>{t("settingsHub.manifest.title")}</strong>
+            <p className="muted">{t("settingsHub.manifest.hint")}</p>
+          </div>
+          <a className="button button--ghost" href={`${API_BASE}/console/settings/manifest`} download data-testid="settings-manifest-download">
+            {t("settingsHub.manifest.download")}
+          </a>
+        </section>
+      )}
     </div>
   );
 }

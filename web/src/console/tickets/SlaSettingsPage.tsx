@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
-import { TICKET_CATEGORIES, type TicketCategory, type TicketPriority, type TicketSettings, type TicketSettingsView } from "../../api/types";
+import { type TicketCategory, type TicketPriority, type TicketSettings, type TicketSettingsView } from "../../api/types";
 import { usePageTitle } from "../../shared/site/site";
+import { useTicketCategories } from "../../shared/tickets/categories";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Field } from "../../shared/ui/Field";
 import { Loading } from "../../shared/ui/Loading";
@@ -331,6 +332,7 @@ function SettingsForm({ view }: { view: TicketSettingsView }) {
 /** Per-category targets: a row per category and priority whose tickets get their own due times. */
 function CategoryOverrides({ draft, update }: { draft: Draft; update: (change: (d: Draft) => Draft) => void }) {
   const { t } = useTranslation();
+  const categories = useTicketCategories("staff");
   const setOverride = (key: number, patch: Partial<Override>) => {
     update((d) => ({ ...d, overrides: d.overrides.map((o) => (o.key === key ? { ...o, ...patch } : o)) }));
   };
@@ -339,7 +341,9 @@ function CategoryOverrides({ draft, update }: { draft: Draft; update: (change: (
   function add() {
     update((d) => {
       const priority: TicketPriority = "normal";
-      const free = TICKET_CATEGORIES.find((c) => !d.overrides.some((o) => o.category === c && o.priority === priority));
+      const free = categories.active
+        .map((c) => c.code)
+        .find((c) => !d.overrides.some((o) => o.category === c && o.priority === priority));
       const base = d.targets[priority];
       return {
         ...d,
@@ -373,7 +377,7 @@ function CategoryOverrides({ draft, update }: { draft: Draft; update: (change: (
             </thead>
             <tbody>
               {draft.overrides.map((o, i) => {
-                const row = `${t(`ticket.categories.${o.category}`)}, ${t(`ticket.priorities.${o.priority}`)}`;
+                const row = `${categories.name(o.category)}, ${t(`ticket.priorities.${o.priority}`)}`;
                 return (
                   <tr key={o.key} data-testid={`sla-override-${i}`}>
                     <td>
@@ -382,14 +386,16 @@ function CategoryOverrides({ draft, update }: { draft: Draft; update: (change: (
                         value={o.category}
                         aria-invalid={taken(o) || undefined}
                         onChange={(e) => {
-                          setOverride(o.key, { category: e.target.value as TicketCategory });
+                          setOverride(o.key, { category: e.target.value });
                         }}
                       >
-                        {TICKET_CATEGORIES.map((c) => (
-                          <option key={c} value={c}>
-                            {t(`ticket.categories.${c}`)}
-                          </option>
-                        ))}
+                        {categories.all
+                          .filter((c) => c.active || c.code === o.category)
+                          .map((c) => (
+                            <option key={c.code} value={c.code}>
+                              {c.name}
+                            </option>
+                          ))}
                       </select>
                     </td>
                     <td>

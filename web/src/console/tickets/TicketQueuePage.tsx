@@ -2,9 +2,7 @@ import { useId } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router";
 import {
-  TICKET_CATEGORIES,
   TICKET_STATUSES,
-  type TicketCategory,
   type TicketPriority,
   type ConsoleTicketSummary,
   type TicketStatus,
@@ -12,6 +10,7 @@ import {
 import { useFormat } from "../../shared/i18n/format";
 import { useQueueLive } from "../../shared/live";
 import { usePageTitle } from "../../shared/site/site";
+import { useTicketCategories } from "../../shared/tickets/categories";
 import { TicketStatusBadge } from "../../shared/tickets/TicketStatusBadge";
 import { Badge } from "../../shared/ui/Badge";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
@@ -34,7 +33,8 @@ function useQueueFilters(): [QueueFilters, (name: string, value: string) => void
   const filters: QueueFilters = {
     status: pick<TicketStatus>(TICKET_STATUSES, params.get("status")),
     priority: pick<TicketPriority>(TICKET_PRIORITIES, params.get("priority")),
-    category: pick<TicketCategory>(TICKET_CATEGORIES, params.get("category")),
+    // Any well-formed code: the ISP's list decides what the select offers.
+    category: /^[a-z][a-z0-9_]{1,39}$/.test(params.get("category") ?? "") ? (params.get("category") ?? undefined) : undefined,
     assignee: pick(ASSIGNEES, params.get("assignee")),
     tag: params.get("tag") ?? undefined,
     overdue: params.get("overdue") === "true",
@@ -50,6 +50,7 @@ function useQueueFilters(): [QueueFilters, (name: string, value: string) => void
 
 export function TicketQueuePage() {
   const { t } = useTranslation();
+  const categories = useTicketCategories("staff");
   const format = useFormat();
   const ids = { status: useId(), priority: useId(), category: useId(), assignee: useId(), tag: useId() };
   usePageTitle(t("console.queue.title"));
@@ -137,9 +138,9 @@ export function TicketQueuePage() {
             data-testid="queue-category-filter"
           >
             <option value="">{t("console.queue.any")}</option>
-            {TICKET_CATEGORIES.map((c) => (
-              <option key={c} value={c}>
-                {t(`ticket.categories.${c}`)}
+            {categories.all.map((c) => (
+              <option key={c.code} value={c.code}>
+                {c.name}
               </option>
             ))}
           </select>
@@ -227,7 +228,7 @@ export function TicketQueuePage() {
                       </span>
                     </span>
                   </td>
-                  <td data-label={t("ticket.category")}>{t(`ticket.categories.${ticket.category}`)}</td>
+                  <td data-label={t("ticket.category")}>{categories.name(ticket.category)}</td>
                   <td data-label={t("ticket.status")}>
                     <TicketStatusBadge status={ticket.status} />
                   </td>

@@ -9,6 +9,8 @@ import { Badge, type BadgeTone } from "../../shared/ui/Badge";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
 import { ImpersonateAction } from "../support/ImpersonateAction";
+import { TenantLifecycle } from "./TenantLifecycle";
+import { TenantSaasBilling } from "./TenantSaasBilling";
 import "./tenants.css";
 
 const STATUS_TONE: Record<TenantStatus, BadgeTone> = { active: "success", suspended: "warning" };
@@ -120,6 +122,7 @@ export function TenantsPage() {
                         {tenant.suspended_reason}
                       </p>
                     )}
+                    <TenantSaasBilling slug={tenant.slug} />
                   </td>
                   <td data-label={t("platform.tenants.subscribers")} data-testid="tenant-subscribers">
                     {tenant.health
@@ -141,6 +144,7 @@ export function TenantsPage() {
                       {tenant.status === "active" && <ImpersonateAction tenant={tenant} />}
                       <StatusAction tenant={tenant} />
                     </div>
+                    <TenantLifecycle slug={tenant.slug} name={tenant.name} />
                   </td>
                 </tr>
               ))}

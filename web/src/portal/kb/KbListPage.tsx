@@ -4,6 +4,7 @@ import { Link } from "react-router";
 import { useFormat } from "../../shared/i18n/format";
 import { Snippet } from "../../shared/search/Snippet";
 import { usePageTitle } from "../../shared/site/site";
+import { useTicketCategories } from "../../shared/tickets/categories";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
 import { useDebounced, useKbArticles, useKbSearch } from "./kb";
@@ -12,6 +13,7 @@ import "./kb.css";
 /** The knowledge base: a search box over every published article, and the newest ones. */
 export function KbListPage() {
   const { t } = useTranslation();
+  const categories = useTicketCategories("subscriber");
   const format = useFormat();
   usePageTitle(t("portal.kb.title"));
   const [text, setText] = useState("");
@@ -66,7 +68,7 @@ export function KbListPage() {
               <li key={a.id} data-testid="kb-article-item">
                 <Link to={`/kb/${a.id}`}>{a.title}</Link>
                 <p className="search-snippet">
-                  {a.category ? `${t(`ticket.categories.${a.category}`)} · ` : ""}
+                  {a.category ? `${categories.name(a.category)} · ` : ""}
                   {format.date(a.updated_at)}
                 </p>
               </li>

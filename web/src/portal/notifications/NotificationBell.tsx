@@ -6,7 +6,18 @@ import { useMyTicketsLive } from "../../shared/live";
 import { useMarkNotificationsRead, useMyNotifications } from "./notifications";
 import "./notifications.css";
 
-/** The header's bell: unread count, the latest notifications, each leading to its ticket. */
+type Notice = NonNullable<ReturnType<typeof useMyNotifications>["data"]>["items"][number];
+
+/** Where a notification leads: its ticket, the ticket a merged one went into, or (an outage
+ * notice) the dashboard with the outage banner. */
+function target(n: Notice): string {
+  if (n.kind === "ticket_merged" && n.merged_into_ticket_id !== undefined) return `/tickets/${n.merged_into_ticket_id}`;
+  if (n.ticket_id !== undefined) return `/tickets/${n.ticket_id}`;
+  return "/";
+}
+
+/** The header's bell: unread count, the latest notifications, each leading to its ticket (or,
+ * for an outage, to the dashboard). */
 export function NotificationBell() {
   const { t } = useTranslation();
   const format = useFormat();
@@ -80,7 +91,7 @@ export function NotificationBell() {
             {list.data?.items.map((n) => (
               <li key={n.id} className={n.read ? "bell__item" : "bell__item bell__item--unread"}>
                 <Link
-                  to={`/tickets/${n.ticket_id}`}
+                  to={target(n)}
                   onClick={() => {
                     if (!n.read) markRead.mutate([n.id]);
                   }}
@@ -90,11 +101,13 @@ export function NotificationBell() {
                 >
                   <span className="bell__text">
                     {t(`notifications.${n.kind}`, {
-                      number: n.ticket_number,
+                      number: n.ticket_number ?? "",
+                      into: n.merged_into_number ?? "",
+                      title: n.incident_title ?? "",
                       status: n.status ? t(`ticket.statuses.${n.status}`) : "",
                     })}
                   </span>
-                  <span className="bell__subject">{n.ticket_subject}</span>
+                  {n.ticket_subject !== undefined && <span className="bell__subject">{n.ticket_subject}</span>}
                   <time className="muted bell__time" dateTime={n.created_at}>
                     {format.dateTime(n.created_at)}
                   </time>

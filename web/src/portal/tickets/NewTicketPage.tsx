@@ -1,14 +1,15 @@
 import { useCallback, useRef, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
-import { TICKET_CATEGORIES, type TicketCategory } from "../../api/types";
 import { usePageTitle } from "../../shared/site/site";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Field } from "../../shared/ui/Field";
 import { FilePicker } from "../../shared/tickets/Attachments";
 import { filesOk } from "../../shared/tickets/attachments";
+import { useTicketCategories } from "../../shared/tickets/categories";
 import { DeflectionPanel } from "../kb/DeflectionPanel";
 import { recordSuggestions } from "../kb/kb";
+import { useMyAttachmentLimits } from "./attachmentLimits";
 import { useOpenTicket } from "./tickets";
 
 export function NewTicketPage() {
@@ -16,7 +17,9 @@ export function NewTicketPage() {
   const navigate = useNavigate();
   usePageTitle(t("portal.tickets.newTitle"));
   const openTicket = useOpenTicket();
-  const [category, setCategory] = useState<TicketCategory | "">("");
+  const limits = useMyAttachmentLimits();
+  const categories = useTicketCategories("subscriber");
+  const [category, setCategory] = useState("");
   const [subject, setSubject] = useState("");
   const [description, setDescription] = useState("");
   const [files, setFiles] = useState<File[]>([]);
@@ -29,7 +32,7 @@ export function NewTicketPage() {
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    if (category === "" || !filesOk(files)) return;
+    if (category === "" || !filesOk(files, limits)) return;
     openTicket.mutate(
       { category, subject: subject.trim(), description: description.trim(), files },
       {
@@ -61,16 +64,16 @@ export function NewTicketPage() {
                 required
                 value={category}
                 onChange={(e) => {
-                  setCategory(e.target.value as TicketCategory | "");
+                  setCategory(e.target.value);
                 }}
                 data-testid="new-ticket-category"
               >
                 <option value="" disabled>
                   {t("ticket.chooseCategory")}
                 </option>
-                {TICKET_CATEGORIES.map((c) => (
-                  <option key={c} value={c}>
-                    {t(`ticket.categories.${c}`)}
+                {categories.active.map((c) => (
+                  <option key={c.code} value={c.code}>
+                    {c.name}
                   </option>
                 ))}
               </select>
@@ -106,7 +109,7 @@ export function NewTicketPage() {
             )}
           </Field>
           <DeflectionPanel formSession={formSession} text={`${subject} ${description}`} onShown={onShown} />
-          <FilePicker files={files} onChange={setFiles} disabled={openTicket.isPending} />
+          <FilePicker files={files} onChange={setFiles} disabled={openTicket.isPending} limits={limits} />
           {openTicket.isError && <ErrorNotice error={openTicket.error} />}
           <div className="form__actions">
             <button

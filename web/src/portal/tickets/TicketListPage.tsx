@@ -2,6 +2,7 @@ import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { useFormat } from "../../shared/i18n/format";
 import { usePageTitle } from "../../shared/site/site";
+import { useTicketCategories } from "../../shared/tickets/categories";
 import { TicketStatusBadge } from "../../shared/tickets/TicketStatusBadge";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
@@ -10,6 +11,7 @@ import "../../shared/tickets/tickets.css";
 
 export function TicketListPage() {
   const { t } = useTranslation();
+  const categories = useTicketCategories("subscriber");
   const format = useFormat();
   usePageTitle(t("portal.tickets.title"));
   const tickets = useMyTickets();
@@ -50,7 +52,7 @@ export function TicketListPage() {
                   {ticket.subject}
                 </span>
                 <span className="ticket-row__meta">
-                  <span>{t(`ticket.categories.${ticket.category}`)}</span>
+                  <span>{categories.name(ticket.category)}</span>
                   <time dateTime={ticket.updated_at}>{format.dateTime(ticket.updated_at)}</time>
                 </span>
                 <span className="ticket-row__status">

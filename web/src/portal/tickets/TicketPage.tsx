@@ -8,6 +8,7 @@ import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
 import { useFormat } from "../../shared/i18n/format";
 import { useMyTicketLive } from "../../shared/live";
+import { useMyAttachmentLimits } from "./attachmentLimits";
 import { useMyTicket, useReopenMyTicket, useReplyToMyTicket } from "./tickets";
 import { TicketRating } from "./TicketRating";
 import { MergedNotice } from "./MergedNotice";
@@ -18,6 +19,7 @@ export function TicketPage() {
   const ticket = useMyTicket(id);
   useMyTicketLive(id);
   const reply = useReplyToMyTicket(id);
+  const limits = useMyAttachmentLimits();
   const reopen = useReopenMyTicket(id);
   const format = useFormat();
   usePageTitle(ticket.data?.subject);
@@ -89,6 +91,7 @@ export function TicketPage() {
             </p>
           ) : (
             <ReplyForm
+              limits={limits}
               pending={reply.isPending}
               error={reply.error}
               onSubmit={(body, files, done) => {

@@ -1,24 +1,27 @@
 import { useId, useRef } from "react";
 import { useTranslation } from "react-i18next";
-import { ACCEPT, MAX_FILE_BYTES, MAX_FILES, humanSize, type TicketAttachment } from "./attachments";
+import { ACCEPT, PLATFORM_LIMITS, humanSize, totalSize, type AttachmentLimits, type TicketAttachment } from "./attachments";
 
 /**
  * Picks files for a message: several at once, removable before sending. Files over the size
- * limit are shown as refused rather than sent to fail.
+ * limit (the ISP's, when `limits` is given) are shown as refused rather than sent to fail.
  */
 export function FilePicker({
   files,
   onChange,
   disabled = false,
+  limits = PLATFORM_LIMITS,
 }: {
   files: File[];
   onChange: (files: File[]) => void;
   disabled?: boolean;
+  limits?: AttachmentLimits;
 }) {
   const { t } = useTranslation();
   const id = useId();
   const input = useRef<HTMLInputElement>(null);
-  const tooLarge = files.filter((f) => f.size > MAX_FILE_BYTES);
+  const tooLarge = files.filter((f) => f.size > limits.max_file_bytes);
+  const overTotal = totalSize(files) > limits.max_message_bytes;
   return (
     <div className="file-picker">
       <label htmlFor={id} className="button button--ghost button--small file-picker__button">
@@ -37,17 +40,23 @@ export function FilePicker({
         disabled={disabled}
         onChange={(e) => {
           const picked = Array.from(e.target.files ?? []);
-          onChange([...files, ...picked].slice(0, MAX_FILES));
+          onChange([...files, ...picked].slice(0, limits.max_files));
           // The same file may be picked again after being removed.
           e.target.value = "";
         }}
         data-testid="attach-files"
       />
-      <span className="muted file-picker__hint">{t("attachments.hint")}</span>
+      <span className="muted file-picker__hint" data-testid="attach-limits">
+        {t("attachments.hintLimits", {
+          files: limits.max_files,
+          file: humanSize(limits.max_file_bytes),
+          total: humanSize(limits.max_message_bytes),
+        })}
+      </span>
       {files.length > 0 && (
         <ul className="file-picker__list" data-testid="attached-files">
           {files.map((file, index) => (
-            <li key={`${file.name}-${String(index)}`} className={file.size > MAX_FILE_BYTES ? "file-picker__file file-picker__file--bad" : "file-picker__file"}>
+            <li key={`${file.name}-${String(index)}`} className={file.size > limits.max_file_bytes ? "file-picker__file file-picker__file--bad" : "file-picker__file"}>
               <span className="file-picker__name">{file.name}</span>
               <span className="muted">{humanSize(file.size)}</span>
               <button
@@ -66,9 +75,14 @@ export function FilePicker({
       )}
       {tooLarge.map((f) => (
         <p key={f.name} className="field__error" role="alert">
-          {t("attachments.tooLarge", { name: f.name })}
+          {t("attachments.tooLargeLimit", { name: f.name, max: humanSize(limits.max_file_bytes) })}
         </p>
       ))}
+      {overTotal && (
+        <p className="field__error" role="alert" data-testid="attach-over-total">
+          {t("attachments.overTotal", { max: humanSize(limits.max_message_bytes) })}
+        </p>
+      )}
     </div>
   );
 }

@@ -2,18 +2,21 @@ import { useId, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorNotice } from "../ui/ErrorNotice";
 import { FilePicker } from "./Attachments";
-import { filesOk } from "./attachments";
+import { filesOk, type AttachmentLimits } from "./attachments";
 
 /** The reply box under a ticket thread; clears itself once the reply is accepted. */
 export function ReplyForm({
   pending,
   error,
   disabled = false,
+  limits,
   onSubmit,
 }: {
   pending: boolean;
   error: unknown;
   disabled?: boolean;
+  /** The ISP's limits on files (the platform's caps when absent). */
+  limits?: AttachmentLimits;
   onSubmit: (body: string, files: File[], done: () => void) => void;
 }) {
   const { t } = useTranslation();
@@ -24,7 +27,7 @@ export function ReplyForm({
   function submit(event: FormEvent) {
     event.preventDefault();
     const text = body.trim();
-    if (text === "" || !filesOk(files)) return;
+    if (text === "" || !filesOk(files, limits)) return;
     onSubmit(text, files, () => {
       setBody("");
       setFiles([]);
@@ -47,13 +50,13 @@ export function ReplyForm({
         }}
         data-testid="reply-body"
       />
-      <FilePicker files={files} onChange={setFiles} disabled={disabled} />
+      <FilePicker files={files} onChange={setFiles} disabled={disabled} limits={limits} />
       {error != null && <ErrorNotice error={error} />}
       <div className="form__actions">
         <button
           type="submit"
           className="button button--primary"
-          disabled={disabled || pending || body.trim() === "" || !filesOk(files)}
+          disabled={disabled || pending || body.trim() === "" || !filesOk(files, limits)}
           data-testid="reply-submit"
         >
           {pending ? t("ticket.replySending") : t("ticket.replySubmit")}

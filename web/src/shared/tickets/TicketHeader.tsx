@@ -2,6 +2,7 @@ import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import type { TicketSummary } from "../../api/types";
 import { useFormat } from "../i18n/format";
+import { useTicketCategories } from "./categories";
 import { TicketStatusBadge } from "./TicketStatusBadge";
 
 /** Number, subject, status and the facts about a ticket; `extra` adds area-specific facts. */
@@ -16,6 +17,7 @@ export function TicketHeader({
 }) {
   const { t } = useTranslation();
   const format = useFormat();
+  const categories = useTicketCategories(audience);
   return (
     <header className="ticket-header">
       <p className="ticket-header__number">{t("ticket.number", { number: ticket.number })}</p>
@@ -31,7 +33,7 @@ export function TicketHeader({
         </div>
         <div>
           <dt>{t("ticket.category")}</dt>
-          <dd>{t(`ticket.categories.${ticket.category}`)}</dd>
+          <dd data-testid="ticket-category">{categories.name(ticket.category)}</dd>
         </div>
         <div>
           <dt>{t("ticket.created")}</dt>

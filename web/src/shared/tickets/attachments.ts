@@ -8,6 +8,20 @@ export const ACCEPT = "image/png,image/jpeg,image/webp,image/gif,application/pdf
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
 export const MAX_FILES = 10;
 
+/** What the files of one message may take: the ISP's limits (`/me/attachment-limits`). */
+export interface AttachmentLimits {
+  max_file_bytes: number;
+  max_message_bytes: number;
+  max_files: number;
+}
+
+/** The platform's caps, the limits until the ISP's are known. */
+export const PLATFORM_LIMITS: AttachmentLimits = {
+  max_file_bytes: MAX_FILE_BYTES,
+  max_message_bytes: 25 * 1024 * 1024,
+  max_files: MAX_FILES,
+};
+
 /** The multipart body of a message with files: its text fields, then every file as `files`. */
 export function messageForm(fields: Record<string, string>, files: File[]): FormData {
   const form = new FormData();
@@ -23,7 +37,15 @@ export function humanSize(bytes: number): string {
 }
 
 /** Whether the picked files may be sent as they are. */
-export function filesOk(files: File[]): boolean {
-  return files.length <= MAX_FILES && files.every((f) => f.size <= MAX_FILE_BYTES && f.size > 0);
+export function filesOk(files: File[], limits: AttachmentLimits = PLATFORM_LIMITS): boolean {
+  return (
+    files.length <= limits.max_files &&
+    files.every((f) => f.size <= limits.max_file_bytes && f.size > 0) &&
+    totalSize(files) <= limits.max_message_bytes
+  );
+}
+
+export function totalSize(files: File[]): number {
+  return files.reduce((sum, f) => sum + f.size, 0);
 }
 
