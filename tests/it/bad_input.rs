@@ -40,8 +40,9 @@ async fn malformed_and_mistyped_bodies_are_400_problems() {
         )
         .await
         .expect("req"),
-        StatusCode::BAD_REQUEST,
-        "malformed_body",
+        // Well-formed, but not one of this ISP's categories (each ISP edits its own list).
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown_category",
     )
     .await;
     // A number or a boolean is not a string, whatever lenient parsers think.
