@@ -8,4 +8,11 @@
 CREATE ROLE kabinet_owner LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD :'owner_password';
 CREATE ROLE kabinet_app   LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD :'app_password';
 CREATE DATABASE kabinet OWNER kabinet_owner;
+-- Ticket search (crates/ticketing/src/search.rs): on a table with row-level security PostgreSQL
+-- uses a non-leakproof operator only after the policy, never as an index condition, so without
+-- this the GIN indexes serve `tenant_id` alone and a rare word reads every message of a big ISP.
+-- ts_match_vq (tsvector @@ tsquery) reveals nothing but its result, and the app never runs SQL a
+-- user wrote. Per database; again after pg_upgrade or a restore into a new cluster.
+\connect kabinet
+ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF;
 -- psql -v owner_password=... -v app_password=... -f deploy/postgres/roles.sql

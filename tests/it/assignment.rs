@@ -372,6 +372,79 @@ async fn tickets_route_by_category_and_wait_for_someone_on_shift() {
 }
 
 #[tokio::test]
+async fn the_default_group_routes_the_isps_own_categories() {
+    let app = TestApp::spawn().await.expect("app");
+    let owner = app.staff(DEMO, OWNER).await;
+    let a = staff_id(&app, AGENT).await;
+    let b = add_agent(&app, "b@demo.example", "Бухгалтер").await;
+    for (code, name) in [("dacha_link", "Связь на даче"), ("tv_box", "Приставка")]
+    {
+        json_body(
+            owner
+                .post(
+                    "/api/v1/console/ticket-categories",
+                    &json!({"code": code, "kind": "connectivity", "name_ru": name}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    create_group(
+        &owner,
+        json!({"name": "Все остальные", "mode": "round_robin", "members": [a]}),
+    )
+    .await;
+    create_group(
+        &owner,
+        json!({"name": "ТВ", "mode": "round_robin", "categories": ["tv_box"], "members": [b]}),
+    )
+    .await;
+    let dacha = Category::parse("dacha_link").expect("code");
+    let tv = Category::parse("tv_box").expect("code");
+
+    // Nobody on shift: the custom categories' tickets wait in their groups' pools.
+    let (waiting, who) = open(&app, dacha.clone()).await;
+    assert_eq!(who, None);
+    let groups = json_body(
+        owner.get("/api/v1/console/assignment/groups").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(groups["items"][0]["name"], "ТВ");
+    assert_eq!(groups["items"][0]["waiting"], 0);
+    assert_eq!(groups["items"][1]["name"], "Все остальные");
+    assert_eq!(groups["items"][1]["waiting"], 1);
+
+    // The default group's agent starts: gets the waiting custom-category ticket, and new ones
+    // at once, like a built-in category's; a category another group lists is not theirs.
+    let agent = app.staff(DEMO, AGENT).await;
+    assert_eq!(set_shift(&agent, true).await["assigned"], 1);
+    assert_eq!(assignee(&app, waiting).await, Some(a));
+    let (_, who) = open(&app, dacha).await;
+    assert_eq!(who, Some(a));
+    let (_, who) = open(&app, Category::Other).await;
+    assert_eq!(who, Some(a));
+    let (tv_ticket, who) = open(&app, tv).await;
+    assert_eq!(who, None);
+    let tv_agent = app.staff(DEMO, "b@demo.example").await;
+    assert_eq!(set_shift(&tv_agent, true).await["assigned"], 1);
+    assert_eq!(assignee(&app, tv_ticket).await, Some(b));
+
+    // Ending the shift returns the custom-category tickets to the default group's pool too.
+    set_shift(&agent, false).await;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM tickets WHERE category = 'dacha_link' \
+             AND assignee_staff_id IS NOT NULL"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
 async fn ending_a_shift_hands_the_agents_active_tickets_to_others() {
     let app = TestApp::spawn().await.expect("app");
     let owner = app.staff(DEMO, OWNER).await;

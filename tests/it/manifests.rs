@@ -154,6 +154,117 @@ async fn an_asymmetric_tariff_keeps_its_upload_speed() {
 }
 
 #[tokio::test]
+async fn ticket_categories_apply_once_and_leave_the_consoles_alone() {
+    let db = TestDb::new().await.expect("db");
+    let dir = temp_dir("categories");
+    copy_demo_tenants(&dir);
+    let manifest = std::fs::read_to_string(dir.join("northnet.toml")).expect("read");
+    let declared = format!(
+        "{manifest}\n\
+         [[ticket_categories]]\ncode = \"dacha_link\"\nkind = \"connectivity\"\n\
+         name_ru = \"  Связь на  даче \"\nname_en = \"Country house link\"\nposition = 12\n\n\
+         [[ticket_categories]]\ncode = \"other\"\nkind = \"other\"\nname_en = \"Anything else\"\n\
+         active = false\n"
+    );
+    std::fs::write(dir.join("northnet.toml"), &declared).expect("write");
+    let reports = apply_dir(&db.db, &dir, "localhost").await.expect("apply");
+    let north = reports
+        .iter()
+        .find(|r| r.slug == "northnet")
+        .expect("report");
+    for c in ["dacha_link", "other"] {
+        assert!(
+            north
+                .changes
+                .contains(&format!("ticket category {c} created or updated")),
+            "{:?}",
+            north.changes
+        );
+    }
+    let tenant: uuid::Uuid = {
+        let mut admin = db.admin().await.expect("admin");
+        sqlx::query_scalar("SELECT id FROM tenants WHERE slug = 'northnet'")
+            .fetch_one(&mut admin)
+            .await
+            .expect("tenant")
+    };
+    let read = |code: &'static str| {
+        let db = &db;
+        async move {
+            let mut admin = db.admin().await.expect("admin");
+            sqlx::query_as::<_, (String, Option<String>, Option<String>, i32, bool, bool)>(
+                "SELECT kind, name_ru, name_en, position, active, built_in FROM ticket_categories \
+                 WHERE tenant_id = $1 AND code = $2",
+            )
+            .bind(tenant)
+            .bind(code)
+            .fetch_one(&mut admin)
+            .await
+            .expect("category")
+        }
+    };
+    assert_eq!(
+        read("dacha_link").await,
+        (
+            "connectivity".into(),
+            Some("Связь на даче".into()),
+            Some("Country house link".into()),
+            12,
+            true,
+            false
+        )
+    );
+    assert_eq!(
+        read("other").await,
+        (
+            "other".into(),
+            None,
+            Some("Anything else".into()),
+            9,
+            false,
+            true
+        )
+    );
+
+    // A category the ISP adds in the console is left alone; applying again changes nothing.
+    let mut tx = db
+        .db
+        .tenant_tx(kabinet_core::TenantId(tenant))
+        .await
+        .expect("tx");
+    kabinet_ticketing::categories::create(
+        &mut tx,
+        &kabinet_ticketing::categories::NewCategory {
+            code: "tv_box".into(),
+            kind: kabinet_ticketing::CategoryKind::Equipment,
+            name_ru: Some("ТВ-приставка".into()),
+            name_en: None,
+        },
+    )
+    .await
+    .expect("console category");
+    tx.commit().await.expect("commit");
+    let reports = apply_dir(&db.db, &dir, "localhost").await.expect("apply");
+    assert!(reports.iter().all(|r| r.changes.is_empty()), "{reports:?}");
+    assert_eq!(read("tv_box").await.0, "equipment");
+
+    // A kind never changes: refused, and nothing of that manifest is written.
+    let changed = declared
+        .replace("kind = \"connectivity\"", "kind = \"speed\"")
+        .replace("position = 12", "position = 4");
+    std::fs::write(dir.join("northnet.toml"), changed).expect("write");
+    let err = apply_dir(&db.db, &dir, "localhost")
+        .await
+        .expect_err("kind change")
+        .to_string();
+    assert!(
+        err.contains("ticket category dacha_link") && err.contains("kind cannot change"),
+        "{err}"
+    );
+    assert_eq!(read("dacha_link").await.3, 12);
+}
+
+#[tokio::test]
 async fn a_malformed_manifest_names_file_line_and_field_and_nothing_is_written() {
     let db = TestDb::new().await.expect("db");
     let dir = temp_dir("malformed");

@@ -2,7 +2,7 @@
 //! the app's internal listener, NAS played by sockets bound to 127.0.0.2 (demo) and 127.0.0.3
 //! (northnet), and a test NAS taking CoA/Disconnect-Request.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use kabinet_db::sqlx;
@@ -927,4 +927,55 @@ pub async fn seed_network(app: &TestApp, host: &str, owner_email: &str, account:
     .await
     .expect("status");
     tx.commit().await.expect("commit");
+}
+
+#[tokio::test]
+async fn a_nas_on_ipv6_is_known_by_its_address() {
+    let app = TestApp::spawn().await.expect("app");
+    let internal = app.spawn_internal().expect("internal listener");
+    let radius = FreeRadius::start(internal).await.expect("freeradius");
+    let demo = app.staff("demo.localhost", "owner@demo.example").await;
+    let (_, secret) = register_nas(&demo, "bras-v6", "::1", "mikrotik", 3799).await;
+    add_login(
+        &demo,
+        "100001",
+        json!({"kind": "pppoe", "username": "sidorova", "password": "sidorova-pass"}),
+    )
+    .await;
+    let nas = RadiusClient::bind(ip("::1"), &secret)
+        .await
+        .expect("bind ::1");
+
+    let accept = nas
+        .pap(radius.auth6, "sidorova", "sidorova-pass")
+        .await
+        .unwrap_or_else(|| panic!("no answer over IPv6; freeradius log:\n{}", radius.log()));
+    assert_eq!(accept.code, codec::ACCESS_ACCEPT, "{accept:?}");
+    let down = speed(&app, "100001").await;
+    assert_eq!(
+        vendor_text(&accept, codec::VENDOR_MIKROTIK, codec::MIKROTIK_RATE_LIMIT),
+        Some(format!("{down}M/{down}M"))
+    );
+    let wrong = nas
+        .pap(radius.auth6, "sidorova", "not-her-password")
+        .await
+        .expect("answer");
+    assert_eq!(wrong.code, codec::ACCESS_REJECT);
+
+    // Accounting over IPv6 lands on this NAS's session list.
+    let acct6 = SocketAddr::new(radius.auth6.ip(), radius.acct.port());
+    let answer = nas
+        .accounting(acct6, acct(1, "sidorova", "v6-sess", 0, 0, 0))
+        .await
+        .expect("accounting answered");
+    assert_eq!(answer.code, codec::ACCOUNTING_RESPONSE);
+    let usage = json_body(
+        demo.get("/api/v1/console/subscribers/100001/network").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        usage["sessions"][0]["acct_session_id"], "v6-sess",
+        "{usage}"
+    );
 }

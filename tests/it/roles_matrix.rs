@@ -158,6 +158,9 @@ const DECISIONS: &[(&str, Decision)] = &[
     // SaaS plan page (limits, usage, billing standing)
     ("getConsolePlan", AnyStaff),
     ("getConsoleSaasBilling", AnyStaff),
+    // The card the Kabinet subscription is charged to: the owner's alone.
+    ("startSaasCardSetup", Needs("subscription.manage")),
+    ("completeSaasCardSetup", Needs("subscription.manage")),
     ("publishPortal", Needs("settings.manage")),
     ("getBranding", Needs("settings.manage")),
     ("updateBranding", Needs("settings.manage")),

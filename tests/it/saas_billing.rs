@@ -3,7 +3,10 @@
 //! reaches Stripe exactly once per ISP and day — two runs, two concurrent nodes, a crash between
 //! recording and sending and one between sending and marking; a period closed at Stripe bills
 //! that figure; a failed invoice puts the ISP into dunning (warning) and paying it clears it, as
-//! the console and the operator see; forged and unsigned platform events are refused.
+//! the console and the operator see; forged and unsigned platform events are refused. The owner
+//! adds and replaces the subscription's card through Checkout in `setup` mode (applied once,
+//! by their return or by the webhook, never rolled back by a late event; owner only), and the
+//! operator's tenant list carries each row's billing.
 
 use std::time::Duration;
 
@@ -459,4 +462,323 @@ async fn forged_and_unsigned_platform_events_are_refused() {
     let answer = json_body(genuine, StatusCode::OK).await;
     assert_eq!(answer["status"], "applied");
     wait_for_state(&app, demo, "past_due").await;
+}
+
+/// The fake Stripe's view of a platform customer, over its HTTP API as Stripe answers it.
+async fn stripe_customer(fake: &FakeStripe, id: &str) -> Value {
+    let resp = reqwest::Client::new()
+        .get(format!("{}v1/customers/{id}", fake.base_url()))
+        .bearer_auth(STRIPE_SECRET_KEY)
+        .send()
+        .await
+        .expect("customer");
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.json().await.expect("json")
+}
+
+/// The session id at the end of a hosted Checkout URL (`…/checkout/pay/cs_…`).
+fn session_of(url: &str) -> String {
+    url.rsplit('/').next().expect("session").to_owned()
+}
+
+async fn card_audits(app: &TestApp, tenant: TenantId) -> Vec<(Option<uuid::Uuid>, Value)> {
+    let mut admin = app.db.admin().await.expect("admin");
+    sqlx::query_as(
+        "SELECT staff_id, details FROM audit_log WHERE tenant_id = $1 \
+           AND action = 'saas_billing.card_set' ORDER BY seq",
+    )
+    .bind(tenant.as_uuid())
+    .fetch_all(&mut admin)
+    .await
+    .expect("audit")
+}
+
+#[tokio::test]
+async fn the_owner_adds_and_replaces_the_subscription_card_through_checkout_setup() {
+    let (app, fake) = TestApp::spawn_with_stripe().await.expect("app");
+    let stripe = stripe_client(&fake);
+    let db = &app.db.db;
+    let demo = demo(&app).await;
+    sync_subscriptions(db, &stripe).await.expect("sync");
+    let customer: String = scalar(
+        &app,
+        "SELECT customer_id FROM saas_billing_customers WHERE tenant_id = $1",
+        demo,
+    )
+    .await;
+    let owner = app.staff(DEMO, OWNER).await;
+    let billing = json_body(
+        owner.get("/api/v1/console/plan/billing").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(billing.get("card").is_none(), "no card yet");
+
+    // A setup session on the platform account for the ISP's customer, back to the console.
+    let link = json_body(
+        owner
+            .post("/api/v1/console/plan/billing/card", &serde_json::json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let url = link["url"].as_str().expect("url");
+    assert!(url.starts_with(&fake.base_url()), "{url}");
+    let first = session_of(url);
+    // Not completed yet: refused, nothing stored.
+    assert_problem(
+        owner
+            .post(
+                "/api/v1/console/plan/billing/card/complete",
+                &serde_json::json!({ "session_id": first }),
+            )
+            .await,
+        StatusCode::CONFLICT,
+        "card_setup_incomplete",
+    )
+    .await;
+
+    // The owner saves 4242 and comes back (the webhook is lost).
+    fake.complete_checkout(
+        &first,
+        kabinet_fake_stripe::Completion {
+            deliver: false,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("complete");
+    let complete = serde_json::json!({ "session_id": first });
+    let card = json_body(
+        owner
+            .post("/api/v1/console/plan/billing/card/complete", &complete)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(card["brand"], "visa");
+    assert_eq!(card["last4"], "4242");
+    assert_eq!(card["exp_month"], 12);
+    let at_stripe = stripe_customer(&fake, &customer).await;
+    let default_pm = at_stripe["invoice_settings"]["default_payment_method"]
+        .as_str()
+        .expect("default payment method")
+        .to_owned();
+    assert!(default_pm.starts_with("pm_"));
+    // A reload (or a retry) of the return changes nothing and audits nothing more.
+    let again = json_body(
+        owner
+            .post("/api/v1/console/plan/billing/card/complete", &complete)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(again, card);
+    let audits = card_audits(&app, demo).await;
+    assert_eq!(audits.len(), 1, "{audits:?}");
+    assert!(audits[0].0.is_some(), "the owner did it");
+    assert_eq!(audits[0].1["after"]["last4"], "4242");
+    let billing = json_body(
+        owner.get("/api/v1/console/plan/billing").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(billing["card"]["last4"], "4242");
+
+    // Another ISP's session is not this ISP's to apply; junk is not found.
+    assert_problem(
+        owner
+            .post(
+                "/api/v1/console/plan/billing/card/complete",
+                &serde_json::json!({ "session_id": "cs_test_nosuch" }),
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+
+    // Replaced with a Mastercard on the hosted page; the owner never comes back, the
+    // platform's checkout.session.completed webhook applies it.
+    let link = json_body(
+        owner
+            .post("/api/v1/console/plan/billing/card", &serde_json::json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let second = session_of(link["url"].as_str().expect("url"));
+    assert_ne!(second, first);
+    let page = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let resp = page
+        .post(link["url"].as_str().expect("url"))
+        .form(&[("card", "5555 5555 5555 4444"), ("email", OWNER)])
+        .send()
+        .await
+        .expect("hosted page");
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let back = resp.headers()["location"].to_str().expect("location");
+    assert!(
+        back.ends_with(&format!("/console/plan?card_session={second}")),
+        "{back}"
+    );
+    let mut last4 = String::new();
+    for _ in 0..100 {
+        last4 = scalar::<Option<String>>(
+            &app,
+            "SELECT card_last4 FROM saas_billing_customers WHERE tenant_id = $1",
+            demo,
+        )
+        .await
+        .unwrap_or_default();
+        if last4 == "4444" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(last4, "4444", "the webhook set the new card");
+    let at_stripe = stripe_customer(&fake, &customer).await;
+    let new_pm = at_stripe["invoice_settings"]["default_payment_method"]
+        .as_str()
+        .expect("default")
+        .to_owned();
+    assert_ne!(new_pm, default_pm);
+    let audits = card_audits(&app, demo).await;
+    assert_eq!(audits.len(), 2);
+    assert!(audits[1].0.is_none(), "the webhook did it");
+    assert_eq!(audits[1].1["before"]["last4"], "4242");
+    assert_eq!(audits[1].1["after"]["brand"], "mastercard");
+
+    // A late copy of the first session's event, or a stale return, never brings 4242 back.
+    let old_event = fake
+        .events()
+        .into_iter()
+        .find(|e| {
+            e["type"] == "checkout.session.completed" && e["data"]["object"]["id"] == first.as_str()
+        })
+        .expect("first completion");
+    assert_eq!(
+        fake.deliver(old_event["id"].as_str().expect("id"), None)
+            .await
+            .expect("deliver"),
+        200
+    );
+    let stale = json_body(
+        owner
+            .post("/api/v1/console/plan/billing/card/complete", &complete)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(stale["last4"], "4444");
+    assert_eq!(
+        stripe_customer(&fake, &customer).await["invoice_settings"]["default_payment_method"],
+        new_pm.as_str()
+    );
+    assert_eq!(card_audits(&app, demo).await.len(), 2);
+
+    // The next invoice is charged to the new card; the operator's list shows it in one row.
+    let op = operator(&app).await;
+    let list = json_body(op.get("/api/v1/platform/tenants").await, StatusCode::OK).await;
+    let row = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|r| r["slug"] == "demo")
+        .expect("demo row")
+        .clone();
+    assert_eq!(row["billing"]["state"], "current");
+    assert_eq!(row["billing"]["subscribed"], true);
+    assert_eq!(row["billing"]["has_card"], true);
+}
+
+#[tokio::test]
+async fn only_the_owner_manages_the_subscription_card() {
+    let (app, _fake) = TestApp::spawn_with_stripe().await.expect("app");
+    let admin_email = "admin2@demo.example";
+    crate::staff_roles::add_staff(&app, "demo", admin_email, kabinet_access::Role::Admin).await;
+    let admin = app.staff(DEMO, admin_email).await;
+    assert_problem(
+        admin
+            .post("/api/v1/console/plan/billing/card", &serde_json::json!({}))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        admin
+            .post(
+                "/api/v1/console/plan/billing/card/complete",
+                &serde_json::json!({ "session_id": "cs_test_x" }),
+            )
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    // Seeing the billing stays open to every staff member.
+    json_body(
+        admin.get("/api/v1/console/plan/billing").await,
+        StatusCode::OK,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_tenant_list_carries_each_rows_billing() {
+    let (app, fake) = TestApp::spawn_with_stripe().await.expect("app");
+    let stripe = stripe_client(&fake);
+    let db = &app.db.db;
+    let demo = demo(&app).await;
+    sync_subscriptions(db, &stripe).await.expect("sync");
+    measure_all(db, &app).await;
+    run_saas_billing(db, &stripe, Utc::now())
+        .await
+        .expect("report");
+    let customer: String = scalar(
+        &app,
+        "SELECT customer_id FROM saas_billing_customers WHERE tenant_id = $1",
+        demo,
+    )
+    .await;
+    let subscription: String = scalar(
+        &app,
+        "SELECT subscription_id FROM saas_billing_customers WHERE tenant_id = $1",
+        demo,
+    )
+    .await;
+    fake.set_card_declines(&customer, true);
+    let invoice = fake
+        .close_billing_period(&subscription, true)
+        .await
+        .expect("close");
+    wait_for_state(&app, demo, "past_due").await;
+
+    let op = operator(&app).await;
+    let list = json_body(op.get("/api/v1/platform/tenants").await, StatusCode::OK).await;
+    let items = list["items"].as_array().expect("items");
+    assert!(items.len() >= 2);
+    for row in items {
+        assert!(
+            row["billing"].is_object(),
+            "every row has its billing: {row}"
+        );
+    }
+    let row = items.iter().find(|r| r["slug"] == "demo").expect("demo");
+    assert_eq!(row["billing"]["state"], "past_due");
+    assert_eq!(row["billing"]["subscribed"], true);
+    assert_eq!(row["billing"]["has_card"], false);
+    assert_eq!(
+        row["billing"]["last_invoice"]["amount_due"],
+        invoice["amount_due"]
+    );
+    assert_eq!(row["billing"]["last_invoice"]["status"], "open");
+    assert_eq!(row["billing"]["last_invoice"]["payment_failed"], true);
+    let other = items.iter().find(|r| r["slug"] != "demo").expect("other");
+    assert_eq!(other["billing"]["state"], "current");
+    assert!(other["billing"].get("last_invoice").is_none());
 }

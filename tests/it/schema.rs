@@ -85,6 +85,44 @@ async fn every_tenant_table_has_forced_row_level_security_with_a_policy() {
     );
 }
 
+/// Deleting an ISP is one `DELETE FROM tenants` (the deletion worker): every tenant table must
+/// go with it, and no key between tenant tables may stop it halfway (see migration 44).
+#[tokio::test]
+async fn every_tenant_table_cascades_from_tenants_and_no_key_can_stop_the_cascade() {
+    let db = TestDb::new().await.expect("db");
+    let mut admin = db.admin().await.expect("admin");
+    let tables = tenant_tables(&mut admin).await;
+    let no_cascade: Vec<String> = sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_class c WHERE c.relname = ANY($1) \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'f' \
+                             AND k.confrelid = 'tenants'::regclass AND k.confdeltype = 'c') \
+         ORDER BY 1",
+    )
+    .bind(&tables)
+    .fetch_all(&mut admin)
+    .await
+    .expect("catalog");
+    assert!(
+        no_cascade.is_empty(),
+        "tenant tables without `tenant_id REFERENCES tenants ON DELETE CASCADE`: {no_cascade:?}"
+    );
+    // A key that neither cascades nor is deferrable fails mid-cascade whenever the parent's
+    // rows go before the child's.
+    let blocking: Vec<String> = sqlx::query_scalar(
+        "SELECT k.conrelid::regclass::text || '.' || k.conname FROM pg_constraint k \
+         WHERE k.contype = 'f' AND k.conrelid::regclass::text = ANY($1) \
+           AND k.confdeltype IN ('a', 'r') AND NOT k.condeferrable ORDER BY 1",
+    )
+    .bind(&tables)
+    .fetch_all(&mut admin)
+    .await
+    .expect("catalog");
+    assert!(
+        blocking.is_empty(),
+        "keys that would stop a tenant's deletion (make them DEFERRABLE): {blocking:?}"
+    );
+}
+
 #[tokio::test]
 async fn every_index_and_key_on_a_tenant_table_leads_with_tenant_id() {
     let db = TestDb::new().await.expect("db");

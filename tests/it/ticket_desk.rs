@@ -695,6 +695,22 @@ async fn the_escalation_worker_records_each_escalation_once_even_when_run_concur
         .expect("run");
     tx.commit().await.expect("commit");
     assert!(desk.is_empty(), "{desk:?}");
+
+    // Two whole rounds at once (two nodes): one runs, the other finds this tenant's round
+    // taken and skips it, rather than locking the same tickets in another order.
+    let far = Utc::now() + Duration::days(400);
+    let mut a = db.tenant_tx(tenant).await.expect("tx a");
+    let ra = kabinet_ticketing::run_scheduled(&mut a, far)
+        .await
+        .expect("a");
+    let mut b = db.tenant_tx(tenant).await.expect("tx b");
+    let rb = kabinet_ticketing::run_scheduled(&mut b, far)
+        .await
+        .expect("b");
+    assert!(rb.is_empty(), "{rb:?}");
+    assert_eq!(ra.auto_closed, 1, "{ra:?}");
+    a.commit().await.expect("a");
+    b.commit().await.expect("b");
 }
 
 #[tokio::test]

@@ -171,6 +171,121 @@ async fn russian_and_english_word_forms_match_ranked_with_highlights() {
 }
 
 #[tokio::test]
+async fn a_common_word_ranks_the_newest_matches_and_pages_through_them_exactly() {
+    use kabinet_ticketing::search::{RECENT_MATCHES, SearchQuery, SearchScope, search_tickets};
+    let app = TestApp::spawn().await.expect("app");
+    let mut admin = app.db.admin().await.expect("admin");
+    let tenant: Uuid = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = 'demo'")
+        .fetch_one(&mut admin)
+        .await
+        .expect("tenant");
+    // More matching subjects than the bound, minutes apart, three ranks (1–3 repeats of the
+    // word), the oldest ones older than any other ticket.
+    let extra = 150;
+    sqlx::query(
+        "INSERT INTO tickets (tenant_id, id, number, subscriber_id, category, subject, status, \
+           priority, created_at, updated_at) \
+         SELECT $1, gen_random_uuid(), 900000 + g, \
+           (SELECT id FROM subscribers WHERE tenant_id = $1 ORDER BY account_number LIMIT 1), \
+           'other', repeat('гарантия ', 1 + g % 3) || 'роутер', 'open', 'normal', \
+           now() - make_interval(days => 30, mins => g::int), now() - make_interval(days => 30, mins => g::int) \
+         FROM generate_series(1, $2::int) g",
+    )
+    .bind(tenant)
+    .bind(RECENT_MATCHES as i32 + extra)
+    .execute(&mut admin)
+    .await
+    .expect("tickets");
+    let newest: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM tickets WHERE tenant_id = $1 AND number > 900000 \
+         ORDER BY created_at DESC, id DESC LIMIT $2",
+    )
+    .bind(tenant)
+    .bind(RECENT_MATCHES)
+    .fetch_all(&mut admin)
+    .await
+    .expect("newest");
+
+    let query = SearchQuery::parse("гарантии").expect("query");
+    let mut seen: Vec<Uuid> = Vec::new();
+    let mut last: Option<(f32, Uuid)> = None;
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let mut tx = app
+            .db
+            .db
+            .tenant_tx(kabinet_core::TenantId(tenant))
+            .await
+            .expect("tx");
+        let page = search_tickets(&mut tx, SearchScope::Staff, &query, after, 100)
+            .await
+            .expect("search");
+        tx.commit().await.expect("commit");
+        pages += 1;
+        for hit in &page.items {
+            let key = (hit.rank, hit.ticket.id.as_uuid());
+            if let Some(prev) = last {
+                assert!(
+                    key.0 < prev.0 || (key.0 == prev.0 && key.1 < prev.1),
+                    "best first, by (rank, id): {prev:?} then {key:?}"
+                );
+            }
+            last = Some(key);
+            seen.push(key.1);
+            assert!(!hit.snippet.is_empty(), "highlighted");
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    // Exactly the newest RECENT_MATCHES, each once, over pages of 100 with equal ranks inside.
+    assert_eq!(pages, RECENT_MATCHES / 100);
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), seen.len(), "no ticket twice");
+    let mut expected = newest.clone();
+    expected.sort();
+    assert_eq!(sorted, expected);
+
+    // A rarer word still finds an old ticket: the bound is per query, not a time window.
+    let oldest: Uuid = sqlx::query_scalar(
+        "UPDATE tickets SET subject = 'гарантия на кабель' WHERE tenant_id = $1 AND number = $2 \
+         RETURNING id",
+    )
+    .bind(tenant)
+    .bind(900000 + RECENT_MATCHES as i32 + extra)
+    .fetch_one(&mut admin)
+    .await
+    .expect("oldest");
+    let mut tx = app
+        .db
+        .db
+        .tenant_tx(kabinet_core::TenantId(tenant))
+        .await
+        .expect("tx");
+    let page = search_tickets(
+        &mut tx,
+        SearchScope::Staff,
+        &SearchQuery::parse("гарантия кабель").expect("query"),
+        None,
+        20,
+    )
+    .await
+    .expect("search");
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        page.items
+            .iter()
+            .map(|h| h.ticket.id.as_uuid())
+            .collect::<Vec<_>>(),
+        vec![oldest]
+    );
+}
+
+#[tokio::test]
 async fn internal_notes_are_found_by_staff_and_never_by_subscribers() {
     let app = TestApp::spawn().await.expect("app");
     let agent = app.staff("demo.localhost", "agent@demo.example").await;

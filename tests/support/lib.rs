@@ -125,6 +125,7 @@ impl TestDb {
             conn.close().await?;
         }
         let admin_url = with_user(&base, "postgres", Some(&name))?;
+        kabinet_db::bootstrap::tune_database(&admin_url).await?;
         let owner_url = with_user(&base, OWNER_ROLE, Some(&name))?;
         let app_url = with_user(&base, APP_ROLE, Some(&name))?;
         kabinet_db::migrate(&owner_url).await?;

@@ -63,6 +63,8 @@ pub struct FreeRadius {
     child: Child,
     pub auth: SocketAddr,
     pub acct: SocketAddr,
+    /// The same ports on `::1`, for NAS that speak IPv6.
+    pub auth6: SocketAddr,
     pub dir: std::path::PathBuf,
 }
 
@@ -78,6 +80,7 @@ impl FreeRadius {
             .arg("127.0.0.1")
             .arg(auth_port.to_string())
             .arg(acct_port.to_string())
+            .arg("::1")
             .env("KABINET_RADIUS_CLIENT_LIFETIME", "2")
             .stdout(Stdio::null())
             .status()
@@ -98,6 +101,7 @@ impl FreeRadius {
             child,
             auth: SocketAddr::from(([127, 0, 0, 1], auth_port)),
             acct: SocketAddr::from(([127, 0, 0, 1], acct_port)),
+            auth6: SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, auth_port)),
             dir,
         };
         for _ in 0..100 {

@@ -2,7 +2,10 @@
 // demo ISP has now, edits it in the price list, and moves the demo ISP onto it; the ISP's owner
 // then sees the plan page with the limit full and a warning banner across the console. The demo
 // ISP goes back to its seeded plan at the end (also when a step fails), so later specs can still
-// create subscribers. Screenshots at 1280x800 and 390x844 go to e2e/screenshots/plans-*.png.
+// create subscribers. Then the owner adds the card the Kabinet subscription is charged to on the
+// fake Stripe's hosted page (Checkout in setup mode) and comes back to "Visa •••• 4242", and the
+// operator's tenant list shows each ISP's billing without a request per row. Screenshots at
+// 1280x800 and 390x844 go to e2e/screenshots/plans-*.png.
 //
 // Run: cd web && KABINET_URL_TEMPLATE="http://{slug}.localhost:<port>" node --test e2e/plans.spec.mjs
 import assert from "node:assert/strict";
@@ -130,5 +133,51 @@ describe("the operator's price list and the ISP's plan page", { concurrency: fal
     const plan = await apiGet(owner, "/console/plan");
     assert.equal(plan.plan.code, s.seededPlan);
     assert.equal(plan.warning, s.before.warning);
+  });
+
+  f.step("the owner adds the subscription's card on Stripe's page and comes back to it", async () => {
+    const page = s.owner;
+    await page.goto(urlFor(SLUG, "/console/plan"));
+    const card = page.getByTestId("saas-card");
+    await card.waitFor();
+    await card.getByTestId("saas-card-set").click();
+    // Stripe's hosted page (the fake's), on the platform account: save a card.
+    await page.waitForURL(/\/checkout\/pay\/cs_/);
+    assert.match(await page.locator("body").innerText(), /Save a card/);
+    await page.locator("#card").fill("4242 4242 4242 4242");
+    await page.getByRole("button", { name: "Save card" }).click();
+    // Back in the console, which asks Stripe for the result and shows the card.
+    await page.waitForURL(/\/console\/plan/);
+    await page.getByTestId("saas-card-saved").waitFor();
+    const summary = page.getByTestId("saas-card-summary");
+    assert.equal(await summary.getAttribute("data-last4"), "4242");
+    assert.match(await summary.innerText(), /Visa •••• 4242, до \d{2}\/\d{2}/);
+    assert.ok(!page.url().includes("card_session"), "the marker leaves the address");
+    const billing = await apiGet(page, "/console/plan/billing");
+    assert.equal(billing.card.brand, "visa");
+    assert.equal(billing.card.last4, "4242");
+    await screenshots("plans-card", urlFor(SLUG, "/console/plan"), await page.context().storageState(), (p) =>
+      p.getByTestId("saas-card-summary").waitFor(),
+    );
+  });
+
+  f.step("the operator's tenant list shows each ISP's billing from the list answer alone", async () => {
+    const page = s.operator;
+    const perRow = [];
+    page.on("request", (request) => {
+      if (/\/api\/v1\/platform\/tenants\/[^/]+\/billing/.test(request.url())) perRow.push(request.url());
+    });
+    await page.goto(urlFor("admin", "/"));
+    const row = page.locator('[data-testid="tenant-billing"]').first();
+    await row.waitFor();
+    const tenants = await apiGet(page, "/platform/tenants");
+    const demo = tenants.items.find((t) => t.slug === SLUG);
+    assert.equal(demo.billing.has_card, true);
+    assert.ok(tenants.items.every((t) => t.billing), "every row carries its billing");
+    await page.locator('[data-testid="tenant-billing-card"][data-card="true"]').first().waitFor();
+    assert.deepEqual(perRow, [], "no billing request per row");
+    await screenshots("plans-tenants", urlFor("admin", "/"), await page.context().storageState(), (p) =>
+      p.locator('[data-testid="tenant-billing"]').first().waitFor(),
+    );
   });
 });

@@ -52,10 +52,13 @@ pub enum Permission {
     CannedManage,
     /// See desk analytics (per-agent figures included) and export them.
     AnalyticsRead,
+    /// Manage the ISP's own Kabinet subscription (the card it is charged to). Built-in: the
+    /// owner only.
+    SubscriptionManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 21] = [
         Self::TicketsRead,
         Self::TicketsReply,
         Self::TicketsManage,
@@ -76,6 +79,7 @@ impl Permission {
         Self::CannedManage,
         Self::IncidentsManage,
         Self::AnalyticsRead,
+        Self::SubscriptionManage,
     ];
 
     /// (object, action) as casbin sees it.
@@ -101,6 +105,7 @@ impl Permission {
             Self::IncidentsManage => ("incidents", "manage"),
             Self::CannedManage => ("canned", "manage"),
             Self::AnalyticsRead => ("analytics", "read"),
+            Self::SubscriptionManage => ("subscription", "manage"),
         }
     }
 
@@ -180,6 +185,10 @@ impl Permission {
             Self::AnalyticsRead => (
                 "Видеть аналитику поддержки (и по сотрудникам) и выгружать её",
                 "See support desk analytics (per agent too) and export them",
+            ),
+            Self::SubscriptionManage => (
+                "Управлять подпиской на Kabinet: карта для оплаты",
+                "Manage the Kabinet subscription: the card it is paid with",
             ),
         }
     }

@@ -16,8 +16,9 @@
 use chrono::{DateTime, Utc};
 use kabinet_core::{Currency, Money};
 use kabinet_db::{TenantTx, sqlx};
-use sqlx::Row;
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+use sqlx::{Postgres, Row};
 use uuid::Uuid;
 
 use crate::equipment::EquipmentKind;
@@ -121,6 +122,184 @@ fn row_currency(row: &PgRow) -> Result<Currency, CatalogueError> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// What every kind shares: list, create, update, archive
+
+/// A statement with its arguments bound so far.
+pub type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
+
+/// What staff set on an item of one kind (the code is fixed at creation).
+pub trait ItemDraft {
+    /// The columns the draft sets, in the order [`ItemDraft::bind`] binds them.
+    const COLUMNS: &'static [&'static str];
+    /// Refuses a value staff may not set.
+    fn check(&self) -> Result<(), CatalogueError>;
+    /// Binds the values of [`ItemDraft::COLUMNS`] in order.
+    fn bind<'q>(&'q self, query: PgQuery<'q>) -> PgQuery<'q>;
+}
+
+/// One kind of catalogue item (tariff, add-on, equipment) as the console lists it: its table,
+/// what is read from it and what staff set on it. Every kind is listed, created, updated and
+/// archived by the same functions below.
+pub trait CatalogueItem: Clone + Sized {
+    type Draft: ItemDraft;
+    /// The table, and the alias [`CatalogueItem::COLUMNS`] and [`CatalogueItem::ORDER`] use.
+    const TABLE: &'static str;
+    const ALIAS: &'static str;
+    /// The select list (the counts of who has the item included).
+    const COLUMNS: &'static str;
+    /// The list's order: offered items first.
+    const ORDER: &'static str;
+    /// The last offered item of this kind cannot be archived ([`CatalogueError::LastTariff`]).
+    const KEEP_ONE_OFFERED: bool = false;
+    fn from_row(row: &PgRow) -> Result<Self, CatalogueError>;
+    /// The item with `active` set (after archiving or putting it back on offer).
+    fn with_active(self, active: bool) -> Self;
+}
+
+/// Every item of a kind, offered ones first. One query.
+pub async fn catalogue_items<I: CatalogueItem>(
+    tx: &mut TenantTx,
+) -> Result<Vec<I>, CatalogueError> {
+    let tenant = tx.tenant();
+    let rows = sqlx::query(&format!(
+        "SELECT {} FROM {} {a} WHERE {a}.tenant_id = $1 ORDER BY {}",
+        I::COLUMNS,
+        I::TABLE,
+        I::ORDER,
+        a = I::ALIAS,
+    ))
+    .bind(tenant.as_uuid())
+    .fetch_all(tx.conn())
+    .await?;
+    rows.iter().map(I::from_row).collect()
+}
+
+async fn locked_item<I: CatalogueItem>(tx: &mut TenantTx, id: Uuid) -> Result<I, CatalogueError> {
+    let tenant = tx.tenant();
+    let row = sqlx::query(&format!(
+        "SELECT {} FROM {} {a} WHERE {a}.tenant_id = $1 AND {a}.id = $2 FOR UPDATE",
+        I::COLUMNS,
+        I::TABLE,
+        a = I::ALIAS,
+    ))
+    .bind(tenant.as_uuid())
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(CatalogueError::NotFound)?;
+    I::from_row(&row)
+}
+
+/// `$from, $from + 1, …` for `n` values.
+fn placeholders(from: usize, n: usize) -> Vec<String> {
+    (from..from + n).map(|i| format!("${i}")).collect()
+}
+
+/// Creates an item on offer, priced in the ISP's currency.
+pub async fn create_item<I: CatalogueItem>(
+    tx: &mut TenantTx,
+    code: &str,
+    draft: &I::Draft,
+    isp_currency: Currency,
+) -> Result<I, CatalogueError> {
+    check_code(code)?;
+    draft.check()?;
+    let tenant = tx.tenant();
+    let id = Uuid::now_v7();
+    let columns = <I::Draft as ItemDraft>::COLUMNS;
+    let sql = format!(
+        "INSERT INTO {} (tenant_id, id, code, currency, {}) VALUES ($1, $2, $3, $4, {}) \
+         ON CONFLICT (tenant_id, code) DO NOTHING",
+        I::TABLE,
+        columns.join(", "),
+        placeholders(5, columns.len()).join(", "),
+    );
+    let query = sqlx::query(&sql)
+        .bind(tenant.as_uuid())
+        .bind(id)
+        .bind(code)
+        .bind(isp_currency.code());
+    let inserted = draft.bind(query).execute(tx.conn()).await?;
+    if inserted.rows_affected() == 0 {
+        return Err(CatalogueError::DuplicateCode);
+    }
+    locked_item(tx, id).await
+}
+
+/// Changes what staff set on an item; returns it before and after. New prices are what the
+/// next charge or order takes; nothing already charged changes.
+pub async fn update_item<I: CatalogueItem>(
+    tx: &mut TenantTx,
+    id: Uuid,
+    draft: &I::Draft,
+    isp_currency: Currency,
+) -> Result<(I, I), CatalogueError> {
+    draft.check()?;
+    let before = locked_item::<I>(tx, id).await?;
+    let tenant = tx.tenant();
+    let columns = <I::Draft as ItemDraft>::COLUMNS;
+    let set: Vec<String> = columns
+        .iter()
+        .zip(placeholders(4, columns.len()))
+        .map(|(column, p)| format!("{column} = {p}"))
+        .collect();
+    let sql = format!(
+        "UPDATE {} SET currency = $3, {} WHERE tenant_id = $1 AND id = $2",
+        I::TABLE,
+        set.join(", "),
+    );
+    let query = sqlx::query(&sql)
+        .bind(tenant.as_uuid())
+        .bind(id)
+        .bind(isp_currency.code());
+    draft.bind(query).execute(tx.conn()).await?;
+    let after = locked_item(tx, id).await?;
+    Ok((before, after))
+}
+
+/// Archives (`active = false`) or puts back on offer an item; returns it before and after.
+/// Archived, it is no longer offered for a new change, connection or order; whoever has it
+/// keeps it (and its charge). Refuses to archive the last tariff on offer.
+///
+/// INVARIANT: an ISP with an offered tariff keeps at least one. The offered tariffs are locked
+/// first, so two staff members archiving the last two at once cannot both succeed (the second
+/// re-reads the rows and finds only its own still offered).
+pub async fn set_item_active<I: CatalogueItem>(
+    tx: &mut TenantTx,
+    id: Uuid,
+    active: bool,
+) -> Result<(I, I), CatalogueError> {
+    let tenant = tx.tenant();
+    if I::KEEP_ONE_OFFERED {
+        let locked: Vec<(Uuid, bool)> = sqlx::query_as(&format!(
+            "SELECT id, active FROM {} WHERE tenant_id = $1 AND (active OR id = $2) ORDER BY id FOR UPDATE",
+            I::TABLE
+        ))
+        .bind(tenant.as_uuid())
+        .bind(id)
+        .fetch_all(tx.conn())
+        .await?;
+        let Some(&(_, was_active)) = locked.iter().find(|(t, _)| *t == id) else {
+            return Err(CatalogueError::NotFound);
+        };
+        if was_active && !active && !locked.iter().any(|(t, a)| *a && *t != id) {
+            return Err(CatalogueError::LastTariff);
+        }
+    }
+    let before = locked_item::<I>(tx, id).await?;
+    sqlx::query(&format!(
+        "UPDATE {} SET active = $3 WHERE tenant_id = $1 AND id = $2",
+        I::TABLE
+    ))
+    .bind(tenant.as_uuid())
+    .bind(id)
+    .bind(active)
+    .execute(tx.conn())
+    .await?;
+    Ok((before.clone(), before.with_active(active)))
+}
+
+// ---------------------------------------------------------------------------------------------
 // Tariffs
 
 /// What staff set on a tariff (the code is fixed at creation).
@@ -134,7 +313,14 @@ pub struct TariffDraft {
     pub upload_speed_mbps: Option<i32>,
 }
 
-impl TariffDraft {
+impl ItemDraft for TariffDraft {
+    const COLUMNS: &'static [&'static str] = &[
+        "name",
+        "monthly_price_minor",
+        "speed_mbps",
+        "upload_speed_mbps",
+    ];
+
     fn check(&self) -> Result<(), CatalogueError> {
         check_name(&self.name)?;
         check_price("monthly_price", self.monthly_price_minor)?;
@@ -143,6 +329,14 @@ impl TariffDraft {
             check_speed("upload_speed_mbps", up)?;
         }
         Ok(())
+    }
+
+    fn bind<'q>(&'q self, query: PgQuery<'q>) -> PgQuery<'q> {
+        query
+            .bind(&self.name)
+            .bind(self.monthly_price_minor)
+            .bind(self.speed_mbps)
+            .bind(self.upload_speed_mbps)
     }
 }
 
@@ -162,143 +356,36 @@ pub struct CatalogueTariff {
     pub created_at: DateTime<Utc>,
 }
 
-const TARIFF_COLUMNS: &str = "t.id, t.code, t.name, t.monthly_price_minor, t.currency, t.speed_mbps, \
-    t.upload_speed_mbps, t.active, t.created_at, \
-    (SELECT count(*) FROM accounts a WHERE a.tenant_id = t.tenant_id AND a.tariff_id = t.id) AS subscribers";
+/// Tariffs: offered ones first, then by price. A change of price is what the next monthly
+/// charge takes; subscribers on an archived tariff keep it until they change.
+impl CatalogueItem for CatalogueTariff {
+    type Draft = TariffDraft;
+    const TABLE: &'static str = "tariffs";
+    const ALIAS: &'static str = "t";
+    const COLUMNS: &'static str = "t.id, t.code, t.name, t.monthly_price_minor, t.currency, t.speed_mbps, \
+        t.upload_speed_mbps, t.active, t.created_at, \
+        (SELECT count(*) FROM accounts a WHERE a.tenant_id = t.tenant_id AND a.tariff_id = t.id) AS subscribers";
+    const ORDER: &'static str = "t.active DESC, t.monthly_price_minor, t.code";
+    const KEEP_ONE_OFFERED: bool = true;
 
-fn tariff_from_row(row: &PgRow) -> Result<CatalogueTariff, CatalogueError> {
-    let cur = row_currency(row)?;
-    Ok(CatalogueTariff {
-        id: row.try_get("id")?,
-        code: row.try_get("code")?,
-        name: row.try_get("name")?,
-        monthly_price: Money::new(row.try_get("monthly_price_minor")?, cur),
-        speed_mbps: row.try_get("speed_mbps")?,
-        upload_speed_mbps: row.try_get("upload_speed_mbps")?,
-        active: row.try_get("active")?,
-        subscribers: row.try_get("subscribers")?,
-        created_at: row.try_get("created_at")?,
-    })
-}
-
-/// Every tariff, offered ones first, then by price. One query.
-pub async fn catalogue_tariffs(tx: &mut TenantTx) -> Result<Vec<CatalogueTariff>, CatalogueError> {
-    let tenant = tx.tenant();
-    let rows = sqlx::query(&format!(
-        "SELECT {TARIFF_COLUMNS} FROM tariffs t WHERE t.tenant_id = $1 \
-         ORDER BY t.active DESC, t.monthly_price_minor, t.code"
-    ))
-    .bind(tenant.as_uuid())
-    .fetch_all(tx.conn())
-    .await?;
-    rows.iter().map(tariff_from_row).collect()
-}
-
-async fn locked_tariff(tx: &mut TenantTx, id: Uuid) -> Result<CatalogueTariff, CatalogueError> {
-    let tenant = tx.tenant();
-    let row = sqlx::query(&format!(
-        "SELECT {TARIFF_COLUMNS} FROM tariffs t WHERE t.tenant_id = $1 AND t.id = $2 FOR UPDATE"
-    ))
-    .bind(tenant.as_uuid())
-    .bind(id)
-    .fetch_optional(tx.conn())
-    .await?
-    .ok_or(CatalogueError::NotFound)?;
-    tariff_from_row(&row)
-}
-
-/// Creates a tariff on offer, priced in the ISP's currency.
-pub async fn create_tariff(
-    tx: &mut TenantTx,
-    code: &str,
-    draft: &TariffDraft,
-    isp_currency: Currency,
-) -> Result<CatalogueTariff, CatalogueError> {
-    check_code(code)?;
-    draft.check()?;
-    let tenant = tx.tenant();
-    let id = Uuid::now_v7();
-    let inserted = sqlx::query(
-        "INSERT INTO tariffs (tenant_id, id, code, name, monthly_price_minor, currency, speed_mbps, upload_speed_mbps) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, code) DO NOTHING",
-    )
-    .bind(tenant.as_uuid())
-    .bind(id)
-    .bind(code)
-    .bind(&draft.name)
-    .bind(draft.monthly_price_minor)
-    .bind(isp_currency.code())
-    .bind(draft.speed_mbps)
-    .bind(draft.upload_speed_mbps)
-    .execute(tx.conn())
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(CatalogueError::DuplicateCode);
+    fn from_row(row: &PgRow) -> Result<Self, CatalogueError> {
+        let cur = row_currency(row)?;
+        Ok(Self {
+            id: row.try_get("id")?,
+            code: row.try_get("code")?,
+            name: row.try_get("name")?,
+            monthly_price: Money::new(row.try_get("monthly_price_minor")?, cur),
+            speed_mbps: row.try_get("speed_mbps")?,
+            upload_speed_mbps: row.try_get("upload_speed_mbps")?,
+            active: row.try_get("active")?,
+            subscribers: row.try_get("subscribers")?,
+            created_at: row.try_get("created_at")?,
+        })
     }
-    locked_tariff(tx, id).await
-}
 
-/// Changes a tariff's name, price and speeds; returns it before and after. The new price is
-/// what the next monthly charge takes; nothing already charged changes.
-pub async fn update_tariff(
-    tx: &mut TenantTx,
-    id: Uuid,
-    draft: &TariffDraft,
-    isp_currency: Currency,
-) -> Result<(CatalogueTariff, CatalogueTariff), CatalogueError> {
-    draft.check()?;
-    let before = locked_tariff(tx, id).await?;
-    let tenant = tx.tenant();
-    sqlx::query(
-        "UPDATE tariffs SET name = $3, monthly_price_minor = $4, currency = $5, speed_mbps = $6, \
-           upload_speed_mbps = $7 WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind(tenant.as_uuid())
-    .bind(id)
-    .bind(&draft.name)
-    .bind(draft.monthly_price_minor)
-    .bind(isp_currency.code())
-    .bind(draft.speed_mbps)
-    .bind(draft.upload_speed_mbps)
-    .execute(tx.conn())
-    .await?;
-    let after = locked_tariff(tx, id).await?;
-    Ok((before, after))
-}
-
-/// Archives (`active = false`) or puts back on offer a tariff; returns it before and after.
-/// Refuses to archive the last tariff on offer.
-///
-/// INVARIANT: an ISP with an offered tariff keeps at least one. The offered tariffs are locked
-/// first, so two staff members archiving the last two at once cannot both succeed (the second
-/// re-reads the rows and finds only its own still offered).
-pub async fn set_tariff_active(
-    tx: &mut TenantTx,
-    id: Uuid,
-    active: bool,
-) -> Result<(CatalogueTariff, CatalogueTariff), CatalogueError> {
-    let tenant = tx.tenant();
-    let locked: Vec<(Uuid, bool)> = sqlx::query_as(
-        "SELECT id, active FROM tariffs WHERE tenant_id = $1 AND (active OR id = $2) ORDER BY id FOR UPDATE",
-    )
-    .bind(tenant.as_uuid())
-    .bind(id)
-    .fetch_all(tx.conn())
-    .await?;
-    let Some(&(_, was_active)) = locked.iter().find(|(t, _)| *t == id) else {
-        return Err(CatalogueError::NotFound);
-    };
-    if was_active && !active && !locked.iter().any(|(t, a)| *a && *t != id) {
-        return Err(CatalogueError::LastTariff);
+    fn with_active(self, active: bool) -> Self {
+        Self { active, ..self }
     }
-    let before = locked_tariff(tx, id).await?;
-    sqlx::query("UPDATE tariffs SET active = $3 WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant.as_uuid())
-        .bind(id)
-        .bind(active)
-        .execute(tx.conn())
-        .await?;
-    Ok((before.clone(), CatalogueTariff { active, ..before }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,11 +400,20 @@ pub struct AddonDraft {
     pub monthly_price_minor: i64,
 }
 
-impl AddonDraft {
+impl ItemDraft for AddonDraft {
+    const COLUMNS: &'static [&'static str] = &["name", "description", "monthly_price_minor"];
+
     fn check(&self) -> Result<(), CatalogueError> {
         check_name(&self.name)?;
         check_description(&self.description)?;
         check_price("monthly_price", self.monthly_price_minor)
+    }
+
+    fn bind<'q>(&'q self, query: PgQuery<'q>) -> PgQuery<'q> {
+        query
+            .bind(&self.name)
+            .bind(&self.description)
+            .bind(self.monthly_price_minor)
     }
 }
 
@@ -334,122 +430,34 @@ pub struct CatalogueAddon {
     pub subscribers: i64,
 }
 
-const ADDON_COLUMNS: &str = "d.id, d.code, d.name, d.description, d.monthly_price_minor, d.currency, d.active, \
-    (SELECT count(*) FROM addon_subscriptions s WHERE s.tenant_id = d.tenant_id AND s.addon_id = d.id \
-       AND s.disconnected_at IS NULL) AS subscribers";
+/// Add-ons: offered ones first, then by price. Connected subscribers pay a new price from the
+/// next monthly charge; archived, an add-on can no longer be connected, and whoever has it
+/// keeps it (and its charge) until they disconnect.
+impl CatalogueItem for CatalogueAddon {
+    type Draft = AddonDraft;
+    const TABLE: &'static str = "addons";
+    const ALIAS: &'static str = "d";
+    const COLUMNS: &'static str = "d.id, d.code, d.name, d.description, d.monthly_price_minor, d.currency, d.active, \
+        (SELECT count(*) FROM addon_subscriptions s WHERE s.tenant_id = d.tenant_id AND s.addon_id = d.id \
+           AND s.disconnected_at IS NULL) AS subscribers";
+    const ORDER: &'static str = "d.active DESC, d.monthly_price_minor, d.code";
 
-fn addon_from_row(row: &PgRow) -> Result<CatalogueAddon, CatalogueError> {
-    let cur = row_currency(row)?;
-    Ok(CatalogueAddon {
-        id: row.try_get("id")?,
-        code: row.try_get("code")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        monthly_price: Money::new(row.try_get("monthly_price_minor")?, cur),
-        active: row.try_get("active")?,
-        subscribers: row.try_get("subscribers")?,
-    })
-}
-
-/// Every add-on, offered ones first, then by price. One query.
-pub async fn catalogue_addons(tx: &mut TenantTx) -> Result<Vec<CatalogueAddon>, CatalogueError> {
-    let tenant = tx.tenant();
-    let rows = sqlx::query(&format!(
-        "SELECT {ADDON_COLUMNS} FROM addons d WHERE d.tenant_id = $1 \
-         ORDER BY d.active DESC, d.monthly_price_minor, d.code"
-    ))
-    .bind(tenant.as_uuid())
-    .fetch_all(tx.conn())
-    .await?;
-    rows.iter().map(addon_from_row).collect()
-}
-
-async fn locked_addon(tx: &mut TenantTx, id: Uuid) -> Result<CatalogueAddon, CatalogueError> {
-    let tenant = tx.tenant();
-    let row = sqlx::query(&format!(
-        "SELECT {ADDON_COLUMNS} FROM addons d WHERE d.tenant_id = $1 AND d.id = $2 FOR UPDATE"
-    ))
-    .bind(tenant.as_uuid())
-    .bind(id)
-    .fetch_optional(tx.conn())
-    .await?
-    .ok_or(CatalogueError::NotFound)?;
-    addon_from_row(&row)
-}
-
-/// Creates an add-on on offer, priced in the ISP's currency.
-pub async fn create_addon(
-    tx: &mut TenantTx,
-    code: &str,
-    draft: &AddonDraft,
-    isp_currency: Currency,
-) -> Result<CatalogueAddon, CatalogueError> {
-    check_code(code)?;
-    draft.check()?;
-    let tenant = tx.tenant();
-    let id = Uuid::now_v7();
-    let inserted = sqlx::query(
-        "INSERT INTO addons (tenant_id, id, code, name, description, monthly_price_minor, currency) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, code) DO NOTHING",
-    )
-    .bind(tenant.as_uuid())
-    .bind(id)
-    .bind(code)
-    .bind(&draft.name)
-    .bind(&draft.description)
-    .bind(draft.monthly_price_minor)
-    .bind(isp_currency.code())
-    .execute(tx.conn())
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(CatalogueError::DuplicateCode);
+    fn from_row(row: &PgRow) -> Result<Self, CatalogueError> {
+        let cur = row_currency(row)?;
+        Ok(Self {
+            id: row.try_get("id")?,
+            code: row.try_get("code")?,
+            name: row.try_get("name")?,
+            description: row.try_get("description")?,
+            monthly_price: Money::new(row.try_get("monthly_price_minor")?, cur),
+            active: row.try_get("active")?,
+            subscribers: row.try_get("subscribers")?,
+        })
     }
-    locked_addon(tx, id).await
-}
 
-/// Changes an add-on's name, description and price; returns it before and after. Connected
-/// subscribers pay the new price from the next monthly charge.
-pub async fn update_addon(
-    tx: &mut TenantTx,
-    id: Uuid,
-    draft: &AddonDraft,
-    isp_currency: Currency,
-) -> Result<(CatalogueAddon, CatalogueAddon), CatalogueError> {
-    draft.check()?;
-    let before = locked_addon(tx, id).await?;
-    let tenant = tx.tenant();
-    sqlx::query(
-        "UPDATE addons SET name = $3, description = $4, monthly_price_minor = $5, currency = $6 \
-         WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind(tenant.as_uuid())
-    .bind(id)
-    .bind(&draft.name)
-    .bind(&draft.description)
-    .bind(draft.monthly_price_minor)
-    .bind(isp_currency.code())
-    .execute(tx.conn())
-    .await?;
-    let after = locked_addon(tx, id).await?;
-    Ok((before, after))
-}
-
-/// Archives or puts back on offer an add-on; returns it before and after. Archived, it can no
-/// longer be connected; subscribers who have it keep it (and its charge) until they disconnect.
-pub async fn set_addon_active(
-    tx: &mut TenantTx,
-    id: Uuid,
-    active: bool,
-) -> Result<(CatalogueAddon, CatalogueAddon), CatalogueError> {
-    let before = locked_addon(tx, id).await?;
-    let tenant = tx.tenant();
-    sqlx::query("UPDATE addons SET active = $3 WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant.as_uuid())
-        .bind(id)
-        .bind(active)
-        .execute(tx.conn())
-        .await?;
-    Ok((before.clone(), CatalogueAddon { active, ..before }))
+    fn with_active(self, active: bool) -> Self {
+        Self { active, ..self }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -469,7 +477,16 @@ pub struct EquipmentDraft {
     pub stock: Option<i32>,
 }
 
-impl EquipmentDraft {
+impl ItemDraft for EquipmentDraft {
+    const COLUMNS: &'static [&'static str] = &[
+        "kind",
+        "name",
+        "description",
+        "purchase_price_minor",
+        "monthly_rent_minor",
+        "stock",
+    ];
+
     fn check(&self) -> Result<(), CatalogueError> {
         check_name(&self.name)?;
         check_description(&self.description)?;
@@ -490,6 +507,16 @@ impl EquipmentDraft {
         }
         Ok(())
     }
+
+    fn bind<'q>(&'q self, query: PgQuery<'q>) -> PgQuery<'q> {
+        query
+            .bind(self.kind.as_str())
+            .bind(&self.name)
+            .bind(&self.description)
+            .bind(self.purchase_price_minor)
+            .bind(self.monthly_rent_minor)
+            .bind(self.stock)
+    }
 }
 
 /// An equipment item as the console lists it.
@@ -508,141 +535,41 @@ pub struct CatalogueEquipment {
     pub rented: i64,
 }
 
-const EQUIPMENT_COLUMNS: &str = "e.id, e.code, e.kind, e.name, e.description, e.purchase_price_minor, \
-    e.monthly_rent_minor, e.currency, e.stock, e.active, \
-    (SELECT count(*) FROM equipment_orders o WHERE o.tenant_id = e.tenant_id AND o.item_id = e.id \
-       AND o.mode = 'rent' AND o.rent_ended_at IS NULL) AS rented";
+/// Equipment: offered items first, then by kind and name. New orders pay new prices; running
+/// rentals keep the rent they were ordered at. Archived, an item can no longer be ordered;
+/// orders already placed go on.
+impl CatalogueItem for CatalogueEquipment {
+    type Draft = EquipmentDraft;
+    const TABLE: &'static str = "equipment_items";
+    const ALIAS: &'static str = "e";
+    const COLUMNS: &'static str = "e.id, e.code, e.kind, e.name, e.description, e.purchase_price_minor, \
+        e.monthly_rent_minor, e.currency, e.stock, e.active, \
+        (SELECT count(*) FROM equipment_orders o WHERE o.tenant_id = e.tenant_id AND o.item_id = e.id \
+           AND o.mode = 'rent' AND o.rent_ended_at IS NULL) AS rented";
+    const ORDER: &'static str = "e.active DESC, \
+        array_position(ARRAY['router', 'ont', 'modem', 'tv_box', 'cable', 'other'], e.kind), e.name, e.code";
 
-fn equipment_from_row(row: &PgRow) -> Result<CatalogueEquipment, CatalogueError> {
-    let cur = row_currency(row)?;
-    let kind: String = row.try_get("kind")?;
-    Ok(CatalogueEquipment {
-        id: row.try_get("id")?,
-        code: row.try_get("code")?,
-        kind: EquipmentKind::parse(&kind)
-            .ok_or_else(|| BillingError::Corrupt(format!("equipment kind {kind:?}")))?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        purchase_price: money(row, "purchase_price_minor", cur)?,
-        monthly_rent: money(row, "monthly_rent_minor", cur)?,
-        stock: row.try_get("stock")?,
-        active: row.try_get("active")?,
-        rented: row.try_get("rented")?,
-    })
-}
-
-/// Every equipment item, offered ones first, then by kind and name. One query.
-pub async fn catalogue_equipment(
-    tx: &mut TenantTx,
-) -> Result<Vec<CatalogueEquipment>, CatalogueError> {
-    let tenant = tx.tenant();
-    let rows = sqlx::query(&format!(
-        "SELECT {EQUIPMENT_COLUMNS} FROM equipment_items e WHERE e.tenant_id = $1 \
-         ORDER BY e.active DESC, \
-           array_position(ARRAY['router', 'ont', 'modem', 'tv_box', 'cable', 'other'], e.kind), e.name, e.code"
-    ))
-    .bind(tenant.as_uuid())
-    .fetch_all(tx.conn())
-    .await?;
-    rows.iter().map(equipment_from_row).collect()
-}
-
-async fn locked_equipment(
-    tx: &mut TenantTx,
-    id: Uuid,
-) -> Result<CatalogueEquipment, CatalogueError> {
-    let tenant = tx.tenant();
-    let row = sqlx::query(&format!(
-        "SELECT {EQUIPMENT_COLUMNS} FROM equipment_items e WHERE e.tenant_id = $1 AND e.id = $2 FOR UPDATE"
-    ))
-    .bind(tenant.as_uuid())
-    .bind(id)
-    .fetch_optional(tx.conn())
-    .await?
-    .ok_or(CatalogueError::NotFound)?;
-    equipment_from_row(&row)
-}
-
-/// Creates an equipment item on offer, priced in the ISP's currency.
-pub async fn create_equipment(
-    tx: &mut TenantTx,
-    code: &str,
-    draft: &EquipmentDraft,
-    isp_currency: Currency,
-) -> Result<CatalogueEquipment, CatalogueError> {
-    check_code(code)?;
-    draft.check()?;
-    let tenant = tx.tenant();
-    let id = Uuid::now_v7();
-    let inserted = sqlx::query(
-        "INSERT INTO equipment_items (tenant_id, id, code, kind, name, description, purchase_price_minor, \
-           monthly_rent_minor, currency, stock) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (tenant_id, code) DO NOTHING",
-    )
-    .bind(tenant.as_uuid())
-    .bind(id)
-    .bind(code)
-    .bind(draft.kind.as_str())
-    .bind(&draft.name)
-    .bind(&draft.description)
-    .bind(draft.purchase_price_minor)
-    .bind(draft.monthly_rent_minor)
-    .bind(isp_currency.code())
-    .bind(draft.stock)
-    .execute(tx.conn())
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(CatalogueError::DuplicateCode);
+    fn from_row(row: &PgRow) -> Result<Self, CatalogueError> {
+        let cur = row_currency(row)?;
+        let kind: String = row.try_get("kind")?;
+        Ok(Self {
+            id: row.try_get("id")?,
+            code: row.try_get("code")?,
+            kind: EquipmentKind::parse(&kind)
+                .ok_or_else(|| BillingError::Corrupt(format!("equipment kind {kind:?}")))?,
+            name: row.try_get("name")?,
+            description: row.try_get("description")?,
+            purchase_price: money(row, "purchase_price_minor", cur)?,
+            monthly_rent: money(row, "monthly_rent_minor", cur)?,
+            stock: row.try_get("stock")?,
+            active: row.try_get("active")?,
+            rented: row.try_get("rented")?,
+        })
     }
-    locked_equipment(tx, id).await
-}
 
-/// Changes an item's kind, name, description, prices and stock; returns it before and after.
-/// New orders pay the new prices; running rentals keep the rent they were ordered at.
-pub async fn update_equipment(
-    tx: &mut TenantTx,
-    id: Uuid,
-    draft: &EquipmentDraft,
-    isp_currency: Currency,
-) -> Result<(CatalogueEquipment, CatalogueEquipment), CatalogueError> {
-    draft.check()?;
-    let before = locked_equipment(tx, id).await?;
-    let tenant = tx.tenant();
-    sqlx::query(
-        "UPDATE equipment_items SET kind = $3, name = $4, description = $5, purchase_price_minor = $6, \
-           monthly_rent_minor = $7, currency = $8, stock = $9 WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind(tenant.as_uuid())
-    .bind(id)
-    .bind(draft.kind.as_str())
-    .bind(&draft.name)
-    .bind(&draft.description)
-    .bind(draft.purchase_price_minor)
-    .bind(draft.monthly_rent_minor)
-    .bind(isp_currency.code())
-    .bind(draft.stock)
-    .execute(tx.conn())
-    .await?;
-    let after = locked_equipment(tx, id).await?;
-    Ok((before, after))
-}
-
-/// Archives or puts back on offer an equipment item; returns it before and after. Archived, it
-/// can no longer be ordered; orders already placed go on.
-pub async fn set_equipment_active(
-    tx: &mut TenantTx,
-    id: Uuid,
-    active: bool,
-) -> Result<(CatalogueEquipment, CatalogueEquipment), CatalogueError> {
-    let before = locked_equipment(tx, id).await?;
-    let tenant = tx.tenant();
-    sqlx::query("UPDATE equipment_items SET active = $3 WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant.as_uuid())
-        .bind(id)
-        .bind(active)
-        .execute(tx.conn())
-        .await?;
-    Ok((before.clone(), CatalogueEquipment { active, ..before }))
+    fn with_active(self, active: bool) -> Self {
+        Self { active, ..self }
+    }
 }
 
 #[cfg(test)]

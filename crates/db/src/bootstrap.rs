@@ -62,6 +62,22 @@ pub async fn ensure_database(admin_url: &str, name: &str) -> Result<(), DbError>
             .await?;
     }
     conn.close().await?;
+    tune_database(&with_user(admin_url, "postgres", Some(name))?).await
+}
+
+/// What only a superuser can set in Kabinet's database (`admin_db_url` names it), as
+/// `deploy/postgres/roles.sql` does in production. Idempotent.
+///
+/// `ts_match_vq` (`tsvector @@ tsquery`) marked LEAKPROOF: on a table with row-level security
+/// PostgreSQL applies a non-leakproof operator only after the policy, never as an index
+/// condition, so ticket search's GIN indexes would serve `tenant_id` alone and a rare word
+/// would read every message of a big ISP. The function reveals nothing but its result.
+pub async fn tune_database(admin_db_url: &str) -> Result<(), DbError> {
+    let mut conn = PgConnection::connect(admin_db_url).await?;
+    sqlx::query("ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF")
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
     Ok(())
 }
 

@@ -178,6 +178,7 @@ fn route(
 
         ("POST", ["customers"]) => customers::create_customer(store, ctx, params),
         ("GET", ["customers", id]) => customers::retrieve_customer(store, ctx, id),
+        ("POST", ["customers", id]) => customers::update_customer(store, ctx, id, params),
         ("GET", ["customers", id, "payment_methods"]) => {
             customers::list_customer_payment_methods(store, ctx, id, params)
         }
@@ -186,6 +187,9 @@ fn route(
         ("POST", ["payment_methods", id, "detach"]) => {
             customers::detach_payment_method(store, ctx, id)
         }
+
+        ("GET", ["setup_intents"]) => crate::setup_intents::list(store, ctx, params),
+        ("GET", ["setup_intents", id]) => crate::setup_intents::retrieve(store, ctx, id),
 
         ("POST", ["refunds"]) => refunds::create(store, ctx, params),
         ("GET", ["refunds"]) => refunds::list(store, ctx, params),

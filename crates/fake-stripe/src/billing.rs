@@ -801,14 +801,21 @@ fn pay_invoice(
     }
 }
 
-/// The decline code the customer's card produces, if it declines: its first attached card, or
-/// Stripe's `4242` test card when none is attached; [`FakeStripe::set_card_declines`] wins.
+/// The decline code the customer's card produces, if it declines: its
+/// `invoice_settings.default_payment_method`, else its first attached card, or Stripe's `4242`
+/// test card when none is attached; [`FakeStripe::set_card_declines`] wins.
 fn card_declines(store: &Store, scope: Option<&str>, customer: &str) -> Option<&'static str> {
     if store.declining_customers.contains(customer) {
         return Some("generic_decline");
     }
-    visible(&store.payment_methods, scope)
-        .find(|pm| pm.customer.as_deref() == Some(customer))
+    let default = find(&store.customers, scope, customer)
+        .and_then(|c| c.default_payment_method.as_deref())
+        .and_then(|pm| find(&store.payment_methods, scope, pm));
+    default
+        .or_else(|| {
+            visible(&store.payment_methods, scope)
+                .find(|pm| pm.customer.as_deref() == Some(customer))
+        })
         .and_then(|pm| pm.card.decline_code())
 }
 

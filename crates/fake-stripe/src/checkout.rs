@@ -12,6 +12,7 @@ use crate::events::{RequestInfo, emit};
 use crate::form::{Params, Range};
 use crate::list;
 use crate::payment_intents::{Attempt, charge_card, check_application_fee};
+use crate::setup_intents::SetupIntent;
 use crate::store::{Store, find, new_id, now, visible};
 
 /// Default lifetime of a session, and the bounds Stripe allows for `expires_at`.
@@ -72,6 +73,8 @@ pub(crate) struct CheckoutSession {
     metadata: BTreeMap<String, String>,
     locale: Option<String>,
     payment_intent_data: PaymentIntentData,
+    /// `setup_intent_data[metadata]`: copied onto the SetupIntent at completion.
+    setup_intent_metadata: BTreeMap<String, String>,
     payment_intent: Option<String>,
     setup_intent: Option<String>,
     /// Why the last attempt on the hosted page failed, shown there.
@@ -242,6 +245,12 @@ pub(crate) fn create(store: &mut Store, ctx: &Ctx, params: &Params) -> Result<Va
         }
     }
 
+    if mode != "setup" && params.has("setup_intent_data") {
+        return Err(ApiError::invalid_param(
+            "setup_intent_data",
+            &format!("You can not pass `setup_intent_data` in `{mode}` mode."),
+        ));
+    }
     if mode != "payment" && params.has("payment_intent_data") {
         return Err(ApiError::invalid_param(
             "payment_intent_data",
@@ -317,6 +326,7 @@ pub(crate) fn create(store: &mut Store, ctx: &Ctx, params: &Params) -> Result<Va
         metadata: params.string_map("metadata"),
         locale: params.string("locale"),
         payment_intent_data,
+        setup_intent_metadata: params.string_map("setup_intent_data[metadata]"),
         payment_intent: None,
         setup_intent: None,
         last_decline: None,
@@ -535,7 +545,15 @@ pub(crate) fn complete(
         );
         (Some(store.payment_intents[pi].id.clone()), None)
     } else {
-        (None, Some(new_id("seti_1")))
+        let intent = SetupIntent::succeeded(
+            scope,
+            customer.clone(),
+            payment_method_id,
+            session.setup_intent_metadata.clone(),
+        );
+        let id = intent.id.clone();
+        store.setup_intents.push(intent);
+        (None, Some(id))
     };
 
     let session = &mut store.sessions[index];

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::api::Ctx;
 use crate::error::ApiError;
+use crate::events::emit;
 use crate::form::Params;
 use crate::list;
 use crate::store::{Store, find, find_mut, new_id, now, visible};
@@ -118,6 +119,8 @@ pub(crate) struct Customer {
     pub(crate) email: Option<String>,
     pub(crate) name: Option<String>,
     pub(crate) metadata: BTreeMap<String, String>,
+    /// `invoice_settings.default_payment_method`: what subscriptions and invoices charge.
+    pub(crate) default_payment_method: Option<String>,
 }
 
 impl Customer {
@@ -129,6 +132,7 @@ impl Customer {
             email,
             name: None,
             metadata: BTreeMap::new(),
+            default_payment_method: None,
         }
     }
 
@@ -145,7 +149,7 @@ impl Customer {
             "description": null,
             "email": self.email,
             "invoice_prefix": self.id.trim_start_matches("cus_").chars().take(8).collect::<String>().to_uppercase(),
-            "invoice_settings": { "custom_fields": null, "default_payment_method": null, "footer": null, "rendering_options": null },
+            "invoice_settings": { "custom_fields": null, "default_payment_method": self.default_payment_method, "footer": null, "rendering_options": null },
             "livemode": false,
             "metadata": self.metadata,
             "name": self.name,
@@ -219,6 +223,94 @@ pub(crate) fn retrieve_customer(store: &Store, ctx: &Ctx, id: &str) -> Result<Va
     find(&store.customers, ctx.scope(), id)
         .map(Customer::to_json)
         .ok_or_else(|| ApiError::no_such("customer", id))
+}
+
+/// `POST /v1/customers/{id}`: `name`, `email`, `metadata` (merged; an empty value removes a
+/// key) and `invoice_settings[default_payment_method]` (a card attached to this customer; an
+/// empty value clears it). Emits `customer.updated` with the previous values when anything
+/// changed, as Stripe does.
+pub(crate) fn update_customer(
+    store: &mut Store,
+    ctx: &Ctx,
+    id: &str,
+    params: &Params,
+) -> Result<Value, ApiError> {
+    let scope = ctx.scope();
+    if find(&store.customers, scope, id).is_none() {
+        return Err(ApiError::no_such("customer", id));
+    }
+    let param = "invoice_settings[default_payment_method]";
+    let default_pm = match params.str(param) {
+        None => None,
+        Some("") => Some(None),
+        Some(pm) => {
+            let attached = find(&store.payment_methods, scope, pm)
+                .ok_or_else(|| ApiError::no_such_in_param("PaymentMethod", pm, param))?
+                .customer
+                .as_deref()
+                == Some(id);
+            if !attached {
+                return Err(ApiError::invalid_request(
+                    Some("resource_missing"),
+                    Some(param),
+                    &format!(
+                        "The customer does not have a payment method with the ID {pm}. The payment method must be attached to the customer."
+                    ),
+                ));
+            }
+            Some(Some(pm.to_owned()))
+        }
+    };
+    let customer = find_mut(&mut store.customers, scope, id)
+        .ok_or_else(|| ApiError::no_such("customer", id))?;
+    let mut previous = serde_json::Map::new();
+    if let Some(name) = params.string("name")
+        && customer.name.as_ref() != Some(&name)
+    {
+        previous.insert("name".into(), json!(customer.name));
+        customer.name = Some(name);
+    }
+    if let Some(email) = params.string("email")
+        && customer.email.as_ref() != Some(&email)
+    {
+        previous.insert("email".into(), json!(customer.email));
+        customer.email = Some(email);
+    }
+    let metadata = params.string_map("metadata");
+    if !metadata.is_empty() {
+        let before = customer.metadata.clone();
+        for (key, value) in metadata {
+            if value.is_empty() {
+                customer.metadata.remove(&key);
+            } else {
+                customer.metadata.insert(key, value);
+            }
+        }
+        if before != customer.metadata {
+            previous.insert("metadata".into(), json!(before));
+        }
+    }
+    if let Some(pm) = default_pm
+        && customer.default_payment_method != pm
+    {
+        previous.insert(
+            "invoice_settings".into(),
+            json!({ "default_payment_method": customer.default_payment_method }),
+        );
+        customer.default_payment_method = pm;
+    }
+    let json = customer.to_json();
+    if !previous.is_empty() {
+        emit(
+            store,
+            scope,
+            "customer.updated",
+            json.clone(),
+            Some(Value::Object(previous)),
+            &ctx.request,
+        );
+    }
+    Ok(json)
 }
 
 /// `GET /v1/customers/{id}/payment_methods`.

@@ -51,6 +51,7 @@ fn lookup(store: &Store, scope: Option<&str>, id: &str) -> Option<Value> {
         "pm" => find(&store.payment_methods, scope, id).map(|pm| pm.to_json()),
         "re" => find(&store.refunds, scope, id).map(|r| r.to_json()),
         "cs" => find(&store.sessions, scope, id).map(|s| s.to_json(&store.base_url)),
+        "seti" => find(&store.setup_intents, scope, id).map(|s| s.to_json()),
         _ => None,
     }
 }

@@ -5,7 +5,8 @@
 //! generated types to deserialize its responses and webhook events, for the
 //! parts Kabinet uses: Connect accounts and onboarding links, Checkout
 //! Sessions with a hosted payment page, off-session PaymentIntents with saved
-//! cards, payment methods, customers and refunds. Everything lives in memory.
+//! cards, payment methods, customers (and their default payment method),
+//! SetupIntents and refunds. Everything lives in memory.
 //! Objects are scoped to the connected account named in `Stripe-Account`, and
 //! every change is recorded as an [event](FakeStripe::events) that is POSTed,
 //! signed exactly as Stripe signs webhooks, to the configured webhook URL.
@@ -31,6 +32,7 @@ mod list;
 mod pages;
 mod payment_intents;
 mod refunds;
+mod setup_intents;
 mod store;
 
 use std::collections::HashMap;

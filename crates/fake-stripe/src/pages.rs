@@ -84,6 +84,10 @@ fn layout(title: &str, body: &str) -> String {
 fn checkout_page(merchant: &str, session: &CheckoutSession, card: &str, email: &str) -> String {
     let mut body = format!("<h1>{}</h1>\n", escape(merchant));
     match session.status {
+        Status::Complete if session.mode == "setup" => {
+            body.push_str("<p>Your card is saved. Thank you!</p>");
+            return layout("Card saved", &body);
+        }
         Status::Complete => {
             body.push_str("<p>This payment is complete. Thank you!</p>");
             return layout("Payment complete", &body);

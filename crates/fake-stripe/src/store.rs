@@ -13,6 +13,7 @@ use crate::customers::{Customer, PaymentMethod};
 use crate::events::{Delivery, Event};
 use crate::payment_intents::{Charge, PaymentIntent};
 use crate::refunds::Refund;
+use crate::setup_intents::SetupIntent;
 
 /// Whose books an object is on: `None` is the platform itself, `Some(acct)`
 /// a connected account (selected with the `Stripe-Account` header).
@@ -39,6 +40,7 @@ impl_record!(
     Customer,
     PaymentMethod,
     Refund,
+    SetupIntent,
     Event
 );
 
@@ -89,6 +91,7 @@ pub(crate) struct Store {
     pub(crate) customers: Vec<Customer>,
     pub(crate) payment_methods: Vec<PaymentMethod>,
     pub(crate) refunds: Vec<Refund>,
+    pub(crate) setup_intents: Vec<SetupIntent>,
     pub(crate) events: Vec<Event>,
     /// Events created since the last [`Store::take_outbox`], to be delivered.
     outbox: Vec<String>,

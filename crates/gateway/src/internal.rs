@@ -3,7 +3,7 @@
 //! Served on its own address (`kabinet serve --internal-listen`, never a tenant Host), and
 //! every request needs `Authorization: Bearer <KABINET_RADIUS_TOKEN>`, compared in constant
 //! time. The ISP is the NAS's, found from `src` (the packet's source address, which FreeRADIUS
-//! puts in the URL); nothing in the body can choose it.
+//! puts in the URL; `src6` for a NAS on IPv6); nothing in the body can choose it.
 //!
 //! - `POST /radius/client?src=`     dynamic clients: the NAS's secret, or 404 for a stranger
 //! - `POST /radius/authorize?src=`  200 + reply attributes, or 401 + Reply-Message
@@ -76,15 +76,21 @@ async fn require_token<E: Endpoint>(next: E, req: Request) -> poem::Result<Respo
     Ok(next.call(req).await?.into_response())
 }
 
+/// The packet's source: FreeRADIUS fills `src` for IPv4 and `src6` for IPv6 (each attribute
+/// expands to nothing when the packet has the other kind).
 #[derive(Deserialize)]
 struct Source {
     src: Option<String>,
+    src6: Option<String>,
 }
 
 fn source(q: &Source) -> Result<IpAddr, ApiError> {
-    q.src
-        .as_deref()
-        .and_then(|s| s.trim().parse().ok())
+    [q.src.as_deref(), q.src6.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|s| !s.is_empty())
+        .and_then(|s| s.parse().ok())
         .ok_or_else(|| {
             ApiError::bad_request("invalid_source", "`src` must be the NAS's IP address")
         })
@@ -197,8 +203,12 @@ async fn client(
     let mut tx = state.db.tenant_tx(nas.tenant).await?;
     let secret = kabinet_network::nas::secret(&mut tx, &state.config.secret_key, nas.id).await?;
     tx.commit().await?;
+    let address_attribute = match src {
+        IpAddr::V4(_) => "control:FreeRADIUS-Client-IP-Address",
+        IpAddr::V6(_) => "control:FreeRADIUS-Client-IPv6-Address",
+    };
     Ok(poem::web::Json(json!({
-        "control:FreeRADIUS-Client-IP-Address": literal(src.to_string()),
+        address_attribute: literal(src.to_string()),
         "control:FreeRADIUS-Client-Secret": literal(secret),
         "control:FreeRADIUS-Client-Shortname": literal(format!("nas-{}", nas.id)),
         "control:FreeRADIUS-Client-Require-MA": literal("no"),

@@ -554,6 +554,13 @@ impl From<PaymentsError> for ApiError {
             ),
             PaymentsError::BadAutopayRule => Self::unprocessable("bad_autopay_rule", e.to_string()),
             PaymentsError::NotFound => Self::not_found(),
+            PaymentsError::CardSetupIncomplete => Self::new(
+                StatusCode::CONFLICT,
+                "card_setup_incomplete",
+                "The card is not saved yet",
+                Some(e.to_string()),
+            ),
+            PaymentsError::Access(e) => e.into(),
             PaymentsError::AlreadyRefunded => Self::new(
                 StatusCode::CONFLICT,
                 "already_refunded",
@@ -940,6 +947,11 @@ impl From<kabinet_provisioning::deletion::DeletionError> for ApiError {
             DeletionError::NotScheduled => {
                 conflict("deletion_not_scheduled", "No deletion is scheduled", &e)
             }
+            DeletionError::ResumeWhileScheduled => conflict(
+                "deletion_scheduled",
+                "Cancel the scheduled deletion first",
+                &e,
+            ),
             DeletionError::InvalidReason | DeletionError::InvalidGrace => {
                 Self::unprocessable("invalid", e.to_string())
             }

@@ -284,8 +284,8 @@ async fn tick_tenant(
             "billing round"
         );
     }
-    // The ticket desk's time-driven work (SLA escalations, auto-close) in its own transaction:
-    // safe without the lock above (SKIP LOCKED, set-once columns), so it never holds billing up.
+    // The ticket desk's time-driven work (SLA escalations, auto-close) in its own transaction
+    // under its own lock, so it never holds billing up.
     let mut tx = db.tenant_tx(tenant).await?;
     let desk = kabinet_ticketing::run_scheduled(&mut tx, Utc::now()).await?;
     tx.commit().await?;

@@ -21,6 +21,9 @@ pub enum PaymentsError {
     AlreadyRefunded,
     #[error("the payment was not found")]
     NotFound,
+    /// A card setup (Checkout in `setup` mode) asked to be applied before Stripe completed it.
+    #[error("the card has not been saved at Stripe yet")]
+    CardSetupIncomplete,
     /// Stripe refused or could not be reached; `code` is Stripe's error code when it gave one.
     #[error("Stripe: {message}")]
     Provider {
@@ -31,6 +34,8 @@ pub enum PaymentsError {
     Webhook(#[from] WebhookRejection),
     #[error(transparent)]
     Billing(#[from] BillingError),
+    #[error(transparent)]
+    Access(#[from] kabinet_access::AccessError),
     #[error(transparent)]
     Db(#[from] DbError),
 }

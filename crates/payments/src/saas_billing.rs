@@ -19,6 +19,11 @@
 //! * [`apply_platform_event`] takes the platform account's own invoice events (`invoice.*`; the
 //!   connected accounts' events are the Connect webhook's): it records the invoice for display
 //!   and says whether the ISP's payment failed or succeeded, which the caller hands to dunning.
+//! * The card the ISP pays with: [`start_card_setup`] opens a Checkout Session in `setup` mode
+//!   for the ISP's customer on the platform account; [`complete_card_setup`] (the owner's
+//!   return to the console, or the `checkout.session.completed` webhook when they never come
+//!   back) makes the saved card the customer's `invoice_settings.default_payment_method`,
+//!   stores its brand, last 4 digits and expiry for display, and audits it, once per session.
 //!
 //! No Stripe call runs inside a transaction.
 
@@ -578,10 +583,26 @@ fn to_time(ts: i64) -> DateTime<Utc> {
 /// invoice row only moves forward, and dunning's entry points are idempotent.
 pub(crate) async fn apply_platform_event(
     db: &Database,
+    stripe: &Stripe,
     event: &Event,
     now: DateTime<Utc>,
 ) -> Result<WebhookOutcome, PaymentsError> {
     let (invoice, kind): (&Invoice, &str) = match &event.data.object {
+        // A card setup the owner finished at Stripe but never came back from.
+        EventObject::CheckoutSessionCompleted(session)
+            if session.mode == stripe_shared::CheckoutSessionMode::Setup =>
+        {
+            let id = session.id.to_string();
+            return Ok(
+                match complete_card_setup(db, stripe, &id, None, &CardActor::default()).await? {
+                    Some((tenant, card)) => WebhookOutcome::Applied(format!(
+                        "saas card {} {} of {tenant}",
+                        card.brand, card.last4
+                    )),
+                    None => WebhookOutcome::Ignored(format!("setup session {id}")),
+                },
+            );
+        }
         EventObject::InvoicePaid(i) => (i, "paid"),
         EventObject::InvoicePaymentFailed(i) => (i, "payment_failed"),
         EventObject::InvoiceFinalized(i) => (i, "finalized"),
@@ -765,4 +786,435 @@ pub async fn saas_billing_view(
         reports,
         invoices,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The card the ISP pays with: Checkout in `setup` mode on the platform account.
+
+/// The card an ISP's Kabinet subscription is charged to (display details only).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SaasCard {
+    pub payment_method_id: String,
+    /// Stripe's brand name: `visa`, `mastercard`, `amex` …
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: i16,
+    pub exp_year: i16,
+    /// When it became the subscription's card.
+    pub set_at: DateTime<Utc>,
+}
+
+/// A started card setup: where to send the owner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardSetup {
+    pub session_id: String,
+    /// Stripe's hosted page.
+    pub url: String,
+}
+
+/// Who applies a completed setup, for the ISP's audit log: a staff member on their return to
+/// the console, or the platform's webhook (`staff: None`).
+#[derive(Clone, Debug, Default)]
+pub struct CardActor {
+    pub staff: Option<kabinet_core::StaffId>,
+    pub client: kabinet_access::ClientInfo,
+}
+
+/// What the metadata of Kabinet's card setups says, so the webhook can tell them apart.
+const CARD_SETUP_PURPOSE: &str = "kabinet_saas_card";
+
+/// The metadata key holding when Kabinet opened a setup session (microseconds since the epoch).
+const STARTED_AT_KEY: &str = "kabinet_started_at_us";
+
+/// The Checkout Session's `success_url` parameter naming the session.
+pub const CARD_SESSION_PARAM: &str = "card_session";
+
+struct SetupResult {
+    customer: String,
+    payment_method: String,
+    /// When Kabinet opened the session (its order among the ISP's setups).
+    created: DateTime<Utc>,
+}
+
+impl Stripe {
+    async fn create_card_setup(
+        &self,
+        tenant: TenantId,
+        customer: &str,
+        currency: &str,
+        return_url: &str,
+    ) -> Result<CardSetup, PaymentsError> {
+        use stripe_checkout::checkout_session::{
+            CreateCheckoutSession, CreateCheckoutSessionSetupIntentData,
+        };
+        // When Kabinet opened it, to the microsecond: which of two sessions is the newer
+        // (Stripe's `created` counts whole seconds).
+        let metadata = HashMap::from([
+            ("tenant_id".to_owned(), tenant.to_string()),
+            ("purpose".to_owned(), CARD_SETUP_PURPOSE.to_owned()),
+            (
+                STARTED_AT_KEY.to_owned(),
+                Utc::now().timestamp_micros().to_string(),
+            ),
+        ]);
+        let mut intent = CreateCheckoutSessionSetupIntentData::new();
+        intent.metadata = Some(metadata.clone());
+        intent.description = Some("Kabinet subscription".to_owned());
+        let sep = if return_url.contains('?') { '&' } else { '?' };
+        let session = CreateCheckoutSession::new()
+            .mode(stripe_shared::CheckoutSessionMode::Setup)
+            .customer(customer)
+            .currency(crate::stripe_api::currency(currency)?)
+            .setup_intent_data(intent)
+            .metadata(metadata)
+            .client_reference_id(tenant.to_string())
+            .success_url(format!(
+                "{return_url}{sep}{CARD_SESSION_PARAM}={{CHECKOUT_SESSION_ID}}"
+            ))
+            .cancel_url(return_url)
+            .customize()
+            // Each press is a new session; the key only makes a retried request safe.
+            .request_strategy(key(format!(
+                "kabinet-saas-card-setup-{}-{}",
+                tenant.as_uuid(),
+                uuid::Uuid::now_v7()
+            ))?)
+            .send(&self.client)
+            .await?;
+        let url = session.url.ok_or_else(|| PaymentsError::Provider {
+            code: None,
+            message: "the setup session has no URL".into(),
+        })?;
+        Ok(CardSetup {
+            session_id: session.id.to_string(),
+            url,
+        })
+    }
+
+    /// The completed setup session `id`: its customer and the card it saved. `None` for a
+    /// session that is not a Kabinet card setup.
+    async fn setup_result(&self, id: &str) -> Result<Option<SetupResult>, PaymentsError> {
+        use stripe_checkout::checkout_session::RetrieveCheckoutSession;
+        use stripe_shared::{CheckoutSessionMode, CheckoutSessionStatus};
+        let session = RetrieveCheckoutSession::new(id)
+            .expand(vec!["setup_intent".to_owned()])
+            .send(&self.client)
+            .await?;
+        let ours = session.mode == CheckoutSessionMode::Setup
+            && session
+                .metadata
+                .as_ref()
+                .and_then(|m| m.get("purpose"))
+                .is_some_and(|p| p == CARD_SETUP_PURPOSE);
+        let Some(customer) = session.customer.as_ref().map(|c| c.id().to_string()) else {
+            return Ok(None);
+        };
+        if !ours {
+            return Ok(None);
+        }
+        if session.status != Some(CheckoutSessionStatus::Complete) {
+            return Err(PaymentsError::CardSetupIncomplete);
+        }
+        let payment_method = session
+            .setup_intent
+            .as_ref()
+            .and_then(|s| s.as_object())
+            .and_then(|s| s.payment_method.as_ref())
+            .map(|pm| pm.id().to_string())
+            .ok_or(PaymentsError::CardSetupIncomplete)?;
+        let started = session
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get(STARTED_AT_KEY))
+            .and_then(|us| us.parse::<i64>().ok())
+            .and_then(DateTime::<Utc>::from_timestamp_micros);
+        Ok(Some(SetupResult {
+            customer,
+            payment_method,
+            created: started.unwrap_or_else(|| to_time(session.created)),
+        }))
+    }
+
+    /// The card's display details: `(brand, last4, exp_month, exp_year)`.
+    async fn card_details(
+        &self,
+        payment_method: &str,
+    ) -> Result<(String, String, i64, i64), PaymentsError> {
+        use stripe_payment::payment_method::RetrievePaymentMethod;
+        let pm = RetrievePaymentMethod::new(payment_method)
+            .send(&self.client)
+            .await?;
+        let card = pm.card.ok_or_else(|| PaymentsError::Provider {
+            code: None,
+            message: "the saved payment method is not a card".into(),
+        })?;
+        Ok((card.brand, card.last4, card.exp_month, card.exp_year))
+    }
+
+    async fn set_default_payment_method(
+        &self,
+        customer: &str,
+        payment_method: &str,
+    ) -> Result<(), PaymentsError> {
+        use stripe_core::customer::{UpdateCustomer, UpdateCustomerInvoiceSettings};
+        let mut settings = UpdateCustomerInvoiceSettings::new();
+        settings.default_payment_method = Some(payment_method.to_owned());
+        UpdateCustomer::new(customer)
+            .invoice_settings(settings)
+            .customize()
+            .request_strategy(key(format!(
+                "kabinet-saas-default-pm-{customer}-{payment_method}"
+            ))?)
+            .send(&self.client)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Starts adding (or replacing) the card `tenant` pays its subscription with: a Checkout
+/// Session in `setup` mode on the platform account for the ISP's customer, which sends the
+/// owner back to `return_url` with `card_session={id}`. Makes the ISP a customer first if the
+/// background set-up has not yet.
+pub async fn start_card_setup(
+    db: &Database,
+    stripe: &Stripe,
+    tenant: TenantId,
+    return_url: &str,
+) -> Result<CardSetup, PaymentsError> {
+    let customer = match customer_of(db, tenant).await? {
+        Some(c) => c,
+        None => {
+            ensure_subscription(db, stripe, tenant).await?;
+            customer_of(db, tenant)
+                .await?
+                .ok_or(PaymentsError::Unavailable)?
+        }
+    };
+    let mut tx = db.platform_tx().await?;
+    let currency: String = sqlx::query_scalar(
+        "SELECT p.currency FROM tenants t JOIN saas_plans p ON p.code = t.saas_plan WHERE t.id = $1",
+    )
+    .bind(tenant.as_uuid())
+    .fetch_one(tx.conn())
+    .await?;
+    tx.commit().await?;
+    stripe
+        .create_card_setup(tenant, &customer, &currency, return_url)
+        .await
+}
+
+async fn customer_of(db: &Database, tenant: TenantId) -> Result<Option<String>, PaymentsError> {
+    let mut tx = db.platform_tx().await?;
+    let customer: Option<String> =
+        sqlx::query_scalar("SELECT customer_id FROM saas_billing_customers WHERE tenant_id = $1")
+            .bind(tenant.as_uuid())
+            .fetch_optional(tx.conn())
+            .await?;
+    tx.commit().await?;
+    Ok(customer)
+}
+
+const CARD_SQL: &str = "SELECT payment_method_id, card_brand AS brand, card_last4 AS last4, \
+       card_exp_month AS exp_month, card_exp_year AS exp_year, card_set_at AS set_at \
+     FROM saas_billing_customers WHERE tenant_id = $1 AND payment_method_id IS NOT NULL";
+
+/// The card `tenant` pays with, if one was saved.
+pub async fn saas_card(
+    conn: &mut sqlx::PgConnection,
+    tenant: TenantId,
+) -> Result<Option<SaasCard>, PaymentsError> {
+    Ok(sqlx::query_as::<_, SaasCard>(CARD_SQL)
+        .bind(tenant.as_uuid())
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Applies the completed card setup `session_id`: the saved card becomes the ISP's
+/// `invoice_settings.default_payment_method` at Stripe and is stored for display, with an
+/// entry in the ISP's audit log. The ISP is the one whose customer the session belongs to;
+/// with `expected` set (the console's return) a session of another ISP is [`PaymentsError::NotFound`].
+///
+/// Safe to run any number of times and from both paths (the owner's return and the
+/// `checkout.session.completed` webhook): a session already applied changes nothing (and is
+/// audited once), Stripe's update carries an Idempotency-Key naming the customer and card, and
+/// a session older than the one whose card is stored is not applied (a late webhook never
+/// brings back a replaced card). Returns the ISP and its card as it stands, `None` for a
+/// session that is not a Kabinet card setup of a known ISP.
+pub async fn complete_card_setup(
+    db: &Database,
+    stripe: &Stripe,
+    session_id: &str,
+    expected: Option<TenantId>,
+    actor: &CardActor,
+) -> Result<Option<(TenantId, SaasCard)>, PaymentsError> {
+    if !session_id.starts_with("cs_") || session_id.len() > 255 {
+        return Err(PaymentsError::NotFound);
+    }
+    let setup = match stripe.setup_result(session_id).await {
+        Err(PaymentsError::Provider { code, .. })
+            if code.as_deref() == Some("resource_missing") && expected.is_some() =>
+        {
+            return Err(PaymentsError::NotFound);
+        }
+        other => other?,
+    };
+    let Some(setup) = setup else {
+        return match expected {
+            Some(_) => Err(PaymentsError::NotFound),
+            None => Ok(None),
+        };
+    };
+    // The ISP comes from the customer Stripe has on the session, never from metadata.
+    let mut tx = db.platform_tx().await?;
+    let known: Option<(uuid::Uuid, Option<String>, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT tenant_id, card_session_id, card_session_created FROM saas_billing_customers \
+         WHERE customer_id = $1",
+    )
+    .bind(&setup.customer)
+    .fetch_optional(tx.conn())
+    .await?;
+    tx.commit().await?;
+    let Some((tenant, applied, applied_created)) = known else {
+        tracing::warn!(session = session_id, customer = %setup.customer, "card setup of a customer no ISP has");
+        return match expected {
+            Some(_) => Err(PaymentsError::NotFound),
+            None => Ok(None),
+        };
+    };
+    let tenant = TenantId(tenant);
+    if expected.is_some_and(|e| e != tenant) {
+        return Err(PaymentsError::NotFound);
+    }
+    let already = applied.as_deref() == Some(session_id);
+    let superseded = applied_created.is_some_and(|at| at > setup.created);
+    if !already && !superseded {
+        let (brand, last4, exp_month, exp_year) =
+            stripe.card_details(&setup.payment_method).await?;
+        stripe
+            .set_default_payment_method(&setup.customer, &setup.payment_method)
+            .await?;
+        let mut tx = db.tenant_tx(tenant).await?;
+        let before = saas_card(tx.conn(), tenant).await?;
+        // Applied at most once per session and never over a newer one, even when the return
+        // and the webhook race: the second UPDATE re-reads the row the first one changed.
+        let changed = sqlx::query(
+            "UPDATE saas_billing_customers SET payment_method_id = $2, card_brand = $3, \
+               card_last4 = $4, card_exp_month = $5, card_exp_year = $6, card_session_id = $7, \
+               card_session_created = $8, card_set_at = now(), updated_at = now() \
+             WHERE tenant_id = $1 AND card_session_id IS DISTINCT FROM $7 \
+               AND (card_session_created IS NULL OR card_session_created <= $8)",
+        )
+        .bind(tenant.as_uuid())
+        .bind(&setup.payment_method)
+        .bind(&brand)
+        .bind(&last4)
+        .bind(i16::try_from(exp_month).unwrap_or(12))
+        .bind(i16::try_from(exp_year).unwrap_or(2000))
+        .bind(session_id)
+        .bind(setup.created)
+        .execute(tx.conn())
+        .await?
+        .rows_affected()
+            == 1;
+        if changed {
+            let card = |c: &SaasCard| json!({ "brand": c.brand, "last4": c.last4, "exp_month": c.exp_month, "exp_year": c.exp_year });
+            kabinet_access::audit::record(
+                &mut tx,
+                kabinet_access::audit::AuditEntry {
+                    staff: actor.staff,
+                    action: "saas_billing.card_set",
+                    target: format!("saas_customer:{}", setup.customer),
+                    details: json!({
+                        "session": session_id,
+                        "via": if actor.staff.is_some() { "console" } else { "webhook" },
+                        "before": before.as_ref().map(card),
+                        "after": {
+                            "brand": brand, "last4": last4,
+                            "exp_month": exp_month, "exp_year": exp_year,
+                        },
+                    }),
+                },
+                &actor.client,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    let mut tx = db.tenant_tx(tenant).await?;
+    let card = saas_card(tx.conn(), tenant).await?;
+    tx.commit().await?;
+    Ok(card.map(|c| (tenant, c)))
+}
+
+/// What the operator's tenant list shows of each ISP's Kabinet billing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BillingSummary {
+    /// The dunning state (`current`, `past_due`, `read_only`, `suspended`).
+    pub state: String,
+    pub payment_failed_at: Option<DateTime<Utc>>,
+    /// A customer with a metered subscription at Stripe.
+    pub subscribed: bool,
+    /// `(brand, last4)` of the card the subscription is charged to.
+    pub card: Option<(String, String)>,
+    pub last_invoice: Option<LastInvoice>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastInvoice {
+    pub amount_due: i64,
+    pub currency: String,
+    pub status: String,
+    pub payment_failed: bool,
+}
+
+/// The billing summary of every ISP in `tenants`, in one statement (the operator's list).
+/// Reads the dunning standing (`saas_billing`) beside this module's tables: both are platform
+/// tables about the ISP's account with the platform.
+pub async fn billing_summaries(
+    conn: &mut sqlx::PgConnection,
+    tenants: &[TenantId],
+) -> Result<HashMap<TenantId, BillingSummary>, PaymentsError> {
+    let ids: Vec<uuid::Uuid> = tenants.iter().map(|t| t.as_uuid()).collect();
+    let rows = sqlx::query(
+        "SELECT t.id, COALESCE(b.state, 'current') AS state, b.payment_failed_at, \
+           c.subscription_id IS NOT NULL AS subscribed, c.card_brand, c.card_last4, \
+           i.amount_due, i.currency, i.status, i.payment_failed \
+         FROM unnest($1::uuid[]) AS t(id) \
+         LEFT JOIN saas_billing b ON b.tenant_id = t.id \
+         LEFT JOIN saas_billing_customers c ON c.tenant_id = t.id \
+         LEFT JOIN LATERAL (SELECT amount_due, currency, status, payment_failed FROM saas_invoices s \
+           WHERE s.tenant_id = t.id ORDER BY s.created_at DESC, s.invoice_id LIMIT 1) i ON true",
+    )
+    .bind(&ids)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let brand: Option<String> = row.try_get("card_brand")?;
+            let last4: Option<String> = row.try_get("card_last4")?;
+            let amount_due: Option<i64> = row.try_get("amount_due")?;
+            let last_invoice = match amount_due {
+                Some(amount_due) => Some(LastInvoice {
+                    amount_due,
+                    currency: row.try_get("currency")?,
+                    status: row.try_get("status")?,
+                    payment_failed: row.try_get("payment_failed")?,
+                }),
+                None => None,
+            };
+            Ok((
+                TenantId(row.try_get("id")?),
+                BillingSummary {
+                    state: row.try_get("state")?,
+                    payment_failed_at: row.try_get("payment_failed_at")?,
+                    subscribed: row
+                        .try_get::<Option<bool>, _>("subscribed")?
+                        .unwrap_or(false),
+                    card: brand.zip(last4),
+                    last_invoice,
+                },
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
 }

@@ -52,7 +52,7 @@ pub async fn handle_webhook(
     let event_id = event.id.to_string();
     let Some(account) = event.account.clone() else {
         // No connected account: the platform's own event (SaaS billing of the ISPs).
-        return crate::saas_billing::apply_platform_event(db, &event, now).await;
+        return crate::saas_billing::apply_platform_event(db, stripe, &event, now).await;
     };
     // The tenant comes from the connected account Stripe signed for, never from metadata.
     let owner = match stripe.owners.get(account.as_str()).await {

@@ -302,6 +302,18 @@ async fn apply_manifest(
         }
     }
 
+    // Before the articles, which may name them.
+    for c in &m.ticket_categories {
+        if kabinet_ticketing::categories::upsert(&mut tx, &c.spec())
+            .await
+            .map_err(|e| err(&format!("ticket category {}: {e}", c.code)))?
+        {
+            report
+                .changes
+                .push(format!("ticket category {} created or updated", c.code));
+        }
+    }
+
     for n in &m.news {
         let ctx = |e: &dyn std::fmt::Display| err(&format!("news {}: {e}", n.slug));
         let spec = n.spec(chrono::Utc::now()).map_err(|e| ctx(&e))?;

@@ -52,6 +52,8 @@ pub enum DeletionError {
     AlreadyScheduled,
     #[error("no deletion of this tenant is scheduled")]
     NotScheduled,
+    #[error("a deletion of this tenant is scheduled: cancel the deletion first")]
+    ResumeWhileScheduled,
     #[error("the reason must be 10 to 500 characters")]
     InvalidReason,
     #[error("the grace period must be 1 to {MAX_GRACE_DAYS} days")]
@@ -294,6 +296,28 @@ pub async fn cancel_deletion(
     Ok(deletion)
 }
 
+/// Refuses ([`DeletionError::ResumeWhileScheduled`]) to resume the tenant `tx` is scoped to
+/// while its deletion is scheduled: the operator cancels the deletion, which restores the
+/// status. Locks the `tenants` row first, as [`schedule_deletion`] does, so a resumption and a
+/// scheduling of the same tenant cannot both win. Call it in the resuming transaction.
+pub async fn refuse_resume_while_scheduled(tx: &mut TenantTx) -> Result<(), DeletionError> {
+    let tenant = tx.tenant();
+    sqlx::query("SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE")
+        .bind(tenant.as_uuid())
+        .execute(tx.conn())
+        .await?;
+    let scheduled: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM tenant_deletions WHERE tenant_id = $1 AND state = 'scheduled')",
+    )
+    .bind(tenant.as_uuid())
+    .fetch_one(tx.conn())
+    .await?;
+    if scheduled {
+        return Err(DeletionError::ResumeWhileScheduled);
+    }
+    Ok(())
+}
+
 /// The tenant's scheduled deletion, if any, else its most recent one.
 pub async fn current_deletion(
     db: &Database,
@@ -382,6 +406,12 @@ async fn delete_tenant(
         return Ok(None);
     }
     let counts = count_rows(&mut tx).await?;
+    // The append-only tables' own keys (NO ACTION, deferrable: migration 44) would fail halfway
+    // through the cascade whenever a parent goes before its child; checked at commit, they see
+    // both gone.
+    sqlx::query("SET CONSTRAINTS ALL DEFERRED")
+        .execute(tx.conn())
+        .await?;
     sqlx::query("DELETE FROM tenants WHERE id = $1")
         .bind(tenant.as_uuid())
         .execute(tx.conn())

@@ -7,7 +7,9 @@
 //! (the account's *current* balance is written as `balance`, which becomes the opening balance
 //! when the file is applied to an empty database), news posts and articles written in the
 //! console (they have no slug, the manifest's key; the header comment counts them), custom
-//! roles (staff keep their built-in roles) and deactivated staff. The logo is embedded as a
+//! roles (staff keep their built-in roles) and deactivated staff. Ticket categories are written
+//! as `[[ticket_categories]]`: every custom one, and a built-in only when the ISP renamed,
+//! moved or switched it off. The logo is embedded as a
 //! `data:` URL, so the file stands alone. Applying the export to the database it came from
 //! reports no changes.
 
@@ -19,9 +21,9 @@ use sqlx::Row;
 
 use crate::Amount;
 use crate::manifest::{
-    AddonEntry, BillingRules, BrandingSpec, Color, CustomDomain, EquipmentEntry, EquipmentKindName,
-    KbArticleEntry, Manifest, NewsEntry, PaymentsSpec, RoleName, StaffEntry, SubscriberEntry,
-    TariffChange, TariffEntry,
+    AddonEntry, BillingRules, BrandingSpec, CategoryKindName, Color, CustomDomain, EquipmentEntry,
+    EquipmentKindName, KbArticleEntry, Manifest, NewsEntry, PaymentsSpec, RoleName, StaffEntry,
+    SubscriberEntry, TariffChange, TariffEntry, TicketCategoryEntry,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -263,6 +265,42 @@ async fn read_manifest(tx: &mut TenantTx) -> Result<ExportedManifest, ExportErro
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
 
+    // Every custom category, and the built-ins the ISP renamed, moved or switched off (the
+    // others are what every ISP starts with).
+    let ticket_categories = sqlx::query(
+        "SELECT code, kind, name_ru, name_en, position, active, built_in FROM ticket_categories \
+         WHERE tenant_id = $1 ORDER BY position, code",
+    )
+    .bind(id)
+    .fetch_all(tx.conn())
+    .await?
+    .iter()
+    .map(|r| -> Result<Option<TicketCategoryEntry>, ExportError> {
+        let code: String = r.try_get("code")?;
+        let kind: String = r.try_get("kind")?;
+        let seeded_position = kabinet_ticketing::Category::ALL
+            .iter()
+            .position(|c| c.as_str() == code)
+            .map(|i| i as i32 + 1);
+        let entry = TicketCategoryEntry {
+            kind: CategoryKindName::try_from(kind)
+                .map_err(|e| unrepresentable("ticket category kind", e))?,
+            code,
+            name_ru: r.try_get("name_ru")?,
+            name_en: r.try_get("name_en")?,
+            position: Some(r.try_get("position")?),
+            active: r.try_get("active")?,
+        };
+        let untouched_built_in = r.try_get::<bool, _>("built_in")?
+            && entry.name_ru.is_none()
+            && entry.name_en.is_none()
+            && entry.active
+            && entry.position == seeded_position;
+        Ok((!untouched_built_in).then_some(entry))
+    })
+    .filter_map(Result::transpose)
+    .collect::<Result<Vec<_>, ExportError>>()?;
+
     let kb_articles = sqlx::query(
         "SELECT slug, title, body, locale, category, published_at IS NOT NULL AS published \
          FROM kb_articles WHERE tenant_id = $1 AND slug IS NOT NULL ORDER BY created_at, slug",
@@ -345,6 +383,7 @@ async fn read_manifest(tx: &mut TenantTx) -> Result<ExportedManifest, ExportErro
         addons,
         equipment,
         news,
+        ticket_categories,
         kb_articles,
         subscribers,
     };

@@ -45,6 +45,8 @@ pub struct Manifest {
     pub equipment: Vec<EquipmentEntry>,
     #[serde(default)]
     pub news: Vec<NewsEntry>,
+    #[serde(default)]
+    pub ticket_categories: Vec<TicketCategoryEntry>,
     #[serde(default, rename = "kb_article")]
     pub kb_articles: Vec<KbArticleEntry>,
     #[serde(default)]
@@ -110,6 +112,100 @@ impl From<EquipmentKindName> for String {
     }
 }
 
+/// `[[ticket_categories]]`: one of the ISP's ticket categories, keyed by `code`
+/// (`^[a-z][a-z0-9_]{1,39}$`, never changed). A new code adds a custom category of `kind` (one
+/// of the nine built-in codes: `connectivity`, `speed`, `payments`, `tariff`, `addons`,
+/// `equipment`, `complaint`, `account_security`, `other`; the kind drives behaviour such as
+/// outage linking, and never changes once the category exists) with `name_ru` and/or `name_en`
+/// (a custom category needs one; at most 80 characters). A built-in's code may be declared too,
+/// with `kind` equal to its code, to rename it (no name: the built-in translation), move it or
+/// switch it off. `position` (0–1000) orders the list (left out: a new category goes to the
+/// end, an existing one stays put); `active = false` hides it from new tickets. Applied like
+/// the console's editor; categories created in the console and not declared are left alone.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketCategoryEntry {
+    pub code: String,
+    pub kind: CategoryKindName,
+    pub name_ru: Option<String>,
+    pub name_en: Option<String>,
+    pub position: Option<i32>,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+impl TicketCategoryEntry {
+    /// The category as the ticketing crate applies it.
+    pub fn spec(&self) -> kabinet_ticketing::categories::CategorySpec {
+        kabinet_ticketing::categories::CategorySpec {
+            code: self.code.clone(),
+            kind: self.kind.0,
+            name_ru: self.name_ru.clone(),
+            name_en: self.name_en.clone(),
+            position: self.position,
+            active: self.active,
+        }
+    }
+
+    fn problem(&self) -> Option<String> {
+        use kabinet_ticketing::{Category, CategoryKind};
+        let built_in = CategoryKind::parse(&self.code).is_some();
+        let name_ok = |n: &Option<String>| {
+            n.as_deref().is_none_or(|n| {
+                n.split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .chars()
+                    .count()
+                    <= 80
+            })
+        };
+        let named = |n: &Option<String>| n.as_deref().is_some_and(|n| !n.trim().is_empty());
+        if Category::parse(&self.code).is_none() {
+            Some(
+                "codes are 2-40 characters: a lower-case letter, then lower-case letters, \
+                 digits or '_'"
+                    .into(),
+            )
+        } else if built_in && self.kind.0.as_str() != self.code {
+            Some(format!(
+                "{:?} is a built-in category: its kind is its own code",
+                self.code
+            ))
+        } else if !built_in && !named(&self.name_ru) && !named(&self.name_en) {
+            Some("a custom category needs a name_ru or a name_en".into())
+        } else if !name_ok(&self.name_ru) || !name_ok(&self.name_en) {
+            Some("names are at most 80 characters".into())
+        } else if self.position.is_some_and(|p| !(0..=1000).contains(&p)) {
+            Some("position must be between 0 and 1000".into())
+        } else {
+            None
+        }
+    }
+}
+
+/// A ticket category kind (a built-in code), checked while parsing.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CategoryKindName(pub kabinet_ticketing::CategoryKind);
+
+impl TryFrom<String> for CategoryKindName {
+    type Error = String;
+    fn try_from(v: String) -> Result<Self, String> {
+        use kabinet_ticketing::CategoryKind;
+        CategoryKind::parse(&v).map(Self).ok_or_else(|| {
+            let names: Vec<&str> = CategoryKind::ALL.iter().map(|k| k.as_str()).collect();
+            format!("unknown kind {v:?}; kinds are {}", names.join(", "))
+        })
+    }
+}
+
+impl From<CategoryKindName> for String {
+    fn from(k: CategoryKindName) -> String {
+        k.0.as_str().to_owned()
+    }
+}
+
 /// `[[news]]`: a news post or promotion, keyed by `slug` so applying twice changes nothing.
 /// Without `publish_at` it is published when first applied; `tariffs` limits it to subscribers
 /// on those tariffs; `locale` (`ru`/`en`) to readers in that language.
@@ -133,8 +229,9 @@ pub struct NewsEntry {
 }
 
 /// `[[kb_article]]`: a knowledge-base article, keyed by `slug` so applying twice changes
-/// nothing. `locale` is `ru` or `en`; `category` one of the ticket categories (it is suggested
-/// for tickets of that kind); `published = false` keeps it a draft.
+/// nothing. `locale` is `ru` or `en`; `category` one of the ticket categories, a built-in or one
+/// declared in `[[ticket_categories]]` (it is suggested for tickets of that kind);
+/// `published = false` keeps it a draft.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KbArticleEntry {
@@ -157,10 +254,9 @@ impl KbArticleEntry {
             locale: ArticleLocale::parse(&self.locale)
                 .ok_or_else(|| format!("locale {:?} is not ru or en", self.locale))?,
             category: match &self.category {
+                // The shape here; parse_manifest checks it is a built-in or declared.
                 Some(c) => Some(
-                    // Manifests name the built-in categories (every ISP has them).
-                    kabinet_ticketing::CategoryKind::parse(c)
-                        .map(kabinet_ticketing::Category::from)
+                    kabinet_ticketing::Category::parse(c)
                         .ok_or_else(|| format!("category {c:?} is not a ticket category"))?,
                 ),
                 None => None,
@@ -677,6 +773,19 @@ pub fn parse_manifest(file: &Path, src: &str) -> Result<ParsedManifest, Manifest
             return Err(invalid(file, src, at, problem));
         }
     }
+    let mut category_codes: Vec<&str> = Vec::new();
+    for c in &manifest.ticket_categories {
+        let at = at_key(&format!("\"{}\"", c.code));
+        let problem = if category_codes.contains(&c.code.as_str()) {
+            Some(format!("ticket category {:?} is declared twice", c.code))
+        } else {
+            c.problem()
+        };
+        if let Some(problem) = problem {
+            return Err(invalid(file, src, at, problem));
+        }
+        category_codes.push(&c.code);
+    }
     let mut kb_slugs: Vec<&str> = Vec::new();
     for a in &manifest.kb_articles {
         let at = at_key(&format!("\"{}\"", a.slug));
@@ -684,6 +793,13 @@ pub fn parse_manifest(file: &Path, src: &str) -> Result<ParsedManifest, Manifest
             Some(format!("kb_article slug {:?} is declared twice", a.slug))
         } else if !is_code(&a.slug) {
             Some("slugs are 1-64 lower-case letters, digits, '-' or '_'".into())
+        } else if let Some(c) = a.category.as_deref().filter(|c| {
+            kabinet_ticketing::CategoryKind::parse(c).is_none() && !category_codes.contains(c)
+        }) {
+            Some(format!(
+                "category {c:?} is not a ticket category: neither built-in nor declared in \
+                 [[ticket_categories]]"
+            ))
         } else {
             a.spec().err()
         };
@@ -1001,6 +1117,61 @@ publish_at = "2026-12-01T09:00:00+03:00"
             (
                 format!("{article}\nlocale = \"en\"\n{article}\nlocale = \"en\""),
                 "declared twice",
+            ),
+        ] {
+            let err = parse(&with(&extra)).expect_err(needle).to_string();
+            assert!(err.contains(needle), "{err}");
+        }
+    }
+
+    #[test]
+    fn ticket_categories_are_checked_while_parsing() {
+        let with = |extra: &str| format!("{GOOD}\n{extra}");
+        let dacha = "[[ticket_categories]]\ncode = \"dacha_link\"\nkind = \"connectivity\"";
+        let m = parse(&with(&format!(
+            "{dacha}\nname_ru = \"Связь на даче\"\nposition = 12\n\n\
+             [[ticket_categories]]\ncode = \"other\"\nkind = \"other\"\nactive = false\n\n\
+             [[kb_article]]\nslug = \"a\"\ntitle = \"T\"\nbody = \"B\"\nlocale = \"ru\"\n\
+             category = \"dacha_link\""
+        )))
+        .expect("parses")
+        .manifest;
+        let spec = m.ticket_categories[0].spec();
+        assert_eq!(spec.kind, kabinet_ticketing::CategoryKind::Connectivity);
+        assert_eq!(spec.position, Some(12));
+        assert!(spec.active, "active unless it says otherwise");
+        assert!(!m.ticket_categories[1].active);
+        for (extra, needle) in [
+            (dacha.to_owned(), "needs a name_ru or a name_en"),
+            (
+                format!("{dacha}\nname_en = \"X\"\n{dacha}\nname_en = \"Y\""),
+                "declared twice",
+            ),
+            (
+                "[[ticket_categories]]\ncode = \"Dacha\"\nkind = \"other\"\nname_en = \"X\"".into(),
+                "codes are",
+            ),
+            (
+                "[[ticket_categories]]\ncode = \"x1\"\nkind = \"weather\"\nname_en = \"X\"".into(),
+                "unknown kind",
+            ),
+            (
+                "[[ticket_categories]]\ncode = \"speed\"\nkind = \"other\"".into(),
+                "built-in",
+            ),
+            (
+                format!("{dacha}\nname_en = \"X\"\nposition = 1001"),
+                "between 0 and 1000",
+            ),
+            (
+                format!("{dacha}\nname_en = \"{}\"", "x".repeat(81)),
+                "80 characters",
+            ),
+            (
+                "[[kb_article]]\nslug = \"a\"\ntitle = \"T\"\nbody = \"B\"\nlocale = \"ru\"\n\
+                 category = \"dacha_link\""
+                    .into(),
+                "not a ticket category",
             ),
         ] {
             let err = parse(&with(&extra)).expect_err(needle).to_string();

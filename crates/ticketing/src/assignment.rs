@@ -3,7 +3,7 @@
 //!
 //! Routing ([`route`]): a ticket belongs to the group that lists its category (the lowest
 //! `position`, then the oldest group, when several do); a group listing no category is a default
-//! group for every category nobody lists. Its unassigned active tickets (new, open) go to the
+//! group for every category of the ISP nobody lists, built-in or the ISP's own. Its unassigned active tickets (new, open) go to the
 //! group's members who are on shift, are active and may reply to tickets: round-robin (each
 //! next ticket to the member after the group's cursor, by staff id) or least-loaded (the fewest
 //! active tickets, ties in round-robin order). Assignment is one statement per group: the pool
@@ -178,14 +178,16 @@ pub struct RouteGroup {
 
 /// Which group each category's tickets belong to. A group that lists a category wins over a
 /// default group (no categories); among equals the lowest `position`, then the oldest, then the
-/// smallest id.
-pub fn route(groups: &[RouteGroup]) -> HashMap<Category, Uuid> {
+/// smallest id. `categories` are the ISP's categories a default group takes: every one of them
+/// (built-in and custom, active or not, since an inactive category's tickets still need
+/// someone), not only the built-ins.
+pub fn route(groups: &[RouteGroup], categories: &[Category]) -> HashMap<Category, Uuid> {
     let mut ordered: Vec<&RouteGroup> = groups.iter().collect();
     ordered.sort_by_key(|g| (g.categories.is_empty(), g.position, g.created_at, g.id));
     let mut routes = HashMap::new();
     for g in ordered {
         let handles: &[Category] = if g.categories.is_empty() {
-            Category::ALL
+            categories
         } else {
             &g.categories
         };
@@ -353,7 +355,15 @@ pub async fn list_groups(tx: &mut TenantTx) -> Result<Vec<AgentGroup>, Assignmen
     .fetch_all(tx.conn())
     .await?;
     let mut groups = rows.iter().map(group_row).collect::<Result<Vec<_>, _>>()?;
-    let routes = route(&route_groups(&groups));
+    // Only the categories with waiting tickets matter to the counts.
+    let waiting_categories = unassigned
+        .iter()
+        .map(|r| r.try_get::<String, _>("category"))
+        .collect::<Result<Vec<_>, _>>()?
+        .iter()
+        .filter_map(|c| Category::parse(c))
+        .collect::<Vec<_>>();
+    let routes = route(&route_groups(&groups), &waiting_categories);
     for r in &unassigned {
         let category: String = r.try_get("category")?;
         let n: i64 = r.try_get("n")?;
@@ -616,17 +626,29 @@ pub async fn on_shift(tx: &mut TenantTx) -> Result<Vec<OnShiftAgent>, Assignment
         .collect()
 }
 
-/// Locks and loads the tenant's groups (routing fields and mode), in id order.
-pub(crate) async fn lock_groups(tx: &mut TenantTx) -> Result<Vec<LockedGroup>, AssignmentError> {
+/// Locks and loads the tenant's groups (routing fields and mode), in id order, with every
+/// category code of the ISP (what a default group takes). One statement; no groups, no rows.
+pub(crate) async fn lock_groups(tx: &mut TenantTx) -> Result<LockedGroups, AssignmentError> {
     let tenant = tx.tenant();
     let rows = sqlx::query(
-        "SELECT id, categories, position, auto_assign, created_at FROM agent_groups \
-         WHERE tenant_id = $1 ORDER BY id FOR UPDATE",
+        "SELECT id, categories, position, auto_assign, created_at, \
+           ARRAY(SELECT c.code FROM ticket_categories c WHERE c.tenant_id = $1 ORDER BY c.code) \
+             AS all_categories \
+         FROM agent_groups WHERE tenant_id = $1 ORDER BY id FOR UPDATE",
     )
     .bind(tenant.as_uuid())
     .fetch_all(tx.conn())
     .await?;
-    rows.iter()
+    let categories = match rows.first() {
+        Some(r) => r
+            .try_get::<Vec<String>, _>("all_categories")?
+            .iter()
+            .filter_map(|c| Category::parse(c))
+            .collect(),
+        None => Vec::new(),
+    };
+    let groups = rows
+        .iter()
         .map(|r| {
             let categories: Vec<String> = r.try_get("categories")?;
             Ok(LockedGroup {
@@ -642,18 +664,34 @@ pub(crate) async fn lock_groups(tx: &mut TenantTx) -> Result<Vec<LockedGroup>, A
                 auto_assign: r.try_get("auto_assign")?,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, AssignmentError>>()?;
+    Ok(LockedGroups { groups, categories })
 }
 
-pub(crate) struct LockedGroup {
+/// The tenant's groups as [`lock_groups`] locked them.
+pub(crate) struct LockedGroups {
+    groups: Vec<LockedGroup>,
+    /// Every category code of the ISP, for default groups.
+    categories: Vec<Category>,
+}
+
+struct LockedGroup {
     route: RouteGroup,
     auto_assign: bool,
 }
 
 /// The categories routed to each group with auto-assignment on.
-pub(crate) fn auto_pools(groups: &[LockedGroup]) -> Vec<(Uuid, Vec<String>)> {
-    let routes = route(&groups.iter().map(|g| g.route.clone()).collect::<Vec<_>>());
-    groups
+pub(crate) fn auto_pools(locked: &LockedGroups) -> Vec<(Uuid, Vec<String>)> {
+    let routes = route(
+        &locked
+            .groups
+            .iter()
+            .map(|g| g.route.clone())
+            .collect::<Vec<_>>(),
+        &locked.categories,
+    );
+    locked
+        .groups
         .iter()
         .filter(|g| g.auto_assign)
         .map(|g| {
@@ -673,7 +711,7 @@ pub(crate) fn auto_pools(groups: &[LockedGroup]) -> Vec<(Uuid, Vec<String>)> {
 /// `staff` (ending a shift) or, with `None`, by any inactive staff member. One statement.
 async fn release(
     tx: &mut TenantTx,
-    groups: &[LockedGroup],
+    groups: &LockedGroups,
     staff: Option<StaffId>,
     now: DateTime<Utc>,
 ) -> Result<i64, AssignmentError> {
@@ -773,7 +811,7 @@ async fn assign_group(
 
 async fn assign_groups(
     tx: &mut TenantTx,
-    groups: &[LockedGroup],
+    groups: &LockedGroups,
     now: DateTime<Utc>,
 ) -> Result<i64, AssignmentError> {
     let mut assigned = 0;
@@ -826,10 +864,13 @@ mod tests {
 
     #[test]
     fn a_listed_category_beats_the_default_group() {
-        let routes = route(&[
-            group(1, &[], 0, 1),
-            group(2, &[Category::Payments, Category::Tariff], 5, 2),
-        ]);
+        let routes = route(
+            &[
+                group(1, &[], 0, 1),
+                group(2, &[Category::Payments, Category::Tariff], 5, 2),
+            ],
+            Category::ALL,
+        );
         assert_eq!(routes[&Category::Payments], Uuid::from_u128(2));
         assert_eq!(routes[&Category::Tariff], Uuid::from_u128(2));
         assert_eq!(routes[&Category::Connectivity], Uuid::from_u128(1));
@@ -837,12 +878,34 @@ mod tests {
     }
 
     #[test]
+    fn the_default_group_takes_the_isps_own_categories_too() {
+        let fiber = Category::parse("fiber_install").expect("code");
+        let tv = Category::parse("iptv_setup").expect("code");
+        let mut isp: Vec<Category> = Category::ALL.to_vec();
+        isp.extend([fiber.clone(), tv.clone()]);
+        let routes = route(
+            &[
+                group(1, &[], 0, 1),
+                group(2, std::slice::from_ref(&tv), 0, 2),
+            ],
+            &isp,
+        );
+        assert_eq!(routes[&fiber], Uuid::from_u128(1));
+        assert_eq!(routes[&tv], Uuid::from_u128(2));
+        assert_eq!(routes[&Category::Other], Uuid::from_u128(1));
+        assert_eq!(routes.len(), isp.len());
+    }
+
+    #[test]
     fn lower_position_then_older_group_wins_a_shared_category() {
-        let routes = route(&[
-            group(1, &[Category::Speed], 2, 1),
-            group(2, &[Category::Speed, Category::Other], 1, 2),
-            group(3, &[Category::Other], 1, 1),
-        ]);
+        let routes = route(
+            &[
+                group(1, &[Category::Speed], 2, 1),
+                group(2, &[Category::Speed, Category::Other], 1, 2),
+                group(3, &[Category::Other], 1, 1),
+            ],
+            Category::ALL,
+        );
         assert_eq!(routes[&Category::Speed], Uuid::from_u128(2));
         assert_eq!(routes[&Category::Other], Uuid::from_u128(3));
         assert!(!routes.contains_key(&Category::Payments));
@@ -850,7 +913,7 @@ mod tests {
 
     #[test]
     fn no_groups_route_nothing() {
-        assert!(route(&[]).is_empty());
+        assert!(route(&[], Category::ALL).is_empty());
     }
 
     #[test]

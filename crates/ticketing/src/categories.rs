@@ -328,6 +328,112 @@ pub async fn reorder(
     list(tx, false).await
 }
 
+/// Moves one category to `position` (0–1000), leaving the others where they are: what a
+/// manifest's `position` means. The console's [`reorder`] numbers the whole list instead.
+pub async fn place(
+    tx: &mut TenantTx,
+    code: &str,
+    position: i32,
+) -> Result<TicketCategory, CategoryError> {
+    if !(0..=1000).contains(&position) {
+        return Err(CategoryError::Invalid {
+            field: "position",
+            reason: "must be between 0 and 1000".into(),
+        });
+    }
+    let tenant = tx.tenant();
+    let moved = sqlx::query(
+        "UPDATE ticket_categories SET position = $3, updated_at = now() \
+         WHERE tenant_id = $1 AND code = $2",
+    )
+    .bind(tenant.as_uuid())
+    .bind(code)
+    .bind(position)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if moved == 0 {
+        return Err(CategoryError::NotFound);
+    }
+    get(tx, code).await
+}
+
+/// A category as a tenant manifest declares it (`[[ticket_categories]]`).
+#[derive(Clone, Debug)]
+pub struct CategorySpec {
+    pub code: String,
+    pub kind: CategoryKind,
+    pub name_ru: Option<String>,
+    pub name_en: Option<String>,
+    /// `None`: a new category goes to the end of the list, an existing one stays put.
+    pub position: Option<i32>,
+    pub active: bool,
+}
+
+/// Makes one category match `spec` through the console's own steps ([`create`] for a new
+/// one, [`update`] for names and the active flag, [`place`] for the position) and tells
+/// whether anything changed; applying the same spec again changes nothing. A category's kind
+/// never changes (the console cannot change it either): a different kind is refused.
+pub async fn upsert(tx: &mut TenantTx, spec: &CategorySpec) -> Result<bool, CategoryError> {
+    let existing = match get(tx, &spec.code).await {
+        Ok(c) => Some(c),
+        Err(CategoryError::NotFound) => None,
+        Err(e) => return Err(e),
+    };
+    let mut changed = false;
+    let current = match existing {
+        Some(c) if c.kind != spec.kind => {
+            return Err(CategoryError::Invalid {
+                field: "kind",
+                reason: format!(
+                    "category {:?} is of kind {:?}; a category's kind cannot change",
+                    spec.code,
+                    c.kind.as_str()
+                ),
+            });
+        }
+        Some(c) => c,
+        None => {
+            changed = true;
+            create(
+                tx,
+                &NewCategory {
+                    code: spec.code.clone(),
+                    kind: spec.kind,
+                    name_ru: spec.name_ru.clone(),
+                    name_en: spec.name_en.clone(),
+                },
+            )
+            .await?
+        }
+    };
+    let (ru, en) = names(
+        spec.name_ru.as_deref(),
+        spec.name_en.as_deref(),
+        current.built_in,
+    )?;
+    if ru != current.name_ru || en != current.name_en || spec.active != current.active {
+        update(
+            tx,
+            current.code.as_str(),
+            &CategoryUpdate {
+                name_ru: ru,
+                name_en: en,
+                active: spec.active,
+            },
+        )
+        .await?;
+        changed = true;
+    }
+    if let Some(position) = spec.position
+        && position != current.position
+    {
+        place(tx, current.code.as_str(), position).await?;
+        changed = true;
+    }
+    Ok(changed)
+}
+
 /// Deletes an unused custom category.
 pub async fn delete(tx: &mut TenantTx, code: &str) -> Result<TicketCategory, CategoryError> {
     let before = get(tx, code).await?;

@@ -189,9 +189,27 @@ pub struct TicketSearchPage {
     pub next: Option<SearchCursor>,
 }
 
-/// One page of tickets matching `query`, best first, in one statement: every matching
-/// subject, message (and note, for staff) is ranked, each ticket keeps its best hit, and only
-/// the page's rows get a snippet.
+/// How many of the most recent matching rows of each kind (subjects, messages and, for staff,
+/// notes) are ranked. A search returns the best matches among the most recent
+/// `RECENT_MATCHES` of each kind, not among all of them: a common word ("интернет") matches a
+/// large part of a big ISP's desk, and ranking all of it costs seconds. The newest matches are
+/// found by walking the `(tenant_id, created_at DESC, id DESC)` indexes while few rows are
+/// expected to match and through the GIN indexes otherwise (the planner's choice, from the
+/// query's own words: see [`search_tickets`]); either way at most this many rows per kind are
+/// ranked. Older tickets are still found by words that are rarer among the recent ones.
+pub const RECENT_MATCHES: i64 = 1000;
+
+/// One page of tickets matching `query`, best first, in one statement: the newest
+/// [`RECENT_MATCHES`] matching subjects, messages (and notes, for staff) are ranked, each
+/// ticket keeps its best hit, and only the page's rows get a snippet.
+///
+/// The candidate set ("newest K by `(created_at, id)`") is deterministic, so the keyset cursor
+/// `(rank, id)` pages through it exactly, page after page, as long as the desk does not change
+/// in between (a new matching message moves the window, as it would change any ranking).
+///
+/// The statement is sent unprepared (`persistent(false)`), so PostgreSQL plans it for this very
+/// query: how common the words are decides between walking the newest rows and the GIN index;
+/// a cached generic plan would guess the same for "интернет" and a rare word.
 pub async fn search_tickets(
     tx: &mut TenantTx,
     scope: SearchScope,
@@ -205,15 +223,49 @@ pub async fn search_tickets(
         SearchScope::Staff => None,
         SearchScope::Subscriber(s) => Some(s.as_uuid()),
     };
+    // $1 tenant, $2 query text, $3/$4 cursor, $5 page size + 1, $6 RECENT_MATCHES,
+    // $7 subscriber (subscriber scope only). The query is repeated as an expression (not read
+    // from `q`) so the planner sees the words and estimates how many rows match.
+    const MATCHES: &str = "websearch_to_tsquery('russian', $2)";
+    let (subjects, messages) = match scope {
+        SearchScope::Staff => (
+            format!(
+                "SELECT t.id AS ticket_id, t.search_tsv AS tsv, 'subject' AS source, NULL::uuid AS doc_id \
+                 FROM tickets t WHERE t.tenant_id = $1 AND t.search_tsv @@ {MATCHES} \
+                 ORDER BY t.created_at DESC, t.id DESC LIMIT $6"
+            ),
+            format!(
+                "SELECT m.ticket_id, m.search_tsv, 'message', m.id FROM ticket_messages m \
+                 WHERE m.tenant_id = $1 AND m.search_tsv @@ {MATCHES} \
+                 ORDER BY m.created_at DESC, m.id DESC LIMIT $6"
+            ),
+        ),
+        // From the subscriber's own tickets (a handful), never from the whole desk.
+        SearchScope::Subscriber(_) => (
+            format!(
+                "SELECT t.id AS ticket_id, t.search_tsv AS tsv, 'subject' AS source, NULL::uuid AS doc_id \
+                 FROM tickets t WHERE t.tenant_id = $1 AND t.subscriber_id = $7 \
+                   AND t.search_tsv @@ {MATCHES} \
+                 ORDER BY t.created_at DESC, t.id DESC LIMIT $6"
+            ),
+            format!(
+                "SELECT m.ticket_id, m.search_tsv, 'message', m.id \
+                 FROM tickets o JOIN ticket_messages m ON m.tenant_id = o.tenant_id AND m.ticket_id = o.id \
+                 WHERE o.tenant_id = $1 AND o.subscriber_id = $7 AND m.tenant_id = $1 \
+                   AND m.search_tsv @@ {MATCHES} \
+                 ORDER BY m.created_at DESC, m.id DESC LIMIT $6"
+            ),
+        ),
+    };
     // INVARIANT: the notes branch exists only in the staff statement, so no subscriber query
     // can match, rank or quote an internal note.
     let notes = match scope {
-        SearchScope::Staff => {
-            "UNION ALL \
-             SELECT n.ticket_id, ts_rank_cd(n.search_tsv, q.q, 1) AS rank, 'note' AS source, n.id AS doc_id \
-             FROM ticket_notes n, q WHERE n.tenant_id = $1 AND n.search_tsv @@ q.q"
-        }
-        SearchScope::Subscriber(_) => "",
+        SearchScope::Staff => format!(
+            "UNION ALL (SELECT n.ticket_id, n.search_tsv, 'note', n.id FROM ticket_notes n \
+               WHERE n.tenant_id = $1 AND n.search_tsv @@ {MATCHES} \
+               ORDER BY n.created_at DESC, n.id DESC LIMIT $6)"
+        ),
+        SearchScope::Subscriber(_) => String::new(),
     };
     let headline = headline_sql("COALESCE(m.body, n.body, sub.subject)");
     let notes_join = match scope {
@@ -223,17 +275,15 @@ pub async fn search_tickets(
         SearchScope::Subscriber(_) => "LEFT JOIN (SELECT NULL::text AS body) n ON false",
     };
     let sql = format!(
-        "WITH q AS (SELECT websearch_to_tsquery('russian', $2) AS q), \
-         hits AS ( \
-           SELECT t.id AS ticket_id, ts_rank_cd(t.search_tsv, q.q, 1) AS rank, 'subject' AS source, NULL::uuid AS doc_id \
-           FROM tickets t, q WHERE t.tenant_id = $1 AND t.search_tsv @@ q.q \
-             AND ($6::uuid IS NULL OR t.subscriber_id = $6) \
-           UNION ALL \
-           SELECT m.ticket_id, ts_rank_cd(m.search_tsv, q.q, 1), 'message', m.id \
-           FROM ticket_messages m, q WHERE m.tenant_id = $1 AND m.search_tsv @@ q.q \
-             AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM tickets o \
-                  WHERE o.tenant_id = $1 AND o.id = m.ticket_id AND o.subscriber_id = $6)) \
+        "WITH q AS (SELECT {MATCHES} AS q), \
+         recent AS ( \
+           ({subjects}) \
+           UNION ALL ({messages}) \
            {notes} \
+         ), \
+         hits AS ( \
+           SELECT r.ticket_id, ts_rank_cd(r.tsv, q.q, 1) AS rank, r.source, r.doc_id \
+           FROM recent r CROSS JOIN q \
          ), \
          best AS ( \
            SELECT DISTINCT ON (ticket_id) ticket_id, rank, source, doc_id FROM hits \
@@ -250,15 +300,18 @@ pub async fn search_tickets(
          {notes_join} \
          ORDER BY page.rank DESC, page.ticket_id DESC"
     );
-    let rows = sqlx::query(&sql)
+    let mut statement = sqlx::query(&sql)
+        .persistent(false)
         .bind(tenant.as_uuid())
         .bind(query.as_str())
         .bind(after.map(|c| c.rank))
         .bind(after.map(|c| c.id))
         .bind(limit + 1)
-        .bind(subscriber)
-        .fetch_all(tx.conn())
-        .await?;
+        .bind(RECENT_MATCHES);
+    if let Some(subscriber) = subscriber {
+        statement = statement.bind(subscriber);
+    }
+    let rows = statement.fetch_all(tx.conn()).await?;
     let mut items = rows
         .iter()
         .map(|row| {

@@ -1,6 +1,6 @@
 //! The desk's time-driven work for one tenant: SLA warnings and breaches, and closing resolved
 //! tickets nobody reopened. Each run is one statement per job, idempotent, and safe on several
-//! nodes at once: the escalation scan locks its rows `FOR UPDATE SKIP LOCKED` and only ever sets
+//! nodes at once (a whole round runs on one node per tenant at a time): the escalation scan locks its rows `FOR UPDATE SKIP LOCKED` and only ever sets
 //! a NULL `*_warned_at` / `*_breached_at` column, so each escalation is recorded once per ticket
 //! and kind however many workers run.
 
@@ -123,11 +123,23 @@ pub async fn auto_close_resolved(
     .await?)
 }
 
-/// Everything time-driven on the desk for one tenant.
+/// Everything time-driven on the desk for one tenant. One round per tenant at a time across
+/// all nodes (a transaction-scoped advisory lock; a node that finds it taken skips, returning
+/// an empty report): each step alone is safe to run concurrently, but two whole rounds lock the
+/// same tickets in different orders (escalations, then assignment) and could deadlock.
 pub async fn run_scheduled(
     tx: &mut TenantTx,
     now: DateTime<Utc>,
 ) -> Result<DeskReport, TicketingError> {
+    let mine: bool = sqlx::query_scalar(
+        "SELECT pg_try_advisory_xact_lock(hashtextextended('kabinet.desk.' || $1::text, 0))",
+    )
+    .bind(tx.tenant().as_uuid())
+    .fetch_one(tx.conn())
+    .await?;
+    if !mine {
+        return Ok(DeskReport::default());
+    }
     let escalations = run_sla_escalations(tx, now).await?;
     let overdue_reminders = crate::notifications::overdue_reminders(tx, now).await?;
     let auto_closed = auto_close_resolved(tx, now).await?;

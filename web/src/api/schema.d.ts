@@ -1871,7 +1871,10 @@ export interface paths {
         /**
          * Full-text search over the ISP's tickets: subjects, messages and internal notes, Russian
          *     and English (word forms match: "подключение" finds "подключения"). Best match first,
-         *     keyset-paginated; each hit carries a snippet with the matched words highlighted.
+         *     keyset-paginated; each hit carries a snippet with the matched words highlighted. The
+         *     results are the best matches among the most recent 1000 matching subjects, 1000
+         *     matching messages and 1000 matching notes (a common word matches much of a big desk):
+         *     add words to reach older tickets.
          */
         get: operations["searchTickets"];
         put?: never;
@@ -3815,6 +3818,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/console/plan/billing/card": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Opens Stripe's hosted page where the owner adds or replaces the card the Kabinet
+         *     subscription is charged to (Checkout in `setup` mode on the platform account). Stripe
+         *     sends them back to `/console/plan?card_session=…`. Owner only (`subscription.manage`).
+         */
+        post: operations["startSaasCardSetup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/plan/billing/card/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Applies the card setup Stripe sent the owner back with: asks Stripe for its result and
+         *     makes the saved card the subscription's default payment method. Safe to repeat (a
+         *     reload, the webhook having done it first). 409 `card_setup_incomplete` while Stripe has
+         *     not completed the session; 404 for a session that is not this ISP's. Owner only.
+         */
+        post: operations["completeSaasCardSetup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/platform/tenants/{slug}/billing": {
         parameters: {
             query?: never;
@@ -4537,6 +4583,13 @@ export interface components {
              * @default null
              */
             message: string | null;
+        };
+        /**
+         * CompleteSaasCardSetup
+         * @description The setup session Stripe sent the owner back with (`?card_session=cs_…`).
+         */
+        CompleteSaasCardSetup: {
+            session_id: string;
         };
         /**
          * ConsoleEquipmentOrder
@@ -6275,7 +6328,7 @@ export interface components {
          * @description A fine-grained staff permission. Roles are assembled from these; nothing else is accepted.
          * @enum {string}
          */
-        PermissionName: "tickets.read" | "tickets.reply" | "tickets.manage" | "subscribers.read" | "subscribers.write" | "billing.read" | "billing.write" | "catalogue.manage" | "staff.manage" | "settings.manage" | "audit.read" | "orders.read" | "orders.manage" | "news.manage" | "kb.manage" | "network.read" | "network.manage" | "canned.manage" | "incidents.manage" | "analytics.read";
+        PermissionName: "tickets.read" | "tickets.reply" | "tickets.manage" | "subscribers.read" | "subscribers.write" | "billing.read" | "billing.write" | "catalogue.manage" | "staff.manage" | "settings.manage" | "audit.read" | "orders.read" | "orders.manage" | "news.manage" | "kb.manage" | "network.read" | "network.manage" | "canned.manage" | "incidents.manage" | "analytics.read" | "subscription.manage";
         /**
          * Plan
          * @description A plan of the price list.
@@ -6322,6 +6375,28 @@ export interface components {
         PlanList: {
             items: components["schemas"]["Plan"][];
         };
+        /**
+         * PlanOffer
+         * @description A plan as a prospective ISP sees it: the price list without the operator's counts.
+         */
+        PlanOffer: {
+            code: string;
+            name: string;
+            /**
+             * Format: int64
+             * @description Per active subscriber per month, in minor units of `currency`.
+             */
+            price_per_subscriber: number;
+            currency: string;
+            /**
+             * Format: int32
+             * @description Absent: unlimited.
+             */
+            max_subscribers?: number;
+            /** Format: int32 */
+            max_staff_seats?: number;
+            features: components["schemas"]["Feature"][];
+        };
         /** PlanUpdate */
         PlanUpdate: {
             name: string;
@@ -6340,7 +6415,10 @@ export interface components {
         };
         /** Plans */
         Plans: {
+            /** @description The codes, in the order offered. */
             items: string[];
+            /** @description The same plans with what they cost and include, for the form to show. */
+            offers: components["schemas"]["PlanOffer"][];
         };
         /** PlatformView */
         PlatformView: {
@@ -6609,10 +6687,37 @@ export interface components {
             next_step_at?: string;
             /** @description The ISP is a customer with a metered subscription at Stripe. */
             subscribed: boolean;
+            /** @description The card the subscription is charged to; absent until the owner adds one. */
+            card?: components["schemas"]["SaasBillingCard"] & unknown;
             /** @description Newest first. */
             usage_reports: components["schemas"]["SaasUsageReport"][];
             /** @description Newest first. */
             invoices: components["schemas"]["SaasInvoice"][];
+        };
+        /**
+         * SaasBillingCard
+         * @description The card the ISP's Kabinet subscription is charged to.
+         */
+        SaasBillingCard: {
+            /** @description Stripe's brand name: `visa`, `mastercard`, `amex` … */
+            brand: string;
+            last4: string;
+            /** Format: int16 */
+            exp_month: number;
+            /** Format: int16 */
+            exp_year: number;
+            /**
+             * Format: date-time
+             * @description When it became the subscription's card.
+             */
+            set_at: string;
+        };
+        /**
+         * SaasCardSetupLink
+         * @description Stripe's hosted page where the owner enters the card.
+         */
+        SaasCardSetupLink: {
+            url: string;
         };
         /**
          * SaasInvoice
@@ -7246,6 +7351,21 @@ export interface components {
             speed_mbps: number;
         };
         /**
+         * TenantBillingSummary
+         * @description An ISP's Kabinet billing at a glance: payment standing, whether it is set up at Stripe, its
+         *     card and its last invoice.
+         */
+        TenantBillingSummary: {
+            state: components["schemas"]["Billing"];
+            /** Format: date-time */
+            payment_failed_at?: string;
+            /** @description A customer with a metered subscription at Stripe. */
+            subscribed: boolean;
+            /** @description A card is on file for the subscription. */
+            has_card: boolean;
+            last_invoice?: components["schemas"]["TenantLastInvoice"];
+        };
+        /**
          * TenantDeletion
          * @description A scheduled, cancelled or carried-out deletion.
          */
@@ -7353,6 +7473,21 @@ export interface components {
             /** Format: date-time */
             measured_at: string;
         };
+        /**
+         * TenantLastInvoice
+         * @description An ISP's last SaaS invoice, as the tenant list shows it.
+         */
+        TenantLastInvoice: {
+            /**
+             * Format: int64
+             * @description Minor units of `currency`.
+             */
+            amount_due: number;
+            currency: string;
+            status: components["schemas"]["SaasInvoiceStatus"];
+            /** @description Its last payment attempt failed. */
+            payment_failed: boolean;
+        };
         /** TenantList */
         TenantList: {
             items: components["schemas"]["TenantRow"][];
@@ -7381,6 +7516,8 @@ export interface components {
             trial_ends_at?: string;
             /** @description Not measured yet for a brand-new ISP. */
             health?: components["schemas"]["TenantHealth"] & unknown;
+            /** @description Its Kabinet billing (in the list; absent in the answers to suspend and resume). */
+            billing?: components["schemas"]["TenantBillingSummary"] & unknown;
         };
         /** @enum {string} */
         TenantState: "active" | "suspended";
@@ -15716,6 +15853,66 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["SaasBilling"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startSaasCardSetup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SaasCardSetupLink"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    completeSaasCardSetup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CompleteSaasCardSetup"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SaasBillingCard"];
                 };
             };
             /** @description A problem (RFC 9457). */

@@ -4,15 +4,15 @@
 //! Each handler checks the permission, makes one `kabinet_billing::catalogue_admin` call and
 //! audits the change with its `before`/`after` in the same transaction. Prices are minor units
 //! of the ISP's currency. See that module for archiving and how manifests and the console
-//! share the catalogue.
+//! share the catalogue. The three kinds share the handlers' bodies (`list_items`, `create`,
+//! `update`, `set_offered`, generic over [`Audited`]); each keeps its own paths, operation ids
+//! and JSON shapes.
 
 use kabinet_access::Permission;
 use kabinet_billing::EquipmentKind as DomainKind;
 use kabinet_billing::catalogue_admin::{
-    AddonDraft, CatalogueAddon, CatalogueEquipment, CatalogueTariff, EquipmentDraft, TariffDraft,
-    catalogue_addons, catalogue_equipment, catalogue_tariffs, create_addon, create_equipment,
-    create_tariff, set_addon_active, set_equipment_active, set_tariff_active, update_addon,
-    update_equipment, update_tariff,
+    AddonDraft, CatalogueAddon, CatalogueEquipment, CatalogueItem, CatalogueTariff, EquipmentDraft,
+    TariffDraft, catalogue_items, create_item, set_item_active, update_item,
 };
 use kabinet_db::TenantTx;
 use poem::web::Data;
@@ -294,54 +294,94 @@ fn equipment_draft(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Audit
+// Audit and the handlers' shared bodies
 
-fn tariff_details(t: &CatalogueTariff) -> Value {
-    json!({
-        "code": t.code,
-        "name": t.name,
-        "monthly_price_minor": t.monthly_price.minor,
-        "currency": t.monthly_price.currency.code(),
-        "speed_mbps": t.speed_mbps,
-        "upload_speed_mbps": t.upload_speed_mbps,
-        "active": t.active,
-    })
+/// A kind of catalogue item as the console's API audits it.
+trait Audited: CatalogueItem {
+    /// The kind in the audit actions: `catalogue.<KIND>.create`, `.update`, `.archive`, ….
+    const KIND: &'static str;
+    /// The audit target: `<TARGET>:<id>`.
+    const TARGET: &'static str;
+    fn id(&self) -> Uuid;
+    /// What the audit log records of the item (before and after a change).
+    fn details(&self) -> Value;
 }
 
-fn addon_details(a: &CatalogueAddon) -> Value {
-    json!({
-        "code": a.code,
-        "name": a.name,
-        "description": a.description,
-        "monthly_price_minor": a.monthly_price.minor,
-        "currency": a.monthly_price.currency.code(),
-        "active": a.active,
-    })
+impl Audited for CatalogueTariff {
+    const KIND: &'static str = "tariff";
+    const TARGET: &'static str = "tariff";
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn details(&self) -> Value {
+        json!({
+            "code": self.code,
+            "name": self.name,
+            "monthly_price_minor": self.monthly_price.minor,
+            "currency": self.monthly_price.currency.code(),
+            "speed_mbps": self.speed_mbps,
+            "upload_speed_mbps": self.upload_speed_mbps,
+            "active": self.active,
+        })
+    }
 }
 
-fn equipment_details(e: &CatalogueEquipment) -> Value {
-    json!({
-        "code": e.code,
-        "kind": e.kind.as_str(),
-        "name": e.name,
-        "description": e.description,
-        "purchase_price_minor": e.purchase_price.map(|m| m.minor),
-        "monthly_rent_minor": e.monthly_rent.map(|m| m.minor),
-        "currency": e.purchase_price.or(e.monthly_rent).map(|m| m.currency.code().to_owned()),
-        "stock": e.stock,
-        "active": e.active,
-    })
+impl Audited for CatalogueAddon {
+    const KIND: &'static str = "addon";
+    const TARGET: &'static str = "addon";
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn details(&self) -> Value {
+        json!({
+            "code": self.code,
+            "name": self.name,
+            "description": self.description,
+            "monthly_price_minor": self.monthly_price.minor,
+            "currency": self.monthly_price.currency.code(),
+            "active": self.active,
+        })
+    }
+}
+
+impl Audited for CatalogueEquipment {
+    const KIND: &'static str = "equipment";
+    const TARGET: &'static str = "equipment_item";
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn details(&self) -> Value {
+        json!({
+            "code": self.code,
+            "kind": self.kind.as_str(),
+            "name": self.name,
+            "description": self.description,
+            "purchase_price_minor": self.purchase_price.map(|m| m.minor),
+            "monthly_rent_minor": self.monthly_rent.map(|m| m.minor),
+            "currency": self.purchase_price.or(self.monthly_rent).map(|m| m.currency.code().to_owned()),
+            "stock": self.stock,
+            "active": self.active,
+        })
+    }
 }
 
 /// Records a change with what it was and what it became; nothing when nothing changed.
-async fn audit_change(
+async fn audit_change<I: Audited>(
     tx: &mut TenantTx,
     staff: &Staff,
     action: &str,
-    target: String,
-    before: Option<Value>,
-    after: Value,
+    before: Option<&I>,
+    after: &I,
 ) -> Result<(), ApiError> {
+    let target = format!("{}:{}", I::TARGET, after.id());
+    let before = before.map(Audited::details);
+    let after = after.details();
     if before.as_ref() == Some(&after) {
         return Ok(());
     }
@@ -349,15 +389,73 @@ async fn audit_change(
         Some(before) => json!({ "before": before, "after": after }),
         None => json!({ "after": after }),
     };
-    staff.audit(tx, action, target, details).await
+    let action = format!("catalogue.{}.{action}", I::KIND);
+    staff.audit(tx, &action, target, details).await
 }
 
-fn archive_action(kind: &str, active: bool) -> String {
-    if active {
-        format!("catalogue.{kind}.unarchive")
-    } else {
-        format!("catalogue.{kind}.archive")
-    }
+/// Every item of a kind as the console lists them, with the ISP's currency.
+async fn list_items<I: Audited, D: From<I>>(
+    state: &AppState,
+    auth: StaffAuth,
+) -> Result<(String, Vec<D>), ApiError> {
+    let staff = auth.0;
+    staff.require(Permission::CatalogueManage).await?;
+    let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
+    let items = catalogue_items::<I>(&mut tx).await?;
+    tx.commit().await?;
+    Ok((
+        staff.tenant.currency.code().to_owned(),
+        items.into_iter().map(Into::into).collect(),
+    ))
+}
+
+/// Creates an item priced in the ISP's currency and audits it.
+async fn create<I: Audited>(
+    state: &AppState,
+    auth: StaffAuth,
+    code: &Text,
+    draft: &I::Draft,
+) -> Result<I, ApiError> {
+    let staff = auth.0;
+    staff.require(Permission::CatalogueManage).await?;
+    let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
+    let item = create_item::<I>(&mut tx, code.trim(), draft, staff.tenant.currency).await?;
+    audit_change(&mut tx, &staff, "create", None, &item).await?;
+    tx.commit().await?;
+    Ok(item)
+}
+
+/// Changes an item and audits it with before and after.
+async fn update<I: Audited>(
+    state: &AppState,
+    auth: StaffAuth,
+    id: Uuid,
+    draft: &I::Draft,
+) -> Result<I, ApiError> {
+    let staff = auth.0;
+    staff.require(Permission::CatalogueManage).await?;
+    let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
+    let (before, after) = update_item::<I>(&mut tx, id, draft, staff.tenant.currency).await?;
+    audit_change(&mut tx, &staff, "update", Some(&before), &after).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Archives an item (`active` false) or puts it back on offer, audited.
+async fn set_offered<I: Audited>(
+    state: &AppState,
+    auth: StaffAuth,
+    id: Uuid,
+    active: bool,
+) -> Result<I, ApiError> {
+    let staff = auth.0;
+    staff.require(Permission::CatalogueManage).await?;
+    let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
+    let (before, after) = set_item_active::<I>(&mut tx, id, active).await?;
+    let action = if active { "unarchive" } else { "archive" };
+    audit_change(&mut tx, &staff, action, Some(&before), &after).await?;
+    tx.commit().await?;
+    Ok(after)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -394,15 +492,8 @@ impl CatalogueApi {
         state: Data<&AppState>,
         auth: StaffAuth,
     ) -> Result<Json<CatalogueTariffList>, ApiError> {
-        let staff = auth.0;
-        staff.require(Permission::CatalogueManage).await?;
-        let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
-        let items = catalogue_tariffs(&mut tx).await?;
-        tx.commit().await?;
-        Ok(Json(CatalogueTariffList {
-            currency: staff.tenant.currency.code().to_owned(),
-            items: items.into_iter().map(Into::into).collect(),
-        }))
+        let (currency, items) = list_items::<CatalogueTariff, _>(&state, auth).await?;
+        Ok(Json(CatalogueTariffList { currency, items }))
     }
 
     /// Creates a tariff on offer, priced in the ISP's currency. Audited.
@@ -417,8 +508,6 @@ impl CatalogueApi {
         auth: StaffAuth,
         body: Json<NewCatalogueTariff>,
     ) -> Result<TariffCreated, ApiError> {
-        let staff = auth.0;
-        staff.require(Permission::CatalogueManage).await?;
         let b = body.0;
         let draft = tariff_draft(
             &b.name,
@@ -426,20 +515,7 @@ impl CatalogueApi {
             b.speed_mbps,
             b.upload_speed_mbps,
         );
-        let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
-        let t = create_tariff(&mut tx, b.code.trim(), &draft, staff.tenant.currency).await?;
-        let target = format!("tariff:{}", t.id);
-        let after = tariff_details(&t);
-        audit_change(
-            &mut tx,
-            &staff,
-            "catalogue.tariff.create",
-            target,
-            None,
-            after,
-        )
-        .await?;
-        tx.commit().await?;
+        let t: CatalogueTariff = create(&state, auth, &b.code, &draft).await?;
         Ok(TariffCreated::Created(Json(t.into())))
     }
 
@@ -457,8 +533,6 @@ impl CatalogueApi {
         id: Path<Uuid>,
         body: Json<CatalogueTariffChange>,
     ) -> Result<Json<CatalogueTariffItem>, ApiError> {
-        let staff = auth.0;
-        staff.require(Permission::CatalogueManage).await?;
         let b = body.0;
         let draft = tariff_draft(
             &b.name,
@@ -466,21 +540,8 @@ impl CatalogueApi {
             b.speed_mbps,
             b.upload_speed_mbps,
         );
-        let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
-        let (before, after) = update_tariff(&mut tx, id.0, &draft, staff.tenant.currency).await?;
-        let (b, a) = (tariff_details(&before), tariff_details(&after));
-        let target = format!("tariff:{}", after.id);
-        audit_change(
-            &mut tx,
-            &staff,
-            "catalogue.tariff.update",
-            target,
-            Some(b),
-            a,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Json(after.into()))
+        let t: CatalogueTariff = update(&state, auth, id.0, &draft).await?;
+        Ok(Json(t.into()))
     }
 
     /// Archives a tariff: no longer offered for new changes; subscribers on it keep it until
@@ -496,7 +557,8 @@ impl CatalogueApi {
         auth: StaffAuth,
         id: Path<Uuid>,
     ) -> Result<Json<CatalogueTariffItem>, ApiError> {
-        set_tariff(state, auth, id.0, false).await
+        let t: CatalogueTariff = set_offered(&state, auth, id.0, false).await?;
+        Ok(Json(t.into()))
     }
 
     /// Puts an archived tariff back on offer. Audited.
@@ -511,7 +573,8 @@ impl CatalogueApi {
         auth: StaffAuth,
         id: Path<Uuid>,
     ) -> Result<Json<CatalogueTariffItem>, ApiError> {
-        set_tariff(state, auth, id.0, true).await
+        let t: CatalogueTariff = set_offered(&state, auth, id.0, true).await?;
+        Ok(Json(t.into()))
     }
 
     /// Every add-on (offered first) with how many subscribers have it connected.
@@ -525,15 +588,8 @@ impl CatalogueApi {
         state: Data<&AppState>,
         auth: StaffAuth,
     ) -> Result<Json<CatalogueAddonList>, ApiError> {
-        let staff = auth.0;
-        staff.require(Permission::CatalogueManage).await?;
-        let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
-        let items = catalogue_addons(&mut tx).await?;
-        tx.commit().await?;
-        Ok(Json(CatalogueAddonList {
-            currency: staff.tenant.currency.code().to_owned(),
-            items: items.into_iter().map(Into::into).collect(),
-        }))
+        let (currency, items) = list_items::<CatalogueAddon, _>(&state, auth).await?;
+        Ok(Json(CatalogueAddonList { currency, items }))
     }
 
     /// Creates an add-on on offer, priced in the ISP's currency. Audited.
@@ -548,24 +604,9 @@ impl CatalogueApi {
         auth: StaffAuth,
         body: Json<NewCatalogueAddon>,
     ) -> Result<AddonCreated, ApiError> {
-        let staff = auth.0;
-        staff.require(Permission::CatalogueManage).await?;
         let b = body.0;
         let draft = addon_draft(&b.name, b.description.as_ref(), b.monthly_price_minor);
-        let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
-        let a = create_addon(&mut tx, b.code.trim(), &draft, staff.tenant.currency).await?;
-        let target = format!("addon:{}", a.id);
-        let after = addon_details(&a);
-        audit_change(
-            &mut tx,
-            &staff,
-            "catalogue.addon.create",
-            target,
-            None,
-            after,
-        )
-        .await?;
-        tx.commit().await?;
+        let a: CatalogueAddon = create(&state, auth, &b.code, &draft).await?;
         Ok(AddonCreated::Created(Json(a.into())))
     }
 
@@ -582,25 +623,10 @@ impl CatalogueApi {
         id: Path<Uuid>,
         body: Json<CatalogueAddonChange>,
     ) -> Result<Json<CatalogueAddonItem>, ApiError> {
-        let staff = auth.0;
-        staff.require(Permission::CatalogueManage).await?;
         let b = body.0;
         let draft = addon_draft(&b.name, b.description.as_ref(), b.monthly_price_minor);
-        let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
-        let (before, after) = update_addon(&mut tx, id.0, &draft, staff.tenant.currency).await?;
-        let (b, a) = (addon_details(&before), addon_details(&after));
-        let target = format!("addon:{}", after.id);
-        audit_change(
-            &mut tx,
-            &staff,
-            "catalogue.addon.update",
-            target,
-            Some(b),
-            a,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Json(after.into()))
+        let a: CatalogueAddon = update(&state, auth, id.0, &draft).await?;
+        Ok(Json(a.into()))
     }
 
     /// Archives an add-on: it can no longer be connected; whoever has it keeps it. Audited.
@@ -615,7 +641,8 @@ impl CatalogueApi {
         auth: StaffAuth,
         id: Path<Uuid>,
     ) -> Result<Json<CatalogueAddonItem>, ApiError> {
-        set_addon(state, auth, id.0, false).await
+        let a: CatalogueAddon = set_offered(&state, auth, id.0, false).await?;
+        Ok(Json(a.into()))
     }
 
     /// Puts an archived add-on back on offer. Audited.
@@ -630,7 +657,8 @@ impl CatalogueApi {
         auth: StaffAuth,
         id: Path<Uuid>,
     ) -> Result<Json<CatalogueAddonItem>, ApiError> {
-        set_addon(state, auth, id.0, true).await
+        let a: CatalogueAddon = set_offered(&state, auth, id.0, true).await?;
+        Ok(Json(a.into()))
     }
 
     /// Every equipment item (offered first) with how many rentals of it are running.
@@ -644,15 +672,8 @@ impl CatalogueApi {
         state: Data<&AppState>,
         auth: StaffAuth,
     ) -> Result<Json<CatalogueEquipmentList>, ApiError> {
-        let staff = auth.0;
-        staff.require(Permission::CatalogueManage).await?;
-        let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
-        let items = catalogue_equipment(&mut tx).await?;
-        tx.commit().await?;
-        Ok(Json(CatalogueEquipmentList {
-            currency: staff.tenant.currency.code().to_owned(),
-            items: items.into_iter().map(Into::into).collect(),
-        }))
+        let (currency, items) = list_items::<CatalogueEquipment, _>(&state, auth).await?;
+        Ok(Json(CatalogueEquipmentList { currency, items }))
     }
 
     /// Creates an equipment item on offer (sold, rented or both), priced in the ISP's
@@ -668,8 +689,6 @@ impl CatalogueApi {
         auth: StaffAuth,
         body: Json<NewCatalogueEquipment>,
     ) -> Result<EquipmentCreated, ApiError> {
-        let staff = auth.0;
-        staff.require(Permission::CatalogueManage).await?;
         let b = body.0;
         let draft = equipment_draft(
             b.kind,
@@ -679,20 +698,7 @@ impl CatalogueApi {
             b.monthly_rent_minor,
             b.stock,
         );
-        let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
-        let e = create_equipment(&mut tx, b.code.trim(), &draft, staff.tenant.currency).await?;
-        let target = format!("equipment_item:{}", e.id);
-        let after = equipment_details(&e);
-        audit_change(
-            &mut tx,
-            &staff,
-            "catalogue.equipment.create",
-            target,
-            None,
-            after,
-        )
-        .await?;
-        tx.commit().await?;
+        let e: CatalogueEquipment = create(&state, auth, &b.code, &draft).await?;
         Ok(EquipmentCreated::Created(Json(e.into())))
     }
 
@@ -710,8 +716,6 @@ impl CatalogueApi {
         id: Path<Uuid>,
         body: Json<CatalogueEquipmentChange>,
     ) -> Result<Json<CatalogueEquipmentItem>, ApiError> {
-        let staff = auth.0;
-        staff.require(Permission::CatalogueManage).await?;
         let b = body.0;
         let draft = equipment_draft(
             b.kind,
@@ -721,22 +725,8 @@ impl CatalogueApi {
             b.monthly_rent_minor,
             b.stock,
         );
-        let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
-        let (before, after) =
-            update_equipment(&mut tx, id.0, &draft, staff.tenant.currency).await?;
-        let (b, a) = (equipment_details(&before), equipment_details(&after));
-        let target = format!("equipment_item:{}", after.id);
-        audit_change(
-            &mut tx,
-            &staff,
-            "catalogue.equipment.update",
-            target,
-            Some(b),
-            a,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Json(after.into()))
+        let e: CatalogueEquipment = update(&state, auth, id.0, &draft).await?;
+        Ok(Json(e.into()))
     }
 
     /// Archives an equipment item: it can no longer be ordered; placed orders go on. Audited.
@@ -751,7 +741,8 @@ impl CatalogueApi {
         auth: StaffAuth,
         id: Path<Uuid>,
     ) -> Result<Json<CatalogueEquipmentItem>, ApiError> {
-        set_equipment(state, auth, id.0, false).await
+        let e: CatalogueEquipment = set_offered(&state, auth, id.0, false).await?;
+        Ok(Json(e.into()))
     }
 
     /// Puts an archived equipment item back on offer. Audited.
@@ -766,58 +757,7 @@ impl CatalogueApi {
         auth: StaffAuth,
         id: Path<Uuid>,
     ) -> Result<Json<CatalogueEquipmentItem>, ApiError> {
-        set_equipment(state, auth, id.0, true).await
+        let e: CatalogueEquipment = set_offered(&state, auth, id.0, true).await?;
+        Ok(Json(e.into()))
     }
-}
-
-async fn set_tariff(
-    state: Data<&AppState>,
-    auth: StaffAuth,
-    id: Uuid,
-    active: bool,
-) -> Result<Json<CatalogueTariffItem>, ApiError> {
-    let staff = auth.0;
-    staff.require(Permission::CatalogueManage).await?;
-    let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
-    let (before, after) = set_tariff_active(&mut tx, id, active).await?;
-    let (b, a) = (tariff_details(&before), tariff_details(&after));
-    let action = archive_action("tariff", active);
-    audit_change(&mut tx, &staff, &action, format!("tariff:{id}"), Some(b), a).await?;
-    tx.commit().await?;
-    Ok(Json(after.into()))
-}
-
-async fn set_addon(
-    state: Data<&AppState>,
-    auth: StaffAuth,
-    id: Uuid,
-    active: bool,
-) -> Result<Json<CatalogueAddonItem>, ApiError> {
-    let staff = auth.0;
-    staff.require(Permission::CatalogueManage).await?;
-    let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
-    let (before, after) = set_addon_active(&mut tx, id, active).await?;
-    let (b, a) = (addon_details(&before), addon_details(&after));
-    let action = archive_action("addon", active);
-    audit_change(&mut tx, &staff, &action, format!("addon:{id}"), Some(b), a).await?;
-    tx.commit().await?;
-    Ok(Json(after.into()))
-}
-
-async fn set_equipment(
-    state: Data<&AppState>,
-    auth: StaffAuth,
-    id: Uuid,
-    active: bool,
-) -> Result<Json<CatalogueEquipmentItem>, ApiError> {
-    let staff = auth.0;
-    staff.require(Permission::CatalogueManage).await?;
-    let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
-    let (before, after) = set_equipment_active(&mut tx, id, active).await?;
-    let (b, a) = (equipment_details(&before), equipment_details(&after));
-    let action = archive_action("equipment", active);
-    let target = format!("equipment_item:{id}");
-    audit_change(&mut tx, &staff, &action, target, Some(b), a).await?;
-    tx.commit().await?;
-    Ok(Json(after.into()))
 }

@@ -4,6 +4,10 @@
 use chrono::{DateTime, Utc};
 use kabinet_access::Principal;
 use kabinet_access::audit::record_operator;
+use kabinet_core::TenantId;
+use kabinet_payments::saas_billing::{BillingSummary, billing_summaries};
+use kabinet_provisioning::deletion::refuse_resume_while_scheduled;
+use kabinet_provisioning::dunning::BillingState;
 use kabinet_tenancy::{
     Slug, Tenant, TenantStatus, find_tenant_by_slug, set_tenant_status, tenant_hosts,
     tenant_overview,
@@ -16,6 +20,8 @@ use poem_openapi::{Enum, Object, OpenApi};
 use serde_json::json;
 
 use super::Tag;
+use super::saas_billing::SaasInvoiceStatus;
+use super::saas_plans::Billing;
 use super::text::Text;
 use crate::AppState;
 use crate::auth::{OperatorAuth, client_info};
@@ -69,6 +75,54 @@ pub struct TenantRow {
     /// Not measured yet for a brand-new ISP.
     #[oai(skip_serializing_if_is_none)]
     pub health: Option<TenantHealth>,
+    /// Its Kabinet billing (in the list; absent in the answers to suspend and resume).
+    #[oai(skip_serializing_if_is_none)]
+    pub billing: Option<TenantBillingSummary>,
+}
+
+/// An ISP's last SaaS invoice, as the tenant list shows it.
+#[derive(Debug, Object)]
+pub struct TenantLastInvoice {
+    /// Minor units of `currency`.
+    pub amount_due: i64,
+    pub currency: String,
+    pub status: SaasInvoiceStatus,
+    /// Its last payment attempt failed.
+    pub payment_failed: bool,
+}
+
+/// An ISP's Kabinet billing at a glance: payment standing, whether it is set up at Stripe, its
+/// card and its last invoice.
+#[derive(Debug, Object)]
+pub struct TenantBillingSummary {
+    pub state: Billing,
+    #[oai(skip_serializing_if_is_none)]
+    pub payment_failed_at: Option<DateTime<Utc>>,
+    /// A customer with a metered subscription at Stripe.
+    pub subscribed: bool,
+    /// A card is on file for the subscription.
+    pub has_card: bool,
+    #[oai(skip_serializing_if_is_none)]
+    pub last_invoice: Option<TenantLastInvoice>,
+}
+
+impl From<BillingSummary> for TenantBillingSummary {
+    fn from(b: BillingSummary) -> Self {
+        Self {
+            state: BillingState::parse(&b.state)
+                .unwrap_or(BillingState::Current)
+                .into(),
+            payment_failed_at: b.payment_failed_at,
+            subscribed: b.subscribed,
+            has_card: b.card.is_some(),
+            last_invoice: b.last_invoice.map(|i| TenantLastInvoice {
+                amount_due: i.amount_due,
+                currency: i.currency,
+                status: SaasInvoiceStatus::parse(&i.status),
+                payment_failed: i.payment_failed,
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Object)]
@@ -94,6 +148,7 @@ fn row(tenant: &Tenant, hosts: Vec<String>, health: Option<TenantHealth>) -> Ten
         published: tenant.published,
         trial_ends_at: tenant.trial_ends_at,
         health,
+        billing: None,
     }
 }
 
@@ -111,6 +166,9 @@ impl PlatformApi {
         let _operator = auth.0;
         let mut tx = state.db.platform_tx().await?;
         let tenants = tenant_overview(&mut tx, q.0.as_deref()).await?;
+        let ids: Vec<TenantId> = tenants.iter().map(|o| o.tenant.id).collect();
+        // Every row's billing in one statement, never a request (or query) per row.
+        let mut billing = billing_summaries(tx.conn(), &ids).await?;
         tx.commit().await?;
         Ok(Json(TenantList {
             items: tenants
@@ -124,7 +182,9 @@ impl PlatformApi {
                         last_activity_at: u.last_activity_at,
                         measured_at: u.measured_at,
                     });
-                    row(&o.tenant, o.hosts, health)
+                    let mut r = row(&o.tenant, o.hosts, health);
+                    r.billing = billing.remove(&o.tenant.id).map(Into::into);
+                    r
                 })
                 .collect(),
         }))
@@ -197,6 +257,10 @@ async fn change_status(
     lookup.commit().await?;
     // The status change and the ISP's audit entry land together, in the ISP's transaction.
     let mut tx = state.db.tenant_tx(tenant.id).await?;
+    if status == TenantStatus::Active {
+        // Resuming would quietly undo the suspension a scheduled deletion put in place.
+        refuse_resume_while_scheduled(&mut tx).await?;
+    }
     let (before, after) = set_tenant_status(&mut tx, status, reason).await?;
     record_operator(
         &mut tx,

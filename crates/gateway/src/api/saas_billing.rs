@@ -1,13 +1,21 @@
 //! SaaS billing: each ISP as a customer of the platform's Stripe account. The ISP's plan page
 //! (`GET /console/plan/billing`) and the operator's tenant view
 //! (`GET /platform/tenants/:slug/billing`) show the same thing: the dunning standing, whether
-//! the ISP is set up at Stripe, the last daily usage reports and the invoices.
+//! the ISP is set up at Stripe, the card it pays with, the last daily usage reports and the
+//! invoices. The owner (`subscription.manage`) adds or replaces that card through Stripe
+//! Checkout in `setup` mode on the platform account (`POST /console/plan/billing/card`), and
+//! the console applies the result when Stripe sends them back
+//! (`POST /console/plan/billing/card/complete`; the platform webhook does the same if they
+//! never come back).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use kabinet_access::Permission;
 use kabinet_core::TenantId;
-use kabinet_payments::saas_billing::{self, SaasBillingView};
+use kabinet_payments::PaymentsError;
+use kabinet_payments::saas_billing::{self, CardActor, SaasBillingView, SaasCard};
 use kabinet_provisioning::dunning;
 use kabinet_tenancy::{Slug, find_tenant_by_slug};
+use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -16,8 +24,9 @@ use poem_openapi::{Enum, Object, OpenApi};
 use super::Tag;
 use super::saas_plans::Billing;
 use crate::AppState;
-use crate::auth::{OperatorAuth, StaffAuth};
+use crate::auth::{OperatorAuth, StaffAuth, check_origin};
 use crate::problem::ApiError;
+use crate::site::SiteCtx;
 
 /// The ISP's own view and the operator's.
 pub struct SaasBillingApi;
@@ -43,7 +52,7 @@ pub enum SaasInvoiceStatus {
 }
 
 impl SaasInvoiceStatus {
-    fn parse(s: &str) -> Self {
+    pub(crate) fn parse(s: &str) -> Self {
         match s {
             "draft" => Self::Draft,
             "paid" => Self::Paid,
@@ -91,6 +100,43 @@ pub struct SaasInvoice {
     pub created_at: DateTime<Utc>,
 }
 
+/// The card the ISP's Kabinet subscription is charged to.
+#[derive(Debug, Object)]
+pub struct SaasBillingCard {
+    /// Stripe's brand name: `visa`, `mastercard`, `amex` …
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: i16,
+    pub exp_year: i16,
+    /// When it became the subscription's card.
+    pub set_at: DateTime<Utc>,
+}
+
+impl From<SaasCard> for SaasBillingCard {
+    fn from(c: SaasCard) -> Self {
+        Self {
+            brand: c.brand,
+            last4: c.last4,
+            exp_month: c.exp_month,
+            exp_year: c.exp_year,
+            set_at: c.set_at,
+        }
+    }
+}
+
+/// Stripe's hosted page where the owner enters the card.
+#[derive(Debug, Object)]
+pub struct SaasCardSetupLink {
+    pub url: String,
+}
+
+/// The setup session Stripe sent the owner back with (`?card_session=cs_…`).
+#[derive(Debug, Object)]
+pub struct CompleteSaasCardSetup {
+    #[oai(validator(min_length = 1, max_length = 255))]
+    pub session_id: String,
+}
+
 /// An ISP's SaaS billing.
 #[derive(Debug, Object)]
 pub struct SaasBilling {
@@ -103,6 +149,9 @@ pub struct SaasBilling {
     pub next_step_at: Option<DateTime<Utc>>,
     /// The ISP is a customer with a metered subscription at Stripe.
     pub subscribed: bool,
+    /// The card the subscription is charged to; absent until the owner adds one.
+    #[oai(skip_serializing_if_is_none)]
+    pub card: Option<SaasBillingCard>,
     /// Newest first.
     pub usage_reports: Vec<SaasUsageReport>,
     /// Newest first.
@@ -110,12 +159,13 @@ pub struct SaasBilling {
 }
 
 impl SaasBilling {
-    fn new(standing: dunning::Standing, view: SaasBillingView) -> Self {
+    fn new(standing: dunning::Standing, view: SaasBillingView, card: Option<SaasCard>) -> Self {
         Self {
             state: standing.state.into(),
             payment_failed_at: standing.payment_failed_at,
             next_step_at: standing.next_step_at,
             subscribed: view.subscription_id.is_some(),
+            card: card.map(Into::into),
             usage_reports: view
                 .reports
                 .into_iter()
@@ -153,8 +203,9 @@ async fn billing_of(state: &AppState, tenant: TenantId) -> Result<SaasBilling, A
     let mut tx = state.db.tenant_tx(tenant).await?;
     let standing = dunning::standing(&mut tx).await?;
     let view = saas_billing::saas_billing_view(tx.conn(), tenant, SHOWN).await?;
+    let card = saas_billing::saas_card(tx.conn(), tenant).await?;
     tx.commit().await?;
-    Ok(SaasBilling::new(standing, view))
+    Ok(SaasBilling::new(standing, view, card))
 }
 
 /// Makes `tenant` a Stripe customer on a metered subscription at its plan's price, after the
@@ -188,6 +239,83 @@ impl SaasBillingApi {
         auth: StaffAuth,
     ) -> Result<Json<SaasBilling>, ApiError> {
         Ok(Json(billing_of(&state, auth.0.tenant.id).await?))
+    }
+
+    /// Opens Stripe's hosted page where the owner adds or replaces the card the Kabinet
+    /// subscription is charged to (Checkout in `setup` mode on the platform account). Stripe
+    /// sends them back to `/console/plan?card_session=…`. Owner only (`subscription.manage`).
+    #[oai(
+        path = "/console/plan/billing/card",
+        method = "post",
+        operation_id = "startSaasCardSetup",
+        tag = "Tag::Console"
+    )]
+    async fn start_card_setup(
+        &self,
+        req: &Request,
+        state: Data<&AppState>,
+        site: Data<&SiteCtx>,
+        auth: StaffAuth,
+    ) -> Result<Json<SaasCardSetupLink>, ApiError> {
+        check_origin(req, &site)?;
+        let staff = auth.0;
+        staff.require(Permission::SubscriptionManage).await?;
+        let stripe = state.stripe.as_deref().ok_or(PaymentsError::Unavailable)?;
+        let page = format!(
+            "{}/console/plan",
+            super::password_reset::base_url(req, &state, &site)
+        );
+        let setup =
+            saas_billing::start_card_setup(&state.db, stripe, staff.tenant.id, &page).await?;
+        let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
+        staff
+            .audit(
+                &mut tx,
+                "saas_billing.card_setup_started",
+                format!("checkout_session:{}", setup.session_id),
+                serde_json::json!({}),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(Json(SaasCardSetupLink { url: setup.url }))
+    }
+
+    /// Applies the card setup Stripe sent the owner back with: asks Stripe for its result and
+    /// makes the saved card the subscription's default payment method. Safe to repeat (a
+    /// reload, the webhook having done it first). 409 `card_setup_incomplete` while Stripe has
+    /// not completed the session; 404 for a session that is not this ISP's. Owner only.
+    #[oai(
+        path = "/console/plan/billing/card/complete",
+        method = "post",
+        operation_id = "completeSaasCardSetup",
+        tag = "Tag::Console"
+    )]
+    async fn complete_card_setup(
+        &self,
+        req: &Request,
+        state: Data<&AppState>,
+        site: Data<&SiteCtx>,
+        auth: StaffAuth,
+        body: Json<CompleteSaasCardSetup>,
+    ) -> Result<Json<SaasBillingCard>, ApiError> {
+        check_origin(req, &site)?;
+        let staff = auth.0;
+        staff.require(Permission::SubscriptionManage).await?;
+        let stripe = state.stripe.as_deref().ok_or(PaymentsError::Unavailable)?;
+        let actor = CardActor {
+            staff: Some(staff.id),
+            client: staff.client.clone(),
+        };
+        let (_, card) = saas_billing::complete_card_setup(
+            &state.db,
+            stripe,
+            body.0.session_id.trim(),
+            Some(staff.tenant.id),
+            &actor,
+        )
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+        Ok(Json(card.into()))
     }
 
     /// An ISP's Kabinet subscription as the operator sees it: payment standing, usage reports

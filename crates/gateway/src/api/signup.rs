@@ -124,7 +124,26 @@ pub struct Onboarding {
 
 #[derive(Debug, Object)]
 pub struct Plans {
+    /// The codes, in the order offered.
     pub items: Vec<String>,
+    /// The same plans with what they cost and include, for the form to show.
+    pub offers: Vec<PlanOffer>,
+}
+
+/// A plan as a prospective ISP sees it: the price list without the operator's counts.
+#[derive(Debug, Object)]
+pub struct PlanOffer {
+    pub code: String,
+    pub name: String,
+    /// Per active subscriber per month, in minor units of `currency`.
+    pub price_per_subscriber: i64,
+    pub currency: String,
+    /// Absent: unlimited.
+    #[oai(skip_serializing_if_is_none)]
+    pub max_subscribers: Option<i32>,
+    #[oai(skip_serializing_if_is_none)]
+    pub max_staff_seats: Option<i32>,
+    pub features: Vec<super::saas_plans::Feature>,
 }
 
 fn platform_only(site: &SiteCtx) -> Result<(), ApiError> {
@@ -150,7 +169,19 @@ impl SignupApi {
         platform_only(&site)?;
         let plans = kabinet_provisioning::signup::offered_plans(&state.db).await?;
         Ok(Json(Plans {
-            items: plans.into_iter().map(|p| p.code).collect(),
+            items: plans.iter().map(|p| p.code.clone()).collect(),
+            offers: plans
+                .into_iter()
+                .map(|p| PlanOffer {
+                    code: p.code,
+                    name: p.name,
+                    price_per_subscriber: p.price_per_subscriber,
+                    currency: p.currency.code().to_owned(),
+                    max_subscribers: p.max_subscribers,
+                    max_staff_seats: p.max_staff_seats,
+                    features: p.features.into_iter().map(Into::into).collect(),
+                })
+                .collect(),
         }))
     }
 

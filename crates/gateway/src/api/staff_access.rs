@@ -67,6 +67,8 @@ pub enum PermissionName {
     IncidentsManage,
     #[oai(rename = "analytics.read")]
     AnalyticsRead,
+    #[oai(rename = "subscription.manage")]
+    SubscriptionManage,
 }
 
 impl From<Permission> for PermissionName {
@@ -92,6 +94,7 @@ impl From<Permission> for PermissionName {
             Permission::CannedManage => Self::CannedManage,
             Permission::IncidentsManage => Self::IncidentsManage,
             Permission::AnalyticsRead => Self::AnalyticsRead,
+            Permission::SubscriptionManage => Self::SubscriptionManage,
         }
     }
 }
@@ -119,6 +122,7 @@ impl From<PermissionName> for Permission {
             PermissionName::CannedManage => Self::CannedManage,
             PermissionName::IncidentsManage => Self::IncidentsManage,
             PermissionName::AnalyticsRead => Self::AnalyticsRead,
+            PermissionName::SubscriptionManage => Self::SubscriptionManage,
         }
     }
 }

@@ -356,7 +356,10 @@ fn ticket_hit(h: &TicketHit) -> TicketSearchHit {
 impl ConsoleSupportApi {
     /// Full-text search over the ISP's tickets: subjects, messages and internal notes, Russian
     /// and English (word forms match: "подключение" finds "подключения"). Best match first,
-    /// keyset-paginated; each hit carries a snippet with the matched words highlighted.
+    /// keyset-paginated; each hit carries a snippet with the matched words highlighted. The
+    /// results are the best matches among the most recent 1000 matching subjects, 1000
+    /// matching messages and 1000 matching notes (a common word matches much of a big desk):
+    /// add words to reach older tickets.
     #[oai(
         path = "/console/tickets/search",
         method = "get",

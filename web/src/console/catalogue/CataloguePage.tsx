@@ -2,9 +2,8 @@ import { NavLink, useParams } from "react-router";
 import { useTranslation } from "react-i18next";
 import { usePageTitle } from "../../shared/site/site";
 import { NotFound } from "../../shared/ui/NotFound";
-import { AddonsTab } from "./AddonsTab";
-import { EquipmentTab } from "./EquipmentTab";
-import { TariffsTab } from "./TariffsTab";
+import { CatalogueEditor } from "./CatalogueEditor";
+import { ADDONS, EQUIPMENT, TARIFFS } from "./kinds";
 import "./catalogue.css";
 
 /**
@@ -21,7 +20,13 @@ export function CataloguePage() {
     { to: "/console/catalogue/equipment", label: t("catalogue.tabs.equipment"), id: "equipment" },
   ];
   const content =
-    tab === undefined ? <TariffsTab /> : tab === "addons" ? <AddonsTab /> : tab === "equipment" ? <EquipmentTab /> : null;
+    tab === undefined ? (
+      <CatalogueEditor key="tariffs" kind={TARIFFS} />
+    ) : tab === "addons" ? (
+      <CatalogueEditor key="addons" kind={ADDONS} />
+    ) : tab === "equipment" ? (
+      <CatalogueEditor key="equipment" kind={EQUIPMENT} />
+    ) : null;
   if (content === null) return <NotFound home="/console/catalogue" />;
   return (
     <div className="stack catalogue-page">

@@ -27,16 +27,66 @@ export type EquipmentKind = EquipmentItem["kind"];
 
 export const EQUIPMENT_KINDS: readonly EquipmentKind[] = ["router", "ont", "modem", "tv_box", "cable", "other"];
 
-export function useCatalogueTariffs() {
-  return useQuery({ queryKey: [...catalogueKey, "tariffs"], queryFn: fetchTariffs });
+export type CatalogueSection = "tariffs" | "addons" | "equipment";
+
+/** What every section's items have: the editor lists, edits and archives them alike. */
+export interface CatalogueItemBase {
+  id: string;
+  code: string;
+  name: string;
+  active: boolean;
 }
 
-export function useCatalogueAddons() {
-  return useQuery({ queryKey: [...catalogueKey, "addons"], queryFn: fetchAddons });
+export interface CatalogueListOf<Item> {
+  currency: string;
+  items: Item[];
 }
 
-export function useCatalogueEquipment() {
-  return useQuery({ queryKey: [...catalogueKey, "equipment"], queryFn: fetchEquipment });
+/** Create (no id, with a code) or change (with an id) an item with its editable fields. */
+export interface SaveInput<Fields> {
+  id?: string;
+  code: string;
+  fields: Fields;
+}
+
+export const catalogueApi = {
+  tariffs: {
+    list: fetchTariffs,
+    save: (input: SaveInput<TariffFields>) =>
+      input.id === undefined
+        ? data(api.POST("/console/catalogue/tariffs", { body: { code: input.code, ...input.fields } }))
+        : data(api.PUT("/console/catalogue/tariffs/{id}", { params: { path: { id: input.id } }, body: input.fields })),
+  },
+  addons: {
+    list: fetchAddons,
+    save: (input: SaveInput<AddonFields>) =>
+      input.id === undefined
+        ? data(api.POST("/console/catalogue/addons", { body: { code: input.code, ...input.fields } }))
+        : data(api.PUT("/console/catalogue/addons/{id}", { params: { path: { id: input.id } }, body: input.fields })),
+  },
+  equipment: {
+    list: fetchEquipment,
+    save: (input: SaveInput<EquipmentFields>) =>
+      input.id === undefined
+        ? data(api.POST("/console/catalogue/equipment", { body: { code: input.code, ...input.fields } }))
+        : data(
+            api.PUT("/console/catalogue/equipment/{id}", { params: { path: { id: input.id } }, body: input.fields }),
+          ),
+  },
+} as const;
+
+/** A section's items with the ISP's currency. */
+export function useCatalogueList<Item>(section: CatalogueSection, list: () => Promise<CatalogueListOf<Item>>) {
+  return useQuery({ queryKey: [...catalogueKey, section], queryFn: list });
+}
+
+/** Creates an item (with a code) or changes one (with an id); the catalogue is fetched again. */
+export function useSaveItem<Fields>(save: (input: SaveInput<Fields>) => Promise<{ name: string }>) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: save,
+    onSettled: () => client.invalidateQueries({ queryKey: catalogueKey }),
+  });
 }
 
 export interface TariffFields {
@@ -46,33 +96,10 @@ export interface TariffFields {
   upload_speed_mbps: number | null;
 }
 
-/** Creates a tariff (with a code) or changes one (with an id). */
-export function useSaveTariff() {
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: (input: { id?: string; code: string; fields: TariffFields }) =>
-      input.id === undefined
-        ? data(api.POST("/console/catalogue/tariffs", { body: { code: input.code, ...input.fields } }))
-        : data(api.PUT("/console/catalogue/tariffs/{id}", { params: { path: { id: input.id } }, body: input.fields })),
-    onSettled: () => client.invalidateQueries({ queryKey: catalogueKey }),
-  });
-}
-
 export interface AddonFields {
   name: string;
   description: string;
   monthly_price_minor: number;
-}
-
-export function useSaveAddon() {
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: (input: { id?: string; code: string; fields: AddonFields }) =>
-      input.id === undefined
-        ? data(api.POST("/console/catalogue/addons", { body: { code: input.code, ...input.fields } }))
-        : data(api.PUT("/console/catalogue/addons/{id}", { params: { path: { id: input.id } }, body: input.fields })),
-    onSettled: () => client.invalidateQueries({ queryKey: catalogueKey }),
-  });
 }
 
 export interface EquipmentFields {
@@ -84,47 +111,17 @@ export interface EquipmentFields {
   stock: number | null;
 }
 
-export function useSaveEquipment() {
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: (input: { id?: string; code: string; fields: EquipmentFields }) =>
-      input.id === undefined
-        ? data(api.POST("/console/catalogue/equipment", { body: { code: input.code, ...input.fields } }))
-        : data(
-            api.PUT("/console/catalogue/equipment/{id}", { params: { path: { id: input.id } }, body: input.fields }),
-          ),
-    onSettled: () => client.invalidateQueries({ queryKey: catalogueKey }),
-  });
-}
-
-export type CatalogueSection = "tariffs" | "addons" | "equipment";
-
 /** Archives (`active: false`) or puts back on offer an item of a section. */
 export function useSetOffered(section: CatalogueSection) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: async ({ id, active }: { id: string; active: boolean }) => {
+    mutationFn: ({ id, active }: { id: string; active: boolean }) => {
       const params = { params: { path: { id } } };
-      switch (section) {
-        case "tariffs":
-          return data(
-            active
-              ? api.POST("/console/catalogue/tariffs/{id}/unarchive", params)
-              : api.POST("/console/catalogue/tariffs/{id}/archive", params),
-          );
-        case "addons":
-          return data(
-            active
-              ? api.POST("/console/catalogue/addons/{id}/unarchive", params)
-              : api.POST("/console/catalogue/addons/{id}/archive", params),
-          );
-        case "equipment":
-          return data(
-            active
-              ? api.POST("/console/catalogue/equipment/{id}/unarchive", params)
-              : api.POST("/console/catalogue/equipment/{id}/archive", params),
-          );
-      }
+      return data(
+        active
+          ? api.POST(`/console/catalogue/${section}/{id}/unarchive`, params)
+          : api.POST(`/console/catalogue/${section}/{id}/archive`, params),
+      );
     },
     onSettled: () => client.invalidateQueries({ queryKey: catalogueKey }),
   });

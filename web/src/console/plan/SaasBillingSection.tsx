@@ -1,14 +1,32 @@
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { useSearchParams } from "react-router";
 import { api, data } from "../../api/client";
 import type { components } from "../../api/schema";
 import { useFormat } from "../../shared/i18n/format";
+import { useSession } from "../../shared/session/session";
 import { Badge, type BadgeTone } from "../../shared/ui/Badge";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
 import "./saas-billing.css";
 
 type SaasBilling = components["schemas"]["SaasBilling"];
+type SaasCard = components["schemas"]["SaasBillingCard"];
+
+/** Who may add or replace the subscription's card (the owner, built in). */
+const SUBSCRIPTION_MANAGE = "subscription.manage";
+
+const BRAND: Record<string, string> = {
+  visa: "Visa",
+  mastercard: "Mastercard",
+  amex: "American Express",
+  mir: "Мир",
+  unionpay: "UnionPay",
+  jcb: "JCB",
+  discover: "Discover",
+  diners: "Diners Club",
+};
 type InvoiceStatus = SaasBilling["invoices"][number]["status"];
 
 const SAAS_BILLING_QUERY = ["console", "plan", "billing"] as const;
@@ -47,8 +65,100 @@ export function SaasBillingSection() {
           }}
         />
       )}
-      {billing.data && <SaasBillingDetails billing={billing.data} />}
+      {billing.data && (
+        <>
+          <SaasCardPanel card={billing.data.card} />
+          <SaasBillingDetails billing={billing.data} />
+        </>
+      )}
     </section>
+  );
+}
+
+/** The card's parts for `Visa •••• 4242, exp 12/30`. */
+function cardParts(card: SaasCard) {
+  return {
+    brand: BRAND[card.brand] ?? card.brand,
+    last4: card.last4,
+    exp: `${String(card.exp_month).padStart(2, "0")}/${String(card.exp_year % 100).padStart(2, "0")}`,
+  };
+}
+
+/**
+ * The card the subscription is charged to. The owner adds or replaces it on Stripe's hosted
+ * page (Checkout in setup mode); coming back with `?card_session=…` the page asks Stripe for
+ * the result once and drops the marker from the address.
+ */
+function SaasCardPanel({ card }: { card: SaasCard | undefined }) {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const mayManage = useSession().data?.permissions.includes(SUBSCRIPTION_MANAGE) ?? false;
+  const [searchParams, setSearchParams] = useSearchParams();
+  const [returned] = useState(() => searchParams.get("card_session"));
+  const start = useMutation({
+    mutationFn: () => data(api.POST("/console/plan/billing/card", {})),
+    onSuccess: (link) => {
+      window.location.assign(link.url);
+    },
+  });
+  const complete = useMutation({
+    mutationFn: (session: string) =>
+      data(api.POST("/console/plan/billing/card/complete", { body: { session_id: session } })),
+    onSuccess: (saved) => {
+      client.setQueryData<SaasBilling>(SAAS_BILLING_QUERY, (old) => (old ? { ...old, card: saved } : old));
+    },
+  });
+  const asked = useRef(false);
+  useEffect(() => {
+    if (!returned || asked.current || !mayManage) return;
+    asked.current = true;
+    complete.mutate(returned);
+    setSearchParams({}, { replace: true });
+  }, [returned, mayManage, complete, setSearchParams]);
+
+  return (
+    <div className="saas-card" data-testid="saas-card">
+      <h3>{t("saasBilling.card.title")}</h3>
+      {card ? (
+        <p className="saas-card__summary" data-testid="saas-card-summary" data-last4={card.last4}>
+          <span className="saas-card__chip" aria-hidden="true" />
+          {t("saasBilling.card.summary", cardParts(card))}
+        </p>
+      ) : (
+        <p className="muted" data-testid="saas-card-none">
+          {t("saasBilling.card.none")}
+        </p>
+      )}
+      {complete.isPending && (
+        <p className="muted" role="status">
+          {t("saasBilling.card.saving")}
+        </p>
+      )}
+      {complete.isSuccess && (
+        <p className="notice notice--success" role="status" data-testid="saas-card-saved">
+          {t("saasBilling.card.saved")}
+        </p>
+      )}
+      {complete.isError && <ErrorNotice error={complete.error} />}
+      {start.isError && <ErrorNotice error={start.error} />}
+      {mayManage ? (
+        <div className="saas-card__actions">
+          <button
+            type="button"
+            className={card ? "button" : "button button--primary"}
+            disabled={start.isPending}
+            onClick={() => {
+              start.mutate();
+            }}
+            data-testid="saas-card-set"
+          >
+            {start.isPending ? t("saasBilling.card.opening") : card ? t("saasBilling.card.replace") : t("saasBilling.card.add")}
+          </button>
+        </div>
+      ) : (
+        <p className="muted">{t("saasBilling.card.ownerOnly")}</p>
+      )}
+    </div>
   );
 }
 

@@ -36,6 +36,8 @@ export function AttachmentSettingsPage() {
     queryKey: settingsKey,
     queryFn: () => data(api.GET("/console/settings/attachments")),
   });
+  // Kept here: a save changes the form's key (the limits), which mounts a fresh form.
+  const [saved, setSaved] = useState(false);
   return (
     <div className="stack attachment-settings" data-testid="attachment-settings-page">
       <header className="page-header">
@@ -46,7 +48,12 @@ export function AttachmentSettingsPage() {
       {current.isError && <ErrorNotice error={current.error} onRetry={() => void current.refetch()} />}
       {current.data && (
         <>
-          <LimitsForm key={`${current.data.max_file_bytes}-${current.data.max_message_bytes}`} settings={current.data} />
+          <LimitsForm
+            key={`${current.data.max_file_bytes}-${current.data.max_message_bytes}`}
+            settings={current.data}
+            saved={saved}
+            onSaved={setSaved}
+          />
           <StorageCard settings={current.data} />
         </>
       )}
@@ -54,12 +61,20 @@ export function AttachmentSettingsPage() {
   );
 }
 
-function LimitsForm({ settings }: { settings: AttachmentSettings }) {
+function LimitsForm({
+  settings,
+  saved,
+  onSaved: setSaved,
+}: {
+  settings: AttachmentSettings;
+  /** The last save went through and nothing was typed since. */
+  saved: boolean;
+  onSaved: (saved: boolean) => void;
+}) {
   const { t, i18n } = useTranslation();
   const client = useQueryClient();
   const [file, setFile] = useState(toMb(settings.max_file_bytes));
   const [message, setMessage] = useState(toMb(settings.max_message_bytes));
-  const [saved, setSaved] = useState(false);
   const save = useMutation({
     mutationFn: (body: { max_file_bytes: number; max_message_bytes: number }) =>
       data(api.PUT("/console/settings/attachments", { body })),

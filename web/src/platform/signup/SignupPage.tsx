@@ -6,6 +6,7 @@ import type { Locale } from "../../api/types";
 import "../../shared/session/sign-in.css";
 import { usePageTitle } from "../../shared/site/site";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
+import { useFormat } from "../../shared/i18n/format";
 import { Field } from "../../shared/ui/Field";
 import "./signup.css";
 
@@ -64,6 +65,7 @@ function useSlugCheck(slug: string) {
  */
 export function SignupPage() {
   const { t, i18n } = useTranslation();
+  const format = useFormat();
   usePageTitle(t("signup.title"));
   const [ispName, setIspName] = useState("");
   const [slug, setSlug] = useState("");
@@ -82,6 +84,7 @@ export function SignupPage() {
     queryFn: () => data(api.GET("/signup/plans")),
     staleTime: Infinity,
   });
+  const chosenPlan = plans.data?.offers.find((p) => p.code === plan);
   const check = useSlugCheck(slug);
   const signUp = useMutation({
     mutationFn: () =>
@@ -297,14 +300,26 @@ export function SignupPage() {
                 }}
                 data-testid="signup-plan"
               >
-                {(plans.data?.items ?? ["starter"]).map((p) => (
-                  <option key={p} value={p}>
-                    {p}
+                {(plans.data?.offers ?? []).map((p) => (
+                  <option key={p.code} value={p.code}>
+                    {p.name} — {format.money({ minor: p.price_per_subscriber, currency: p.currency })}
                   </option>
                 ))}
+                {!plans.data && <option value="starter">starter</option>}
               </select>
             )}
           </Field>
+          {chosenPlan && (
+            <p className="muted" data-testid="signup-plan-summary">
+              {t("saasPlans.pricePerSubscriber", {
+                price: format.money({ minor: chosenPlan.price_per_subscriber, currency: chosenPlan.currency }),
+              })}
+              {" · "}
+              {chosenPlan.features.length > 0
+                ? chosenPlan.features.map((f) => t(`saasPlans.features.${f}`)).join(", ")
+                : t("signup.planBasic")}
+            </p>
+          )}
         </fieldset>
         <p className="muted">{t("signup.trial")}</p>
         {signUp.isError && <ErrorNotice error={signUp.error} />}

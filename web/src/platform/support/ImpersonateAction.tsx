@@ -1,9 +1,9 @@
 import { useMutation } from "@tanstack/react-query";
-import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, data } from "../../api/client";
 import type { TenantRow, VisitAccess } from "../../api/types";
-import { ErrorNotice } from "../../shared/ui/ErrorNotice";
+import { ReasonDialog } from "../ReasonDialog";
 import "./support.css";
 
 /** The shortest reason the server accepts (it checks the same). */
@@ -25,37 +25,20 @@ export function ImpersonateAction({ tenant }: { tenant: TenantRow }) {
   const { t } = useTranslation();
   const id = useId();
   const [open, setOpen] = useState(false);
-  const [reason, setReason] = useState("");
   const [minutes, setMinutes] = useState<number>(30);
   const [access, setAccess] = useState<VisitAccess>("read_only");
-  const dialog = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    if (open && !dialog.current?.open) dialog.current?.showModal();
-  }, [open]);
   const start = useMutation({
-    mutationFn: () =>
+    mutationFn: (reason: string) =>
       data(
         api.POST("/platform/tenants/{slug}/impersonations", {
           params: { path: { slug: tenant.slug } },
-          body: { reason: reason.trim(), minutes, access },
+          body: { reason, minutes, access },
         }),
       ),
     onSuccess: (started) => {
       window.location.assign(entryUrl(started.host, started.entry_path, started.token));
     },
   });
-  const close = () => {
-    dialog.current?.close();
-    setOpen(false);
-    setReason("");
-    start.reset();
-  };
-  const valid = reason.trim().length >= MIN_REASON;
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (!valid || start.isPending) return;
-    start.mutate();
-  };
   return (
     <>
       <button
@@ -69,87 +52,67 @@ export function ImpersonateAction({ tenant }: { tenant: TenantRow }) {
         {t("operatorSupport.enter")}
       </button>
       {open && (
-        <dialog ref={dialog} className="tenant-dialog" onClose={close} aria-labelledby={`${id}-title`}>
-          <form className="form" onSubmit={submit} data-testid="impersonate-form">
-            <h2 id={`${id}-title`}>{t("operatorSupport.enterTitle", { name: tenant.name })}</h2>
-            <p className="muted">{t("operatorSupport.enterExplain")}</p>
-            <div className="field">
-              <label className="field__label" htmlFor={`${id}-reason`}>
-                {t("operatorSupport.reason")}
-              </label>
-              <textarea
-                id={`${id}-reason`}
-                rows={3}
-                minLength={MIN_REASON}
-                maxLength={500}
-                required
-                value={reason}
-                onChange={(e) => {
-                  setReason(e.target.value);
-                }}
-                aria-describedby={`${id}-reason-hint`}
-                data-testid="impersonate-reason"
-              />
-              <p className="field__hint muted" id={`${id}-reason-hint`}>
-                {t("operatorSupport.reasonHint", { count: MIN_REASON })}
-              </p>
-            </div>
-            <div className="field">
-              <label className="field__label" htmlFor={`${id}-minutes`}>
-                {t("operatorSupport.duration")}
-              </label>
-              <select
-                id={`${id}-minutes`}
-                value={minutes}
-                onChange={(e) => {
-                  setMinutes(Number(e.target.value));
-                }}
-                data-testid="impersonate-minutes"
-              >
-                {DURATIONS.map((m) => (
-                  <option key={m} value={m}>
-                    {t("operatorSupport.minutes", { count: m })}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <fieldset className="field">
-              <legend className="field__label">{t("operatorSupport.accessLabel")}</legend>
-              {ACCESS.map((level) => (
-                <label key={level} className="radio">
-                  <input
-                    type="radio"
-                    name={`${id}-access`}
-                    value={level}
-                    checked={access === level}
-                    onChange={() => {
-                      setAccess(level);
-                    }}
-                    data-testid={`impersonate-access-${level}`}
-                  />
-                  <span>
-                    {t(`operatorSupport.access.${level}`)}
-                    <span className="muted"> — {t(`operatorSupport.accessHint.${level}`)}</span>
-                  </span>
-                </label>
+        <ReasonDialog
+          title={t("operatorSupport.enterTitle", { name: tenant.name })}
+          explain={t("operatorSupport.enterExplain")}
+          reasonLabel={t("operatorSupport.reason")}
+          reasonHint={t("operatorSupport.reasonHint", { count: MIN_REASON })}
+          minLength={MIN_REASON}
+          multiline
+          confirmLabel={t("operatorSupport.enterSubmit")}
+          cancelLabel={t("platform.tenants.cancel")}
+          pending={start.isPending}
+          error={start.error}
+          onSubmit={(reason) => {
+            start.mutate(reason);
+          }}
+          onClose={() => {
+            setOpen(false);
+            start.reset();
+          }}
+          testIds={{ form: "impersonate-form", reason: "impersonate-reason", confirm: "impersonate-confirm" }}
+        >
+          <div className="field">
+            <label className="field__label" htmlFor={`${id}-minutes`}>
+              {t("operatorSupport.duration")}
+            </label>
+            <select
+              id={`${id}-minutes`}
+              value={minutes}
+              onChange={(e) => {
+                setMinutes(Number(e.target.value));
+              }}
+              data-testid="impersonate-minutes"
+            >
+              {DURATIONS.map((m) => (
+                <option key={m} value={m}>
+                  {t("operatorSupport.minutes", { count: m })}
+                </option>
               ))}
-            </fieldset>
-            {start.isError && <ErrorNotice error={start.error} />}
-            <div className="tenant-dialog__actions">
-              <button
-                type="submit"
-                className="button"
-                disabled={!valid || start.isPending}
-                data-testid="impersonate-confirm"
-              >
-                {t("operatorSupport.enterSubmit")}
-              </button>
-              <button type="button" className="button button--ghost" onClick={close}>
-                {t("platform.tenants.cancel")}
-              </button>
-            </div>
-          </form>
-        </dialog>
+            </select>
+          </div>
+          <fieldset className="field">
+            <legend className="field__label">{t("operatorSupport.accessLabel")}</legend>
+            {ACCESS.map((level) => (
+              <label key={level} className="radio">
+                <input
+                  type="radio"
+                  name={`${id}-access`}
+                  value={level}
+                  checked={access === level}
+                  onChange={() => {
+                    setAccess(level);
+                  }}
+                  data-testid={`impersonate-access-${level}`}
+                />
+                <span>
+                  {t(`operatorSupport.access.${level}`)}
+                  <span className="muted"> — {t(`operatorSupport.accessHint.${level}`)}</span>
+                </span>
+              </label>
+            ))}
+          </fieldset>
+        </ReasonDialog>
       )}
     </>
   );

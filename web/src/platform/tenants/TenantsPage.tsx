@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, data } from "../../api/client";
 import type { TenantRow, TenantStatus } from "../../api/types";
@@ -8,6 +8,7 @@ import { usePageTitle } from "../../shared/site/site";
 import { Badge, type BadgeTone } from "../../shared/ui/Badge";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
+import { ReasonDialog } from "../ReasonDialog";
 import { ImpersonateAction } from "../support/ImpersonateAction";
 import { TenantLifecycle } from "./TenantLifecycle";
 import { TenantSaasBilling } from "./TenantSaasBilling";
@@ -107,7 +108,7 @@ export function TenantsPage() {
                       ))}
                     </ul>
                   </td>
-                  <td data-label={t("platform.tenants.status")}>
+                  <td className="tenant-status-cell" data-label={t("platform.tenants.status")}>
                     <div className="tenant-badges">
                       <Badge tone={STATUS_TONE[tenant.status]}>{t(`platform.tenants.statuses.${tenant.status}`)}</Badge>
                       {!tenant.published && <Badge tone="neutral">{t("platform.tenants.unpublished")}</Badge>}
@@ -122,7 +123,7 @@ export function TenantsPage() {
                         {tenant.suspended_reason}
                       </p>
                     )}
-                    <TenantSaasBilling slug={tenant.slug} />
+                    <TenantSaasBilling billing={tenant.billing} />
                   </td>
                   <td data-label={t("platform.tenants.subscribers")} data-testid="tenant-subscribers">
                     {tenant.health
@@ -159,32 +160,20 @@ export function TenantsPage() {
 /** Suspend (asks for the reason, which goes into the ISP's audit log) or resume. */
 function StatusAction({ tenant }: { tenant: TenantRow }) {
   const { t } = useTranslation();
-  const id = useId();
   const client = useQueryClient();
   const [open, setOpen] = useState(false);
-  const [reason, setReason] = useState("");
-  const dialog = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    if (open && !dialog.current?.open) dialog.current?.showModal();
-  }, [open]);
   const change = useMutation({
-    mutationFn: (suspend: boolean) =>
+    mutationFn: (suspend: { reason: string } | null) =>
       suspend
         ? data(
             api.POST("/platform/tenants/{slug}/suspend", {
               params: { path: { slug: tenant.slug } },
-              body: { reason: reason.trim() },
+              body: { reason: suspend.reason },
             }),
           )
         : data(api.POST("/platform/tenants/{slug}/resume", { params: { path: { slug: tenant.slug } } })),
     onSuccess: () => client.invalidateQueries({ queryKey: ["platform", "tenants"] }),
   });
-  const close = () => {
-    dialog.current?.close();
-    setOpen(false);
-    setReason("");
-    change.reset();
-  };
 
   if (tenant.status === "suspended") {
     return (
@@ -194,7 +183,7 @@ function StatusAction({ tenant }: { tenant: TenantRow }) {
           className="button button--small"
           disabled={change.isPending}
           onClick={() => {
-            change.mutate(false);
+            change.mutate(null);
           }}
           data-testid="tenant-resume"
         >
@@ -204,11 +193,6 @@ function StatusAction({ tenant }: { tenant: TenantRow }) {
       </>
     );
   }
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (reason.trim().length < 3 || change.isPending) return;
-    change.mutate(true, { onSuccess: close });
-  };
   return (
     <>
       <button
@@ -222,43 +206,25 @@ function StatusAction({ tenant }: { tenant: TenantRow }) {
         {t("platform.tenants.suspend")}
       </button>
       {open && (
-        <dialog ref={dialog} className="tenant-dialog" onClose={close} aria-labelledby={`${id}-title`}>
-          <form className="form" onSubmit={submit} data-testid="suspend-form">
-            <h2 id={`${id}-title`}>{t("platform.tenants.suspendTitle", { name: tenant.name })}</h2>
-            <p className="muted">{t("platform.tenants.suspendExplain")}</p>
-            <div className="field">
-              <label className="field__label" htmlFor={`${id}-reason`}>
-                {t("platform.tenants.reason")}
-              </label>
-              <input
-                id={`${id}-reason`}
-                type="text"
-                minLength={3}
-                maxLength={500}
-                required
-                value={reason}
-                onChange={(e) => {
-                  setReason(e.target.value);
-                }}
-                data-testid="suspend-reason"
-              />
-            </div>
-            {change.isError && <ErrorNotice error={change.error} />}
-            <div className="tenant-dialog__actions">
-              <button
-                type="submit"
-                className="button button--danger"
-                disabled={reason.trim().length < 3 || change.isPending}
-                data-testid="suspend-confirm"
-              >
-                {t("platform.tenants.suspend")}
-              </button>
-              <button type="button" className="button button--ghost" onClick={close}>
-                {t("platform.tenants.cancel")}
-              </button>
-            </div>
-          </form>
-        </dialog>
+        <ReasonDialog
+          title={t("platform.tenants.suspendTitle", { name: tenant.name })}
+          explain={t("platform.tenants.suspendExplain")}
+          reasonLabel={t("platform.tenants.reason")}
+          minLength={3}
+          confirmLabel={t("platform.tenants.suspend")}
+          cancelLabel={t("platform.tenants.cancel")}
+          danger
+          pending={change.isPending}
+          error={change.error}
+          onSubmit={(reason, close) => {
+            change.mutate({ reason }, { onSuccess: close });
+          }}
+          onClose={() => {
+            setOpen(false);
+            change.reset();
+          }}
+          testIds={{ form: "suspend-form", reason: "suspend-reason", confirm: "suspend-confirm" }}
+        />
       )}
     </>
   );
