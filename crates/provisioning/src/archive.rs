@@ -15,7 +15,7 @@
 //! The archive is built in a temporary directory and uploaded in parts, so memory stays flat
 //! whatever the tenant's size. Exports (row and archive) outlive the tenant's deletion.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -152,6 +152,80 @@ pub async fn request_export(
         };
     tx.commit().await?;
     Ok(record(&row)?)
+}
+
+/// An ISP's latest export, as the operator's tenant list shows it.
+#[derive(Clone, Debug)]
+pub struct LatestExport {
+    pub id: Uuid,
+    pub state: ExportState,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub bytes: Option<i64>,
+}
+
+/// Where an ISP stands at the end of its life: its latest export, its scheduled deletion (id,
+/// due) if any, and whether a deletion may be scheduled now (a fresh export and none scheduled).
+#[derive(Clone, Debug)]
+pub struct LifecycleSummary {
+    pub latest_export: Option<LatestExport>,
+    pub scheduled_deletion: Option<(Uuid, DateTime<Utc>)>,
+    pub can_schedule: bool,
+}
+
+/// The lifecycle summary of every ISP in `tenants` at `now`, in one statement (the operator's
+/// list), never a query per row.
+pub async fn lifecycle_summaries(
+    conn: &mut sqlx::PgConnection,
+    tenants: &[TenantId],
+    now: DateTime<Utc>,
+) -> Result<HashMap<TenantId, LifecycleSummary>, ArchiveError> {
+    let ids: Vec<Uuid> = tenants.iter().map(|t| t.as_uuid()).collect();
+    let rows = sqlx::query(
+        "SELECT t.id, e.id AS export_id, e.state, e.created_at, e.finished_at, e.bytes, \
+           d.id AS deletion_id, d.due_at, f.tenant_id IS NOT NULL AS fresh \
+         FROM unnest($1::uuid[]) AS t(id) \
+         LEFT JOIN (SELECT DISTINCT ON (tenant_id) tenant_id, id, state, created_at, finished_at, bytes \
+           FROM tenant_exports WHERE tenant_id = ANY($1) \
+           ORDER BY tenant_id, created_at DESC, id DESC) e ON e.tenant_id = t.id \
+         LEFT JOIN (SELECT DISTINCT tenant_id FROM tenant_exports \
+           WHERE tenant_id = ANY($1) AND state = 'done' \
+             AND finished_at > $2 - make_interval(hours => $3)) f ON f.tenant_id = t.id \
+         LEFT JOIN tenant_deletions d ON d.tenant_id = t.id AND d.state = 'scheduled'",
+    )
+    .bind(&ids)
+    .bind(now)
+    .bind(crate::deletion::EXPORT_FRESH_HOURS as i32)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let export_id: Option<Uuid> = row.try_get("export_id")?;
+            let latest_export = match export_id {
+                Some(id) => Some(LatestExport {
+                    id,
+                    state: ExportState::parse(row.try_get("state")?),
+                    created_at: row.try_get("created_at")?,
+                    finished_at: row.try_get("finished_at")?,
+                    bytes: row.try_get("bytes")?,
+                }),
+                None => None,
+            };
+            let deletion_id: Option<Uuid> = row.try_get("deletion_id")?;
+            let due_at: Option<DateTime<Utc>> = row.try_get("due_at")?;
+            let scheduled_deletion = deletion_id.zip(due_at);
+            let fresh: bool = row.try_get("fresh")?;
+            Ok((
+                TenantId(row.try_get("id")?),
+                LifecycleSummary {
+                    latest_export,
+                    can_schedule: fresh && scheduled_deletion.is_none(),
+                    scheduled_deletion,
+                },
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
 }
 
 /// The tenant's exports, newest first (also after the tenant is gone).

@@ -7488,6 +7488,35 @@ export interface components {
             /** @description Its last payment attempt failed. */
             payment_failed: boolean;
         };
+        /**
+         * TenantLatestExport
+         * @description An ISP's latest full-data export, as the tenant list shows it.
+         */
+        TenantLatestExport: {
+            /** Format: uuid */
+            id: string;
+            state: components["schemas"]["TenantExportState"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            finished_at?: string;
+            /**
+             * Format: int64
+             * @description The archive's size.
+             */
+            bytes?: number;
+        };
+        /**
+         * TenantLifecycleSummary
+         * @description The end of an ISP's life at a glance: its latest export, its scheduled deletion, and
+         *     whether a deletion may be scheduled now (an export finished in the last 24 hours and none
+         *     scheduled).
+         */
+        TenantLifecycleSummary: {
+            latest_export?: components["schemas"]["TenantLatestExport"];
+            scheduled_deletion?: components["schemas"]["TenantScheduledDeletion"];
+            can_schedule: boolean;
+        };
         /** TenantList */
         TenantList: {
             items: components["schemas"]["TenantRow"][];
@@ -7518,6 +7547,21 @@ export interface components {
             health?: components["schemas"]["TenantHealth"] & unknown;
             /** @description Its Kabinet billing (in the list; absent in the answers to suspend and resume). */
             billing?: components["schemas"]["TenantBillingSummary"] & unknown;
+            /**
+             * @description Its latest export and scheduled deletion (in the list; absent in the answers to suspend
+             *     and resume).
+             */
+            lifecycle?: components["schemas"]["TenantLifecycleSummary"] & unknown;
+        };
+        /**
+         * TenantScheduledDeletion
+         * @description An ISP's deletion while it is scheduled (cancellable until `due_at`).
+         */
+        TenantScheduledDeletion: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            due_at: string;
         };
         /** @enum {string} */
         TenantState: "active" | "suspended";

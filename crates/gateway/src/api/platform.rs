@@ -6,6 +6,7 @@ use kabinet_access::Principal;
 use kabinet_access::audit::record_operator;
 use kabinet_core::TenantId;
 use kabinet_payments::saas_billing::{BillingSummary, billing_summaries};
+use kabinet_provisioning::archive::{ExportState, LifecycleSummary, lifecycle_summaries};
 use kabinet_provisioning::deletion::refuse_resume_while_scheduled;
 use kabinet_provisioning::dunning::BillingState;
 use kabinet_tenancy::{
@@ -18,10 +19,12 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 use serde_json::json;
+use uuid::Uuid;
 
 use super::Tag;
 use super::saas_billing::SaasInvoiceStatus;
 use super::saas_plans::Billing;
+use super::tenant_export::TenantExportState;
 use super::text::Text;
 use crate::AppState;
 use crate::auth::{OperatorAuth, client_info};
@@ -78,6 +81,65 @@ pub struct TenantRow {
     /// Its Kabinet billing (in the list; absent in the answers to suspend and resume).
     #[oai(skip_serializing_if_is_none)]
     pub billing: Option<TenantBillingSummary>,
+    /// Its latest export and scheduled deletion (in the list; absent in the answers to suspend
+    /// and resume).
+    #[oai(skip_serializing_if_is_none)]
+    pub lifecycle: Option<TenantLifecycleSummary>,
+}
+
+/// An ISP's latest full-data export, as the tenant list shows it.
+#[derive(Debug, Object)]
+pub struct TenantLatestExport {
+    pub id: Uuid,
+    pub state: TenantExportState,
+    pub created_at: DateTime<Utc>,
+    #[oai(skip_serializing_if_is_none)]
+    pub finished_at: Option<DateTime<Utc>>,
+    /// The archive's size.
+    #[oai(skip_serializing_if_is_none)]
+    pub bytes: Option<i64>,
+}
+
+/// An ISP's deletion while it is scheduled (cancellable until `due_at`).
+#[derive(Debug, Object)]
+pub struct TenantScheduledDeletion {
+    pub id: Uuid,
+    pub due_at: DateTime<Utc>,
+}
+
+/// The end of an ISP's life at a glance: its latest export, its scheduled deletion, and
+/// whether a deletion may be scheduled now (an export finished in the last 24 hours and none
+/// scheduled).
+#[derive(Debug, Object)]
+pub struct TenantLifecycleSummary {
+    #[oai(skip_serializing_if_is_none)]
+    pub latest_export: Option<TenantLatestExport>,
+    #[oai(skip_serializing_if_is_none)]
+    pub scheduled_deletion: Option<TenantScheduledDeletion>,
+    pub can_schedule: bool,
+}
+
+impl From<LifecycleSummary> for TenantLifecycleSummary {
+    fn from(l: LifecycleSummary) -> Self {
+        Self {
+            latest_export: l.latest_export.map(|e| TenantLatestExport {
+                id: e.id,
+                state: match e.state {
+                    ExportState::Queued => TenantExportState::Queued,
+                    ExportState::Running => TenantExportState::Running,
+                    ExportState::Done => TenantExportState::Done,
+                    ExportState::Failed => TenantExportState::Failed,
+                },
+                created_at: e.created_at,
+                finished_at: e.finished_at,
+                bytes: e.bytes,
+            }),
+            scheduled_deletion: l
+                .scheduled_deletion
+                .map(|(id, due_at)| TenantScheduledDeletion { id, due_at }),
+            can_schedule: l.can_schedule,
+        }
+    }
 }
 
 /// An ISP's last SaaS invoice, as the tenant list shows it.
@@ -149,6 +211,7 @@ fn row(tenant: &Tenant, hosts: Vec<String>, health: Option<TenantHealth>) -> Ten
         trial_ends_at: tenant.trial_ends_at,
         health,
         billing: None,
+        lifecycle: None,
     }
 }
 
@@ -169,6 +232,7 @@ impl PlatformApi {
         let ids: Vec<TenantId> = tenants.iter().map(|o| o.tenant.id).collect();
         // Every row's billing in one statement, never a request (or query) per row.
         let mut billing = billing_summaries(tx.conn(), &ids).await?;
+        let mut lifecycle = lifecycle_summaries(tx.conn(), &ids, Utc::now()).await?;
         tx.commit().await?;
         Ok(Json(TenantList {
             items: tenants
@@ -184,6 +248,7 @@ impl PlatformApi {
                     });
                     let mut r = row(&o.tenant, o.hosts, health);
                     r.billing = billing.remove(&o.tenant.id).map(Into::into);
+                    r.lifecycle = lifecycle.remove(&o.tenant.id).map(Into::into);
                     r
                 })
                 .collect(),

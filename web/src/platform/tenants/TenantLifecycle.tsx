@@ -1,7 +1,8 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { API_BASE, api, data } from "../../api/client";
+import type { TenantRow } from "../../api/types";
 import { useFormat } from "../../shared/i18n/format";
 import { Badge } from "../../shared/ui/Badge";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
@@ -14,47 +15,38 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * in the background, then downloadable), schedule its deletion with a reason once an export is
  * fresh, see the countdown, and cancel during the grace period.
  */
-export function TenantLifecycle({ slug, name }: { slug: string; name: string }) {
+export function TenantLifecycle({
+  slug,
+  name,
+  lifecycle,
+  fetchedAt,
+}: {
+  slug: string;
+  name: string;
+  /** From the tenant list's row: this component asks for nothing of its own on load. */
+  lifecycle: TenantRow["lifecycle"];
+  /** When the list was fetched (the countdown is counted from it, so render stays pure). */
+  fetchedAt: number;
+}) {
   const { t } = useTranslation();
   const format = useFormat();
   const client = useQueryClient();
-  const exports = useQuery({
-    queryKey: ["platform", "tenants", slug, "exports"],
-    queryFn: () => data(api.GET("/platform/tenants/{slug}/exports", { params: { path: { slug } } })),
-    // While an archive is being built, look again every few seconds.
-    refetchInterval: (query) =>
-      query.state.data?.items.some((e) => e.state === "queued" || e.state === "running") ? 2000 : false,
-  });
-  const deletion = useQuery({
-    queryKey: ["platform", "tenants", slug, "deletion"],
-    queryFn: () => data(api.GET("/platform/tenants/{slug}/deletion", { params: { path: { slug } } })),
-  });
-  const latest = exports.data?.items[0];
+  // The row refreshes with the list (which polls while an archive is being built).
+  const refreshList = () => client.invalidateQueries({ queryKey: ["platform", "tenants"] });
+  const latest = lifecycle?.latest_export;
   const building = latest?.state === "queued" || latest?.state === "running";
-  const previousState = useRef(latest?.state);
-  useEffect(() => {
-    // An export finishing may allow scheduling: refresh the deletion state then.
-    if (previousState.current !== latest?.state && latest?.state === "done") {
-      void client.invalidateQueries({ queryKey: ["platform", "tenants", slug, "deletion"] });
-    }
-    previousState.current = latest?.state;
-  }, [latest?.state, client, slug]);
 
   const requestExport = useMutation({
     mutationFn: () => data(api.POST("/platform/tenants/{slug}/exports", { params: { path: { slug } } })),
-    onSuccess: () => client.invalidateQueries({ queryKey: ["platform", "tenants", slug, "exports"] }),
+    onSuccess: refreshList,
   });
   const cancel = useMutation({
     mutationFn: () => data(api.DELETE("/platform/tenants/{slug}/deletion", { params: { path: { slug } } })),
-    onSuccess: () => client.invalidateQueries({ queryKey: ["platform", "tenants"] }),
+    onSuccess: refreshList,
   });
 
-  const current = deletion.data?.deletion;
-  const scheduled = current?.state === "scheduled" ? current : undefined;
-  // Counted from when the state was fetched (render stays pure).
-  const daysLeft = scheduled
-    ? Math.max(0, Math.ceil((Date.parse(scheduled.due_at) - deletion.dataUpdatedAt) / DAY_MS))
-    : 0;
+  const scheduled = lifecycle?.scheduled_deletion;
+  const daysLeft = scheduled ? Math.max(0, Math.ceil((Date.parse(scheduled.due_at) - fetchedAt) / DAY_MS)) : 0;
 
   return (
     <div className="tenant-lifecycle" data-testid="tenant-lifecycle" data-deletion={scheduled ? "scheduled" : "none"}>
@@ -113,7 +105,7 @@ export function TenantLifecycle({ slug, name }: { slug: string; name: string }) 
         )}
         {requestExport.isError && <ErrorNotice error={requestExport.error} />}
       </div>
-      {!scheduled && deletion.data && <ScheduleDeletion slug={slug} name={name} allowed={deletion.data.can_schedule} />}
+      {!scheduled && lifecycle && <ScheduleDeletion slug={slug} name={name} allowed={lifecycle.can_schedule} />}
     </div>
   );
 }

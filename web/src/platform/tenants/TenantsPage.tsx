@@ -46,6 +46,15 @@ export function TenantsPage() {
     queryKey: ["platform", "tenants", q],
     queryFn: () => data(api.GET("/platform/tenants", { params: { query: q ? { q } : {} } })),
     placeholderData: (previous) => previous,
+    // While some ISP's archive is being built, look again every few seconds (one request for
+    // the whole list, never one per row).
+    refetchInterval: (query) =>
+      query.state.data?.items.some((row) => {
+        const state = row.lifecycle?.latest_export?.state;
+        return state === "queued" || state === "running";
+      })
+        ? 2000
+        : false,
   });
 
   return (
@@ -145,7 +154,12 @@ export function TenantsPage() {
                       {tenant.status === "active" && <ImpersonateAction tenant={tenant} />}
                       <StatusAction tenant={tenant} />
                     </div>
-                    <TenantLifecycle slug={tenant.slug} name={tenant.name} />
+                    <TenantLifecycle
+                      slug={tenant.slug}
+                      name={tenant.name}
+                      lifecycle={tenant.lifecycle}
+                      fetchedAt={tenants.dataUpdatedAt}
+                    />
                   </td>
                 </tr>
               ))}
@@ -176,6 +190,9 @@ function StatusAction({ tenant }: { tenant: TenantRow }) {
   });
 
   if (tenant.status === "suspended") {
+    // A scheduled deletion keeps the ISP suspended (resuming is refused): cancel the deletion
+    // in the row's lifecycle instead.
+    if (tenant.lifecycle?.scheduled_deletion) return null;
     return (
       <>
         <button
