@@ -6956,8 +6956,8 @@ export interface components {
              */
             off_on_holidays: boolean;
             /**
-             * @description The week's spans; none: the schedule moves nobody (manual toggles only).
-             * @default []
+             * @description The week's spans, required (a missing or null list is refused rather than read as
+             *     "no schedule"); empty: the schedule moves nobody (manual toggles only).
              */
             spans: components["schemas"]["ShiftSpanBody"][];
         };

@@ -49,8 +49,9 @@ pub struct ShiftWeekInput {
     /// Off on the ISP's holidays (the SLA calendar's).
     #[oai(default = "default_true")]
     pub off_on_holidays: bool,
-    /// The week's spans; none: the schedule moves nobody (manual toggles only).
-    #[oai(default, validator(max_items = 42))]
+    /// The week's spans, required (a missing or null list is refused rather than read as
+    /// "no schedule"); empty: the schedule moves nobody (manual toggles only).
+    #[oai(validator(max_items = 42))]
     pub spans: Vec<ShiftSpanBody>,
 }
 
