@@ -15,4 +15,6 @@ CREATE DATABASE kabinet OWNER kabinet_owner;
 -- user wrote. Per database; again after pg_upgrade or a restore into a new cluster.
 \connect kabinet
 ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF;
+-- The same for LIKE (subscriber search's trigram index); its only error is about the pattern.
+ALTER FUNCTION pg_catalog.textlike(text, text) LEAKPROOF;
 -- psql -v owner_password=... -v app_password=... -f deploy/postgres/roles.sql

@@ -357,8 +357,11 @@ pub async fn search(
         .fetch_all(tx.conn())
         .await?
     } else {
+        // The matches first (MATERIALIZED), through the trigram index; ordered and paged
+        // after. Inline, the LIMIT tempted the planner to walk every subscriber in account
+        // order, filtering, which reads the whole ISP when the term is rare.
         sqlx::query(&format!(
-            "SELECT * FROM ( \
+            "WITH m AS MATERIALIZED ( \
                SELECT {RECORD_COLUMNS}, \
                  CASE WHEN lower(account_number) = $2 THEN 0 \
                       WHEN lower(account_number) LIKE $2 || '%' THEN 1 \
@@ -366,7 +369,8 @@ pub async fn search(
                       ELSE 3 END AS rank \
                FROM subscribers \
                WHERE tenant_id = $1 AND search_text LIKE '%' || $2 || '%' \
-             ) m \
+             ) \
+             SELECT * FROM m \
              WHERE $3::int IS NULL OR (rank, account_number) > ($3, $4) \
              ORDER BY rank, account_number LIMIT $5"
         ))

@@ -68,15 +68,20 @@ pub async fn ensure_database(admin_url: &str, name: &str) -> Result<(), DbError>
 /// What only a superuser can set in Kabinet's database (`admin_db_url` names it), as
 /// `deploy/postgres/roles.sql` does in production. Idempotent.
 ///
-/// `ts_match_vq` (`tsvector @@ tsquery`) marked LEAKPROOF: on a table with row-level security
-/// PostgreSQL applies a non-leakproof operator only after the policy, never as an index
-/// condition, so ticket search's GIN indexes would serve `tenant_id` alone and a rare word
-/// would read every message of a big ISP. The function reveals nothing but its result.
+/// `ts_match_vq` (`tsvector @@ tsquery`) and `textlike` (`text LIKE text`) marked LEAKPROOF:
+/// on a table with row-level security PostgreSQL applies a non-leakproof operator only after
+/// the policy, never as an index condition, so ticket search's GIN indexes and subscriber
+/// search's trigram index would serve `tenant_id` alone and every search would read the whole
+/// ISP. Both reveal nothing but their result (LIKE's only error is about the pattern, which the
+/// caller wrote).
 pub async fn tune_database(admin_db_url: &str) -> Result<(), DbError> {
     let mut conn = PgConnection::connect(admin_db_url).await?;
-    sqlx::query("ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF")
-        .execute(&mut conn)
-        .await?;
+    for statement in [
+        "ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF",
+        "ALTER FUNCTION pg_catalog.textlike(text, text) LEAKPROOF",
+    ] {
+        sqlx::query(statement).execute(&mut conn).await?;
+    }
     conn.close().await?;
     Ok(())
 }
