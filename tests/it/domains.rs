@@ -54,11 +54,20 @@ impl Dns {
             LowerName::new(&origin),
             vec![handler.clone() as Arc<dyn ZoneHandler>],
         );
-        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0")
-            .await
-            .expect("udp");
-        let addr = udp.local_addr().expect("addr");
-        let tcp = tokio::net::TcpListener::bind(addr).await.expect("tcp");
+        // UDP and TCP on the same port number: a free UDP port's number may be taken for TCP
+        // (an outgoing connection's ephemeral port), so try again with another.
+        let mut attempt = 0;
+        let (udp, tcp, addr) = loop {
+            let udp = tokio::net::UdpSocket::bind("127.0.0.1:0")
+                .await
+                .expect("udp");
+            let addr = udp.local_addr().expect("addr");
+            match tokio::net::TcpListener::bind(addr).await {
+                Ok(tcp) => break (udp, tcp, addr),
+                Err(_) if attempt < 50 => attempt += 1,
+                Err(e) => panic!("tcp: {e}"),
+            }
+        };
         let mut server = Server::new(catalog);
         server.register_socket(udp);
         server.register_listener(tcp, Duration::from_secs(5), 16);
