@@ -417,15 +417,21 @@ async fn agents_edit_their_own_week_managers_anyones_and_other_isps_ids_are_not_
     // Bad weeks are problems, not 500s.
     let bad = [
         (
-            json!({"spans": [span(1, "09:00", "18:00"), span(1, "17:00", "20:00")]}),
+            json!({"off_on_holidays": true, "spans": [span(1, "09:00", "18:00"), span(1, "17:00", "20:00")]}),
             "shift_spans_overlap",
         ),
         (
-            json!({"spans": [span(7, "22:00", "09:30"), span(1, "09:00", "18:00")]}),
+            json!({"off_on_holidays": true, "spans": [span(7, "22:00", "09:30"), span(1, "09:00", "18:00")]}),
             "shift_spans_overlap",
         ),
-        (json!({"spans": [span(1, "09:00", "09:00")]}), "invalid"),
-        (json!({"spans": [span(1, "24:00", "09:00")]}), "invalid"),
+        (
+            json!({"off_on_holidays": true, "spans": [span(1, "09:00", "09:00")]}),
+            "invalid",
+        ),
+        (
+            json!({"off_on_holidays": true, "spans": [span(1, "24:00", "09:00")]}),
+            "invalid",
+        ),
     ];
     for (body, code) in bad {
         assert_problem(
@@ -436,8 +442,8 @@ async fn agents_edit_their_own_week_managers_anyones_and_other_isps_ids_are_not_
         .await;
     }
     for body in [
-        json!({"spans": [span(8, "09:00", "18:00")]}),
-        json!({"spans": [{"weekday": 1, "starts_at": "9:00", "ends_at": "18:00"}]}),
+        json!({"off_on_holidays": true, "spans": [span(8, "09:00", "18:00")]}),
+        json!({"off_on_holidays": true, "spans": [{"weekday": 1, "starts_at": "9:00", "ends_at": "18:00"}]}),
     ] {
         let resp = tech.put("/api/v1/console/me/shift-schedule", &body).await;
         assert!(resp.status().is_client_error(), "{}", resp.status());

@@ -46,17 +46,12 @@ pub struct ShiftSpanBody {
 
 #[derive(Debug, Object)]
 pub struct ShiftWeekInput {
-    /// Off on the ISP's holidays (the SLA calendar's).
-    #[oai(default = "default_true")]
+    /// Off on the ISP's holidays (the SLA calendar's). Required, like `spans`.
     pub off_on_holidays: bool,
     /// The week's spans, required (a missing or null list is refused rather than read as
     /// "no schedule"); empty: the schedule moves nobody (manual toggles only).
     #[oai(validator(max_items = 42))]
     pub spans: Vec<ShiftSpanBody>,
-}
-
-fn default_true() -> bool {
-    true
 }
 
 #[derive(Debug, Object)]
