@@ -232,7 +232,8 @@ pub(crate) async fn seed_both_tenants(app: &TestApp) {
             agent
                 .put(
                     "/api/v1/console/me/shift-schedule",
-                    &json!({"spans": [{"weekday": 1, "starts_at": "09:00", "ends_at": "18:00"}]}),
+                    &json!({"spans": [{"weekday": 1, "starts_at": "09:00", "ends_at": "18:00"}],
+                            "off_on_holidays": true}),
                 )
                 .await,
             StatusCode::OK,

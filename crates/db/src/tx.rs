@@ -1,15 +1,17 @@
 use std::time::Duration;
 
 use kabinet_core::TenantId;
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgListener, PgPoolOptions, PgRow};
+use sqlx::query::Query;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use crate::DbError;
 
 /// The application's handle on PostgreSQL, connected as the unprivileged app role.
 ///
-/// INVARIANT: the pool is private. Every query runs inside a [`TenantTx`] or a [`PlatformTx`],
-/// so the tenant setting that row-level security reads is always the one the caller named.
+/// INVARIANT: the pool is private. Every query runs inside a [`TenantTx`] or a [`PlatformTx`]
+/// (or is a function that sets its own tenant: [`Database::fetch_self_scoped`]), so the tenant
+/// setting that row-level security reads is always the one the caller named.
 #[derive(Clone)]
 pub struct Database {
     pool: PgPool,
@@ -81,6 +83,19 @@ impl Database {
             tenant,
             links: self.links,
         })
+    }
+
+    /// Runs one statement that scopes itself — a function that takes the tenant and calls
+    /// `set_config('app.tenant_id', …, true)` before it reads, such as `radius_decision` — on a
+    /// pooled connection in its own implicit transaction: one round trip where a
+    /// [`TenantTx`] costs three (BEGIN, the statement, COMMIT). The setting is local, so it ends
+    /// with that statement. Only for such functions: a plain query here runs with no tenant
+    /// set, and row-level security shows it nothing.
+    pub async fn fetch_self_scoped(
+        &self,
+        statement: Query<'_, Postgres, PgArguments>,
+    ) -> Result<Option<PgRow>, DbError> {
+        Ok(statement.fetch_optional(&self.pool).await?)
     }
 
     /// Like [`Database::tenant_tx`], but `REPEATABLE READ, READ ONLY`: every statement sees

@@ -240,7 +240,7 @@ async fn authorize(
             .octets("ADSL-Agent-Circuit-Id")?
             .map(|c| String::from_utf8_lossy(&c).into_owned()),
     };
-    // The hot path: the NAS from the node's cache, checked in the ISP's transaction; a stale
+    // The hot path: the NAS from the node's cache, checked in the decision's statement; a stale
     // entry is forgotten and the NAS looked up afresh, once.
     let mut nas = nas_cache
         .resolve(&state.db, src)
@@ -248,13 +248,10 @@ async fn authorize(
         .ok_or_else(|| unknown_nas(src))?;
     let mut fresh = false;
     let decision = loop {
-        let mut tx = state.db.tenant_tx(nas.tenant).await?;
         let key = &state.config.secret_key;
-        if let Some(d) = kabinet_network::aaa::authorize_at(&mut tx, key, nas, src, &req).await? {
-            tx.commit().await?;
+        if let Some(d) = kabinet_network::aaa::authorize(&state.db, key, nas, src, &req).await? {
             break d;
         }
-        drop(tx);
         nas_cache.forget(src).await;
         if fresh {
             // Moved again between two looks: answer as for a stranger; the NAS resends.

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use kabinet_access::SecretKey;
 use kabinet_core::TenantId;
-use kabinet_db::{TenantTx, sqlx};
+use kabinet_db::{Database, TenantTx, sqlx};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use subtle::ConstantTimeEq;
@@ -85,40 +85,21 @@ pub fn rate_attrs(vendor: Vendor, speeds: Speeds) -> Vec<ReplyAttr> {
     out
 }
 
-/// Decides an Access-Request from `nas`.
-pub async fn authorize(
-    tx: &mut TenantTx,
-    key: &SecretKey,
-    nas: NasRef,
-    req: &AuthRequest,
-) -> Result<Decision, NetworkError> {
-    decide(tx, key, nas, None, req)
-        .await?
-        .ok_or_else(|| NetworkError::Corrupt("NAS check without an address".into()))
-}
-
 /// Decides an Access-Request that came from `source`, with `nas` taken from a
 /// [`crate::nas::NasCache`]: `None` when the NAS no longer has that address in this ISP
 /// (the cache was stale: forget it, resolve again and retry). The check is a predicate of the
 /// decision's own statement, so a hit costs nothing extra.
-pub async fn authorize_at(
-    tx: &mut TenantTx,
+///
+/// One round trip: the read is the `radius_decision` function, which scopes itself to the
+/// NAS's ISP (row-level security applies as in a [`kabinet_db::TenantTx`]). A read of billing's
+/// tables on the hot path, deliberately: authorization must answer in a round trip.
+pub async fn authorize(
+    db: &Database,
     key: &SecretKey,
     nas: NasRef,
     source: IpAddr,
     req: &AuthRequest,
 ) -> Result<Option<Decision>, NetworkError> {
-    decide(tx, key, nas, Some(source), req).await
-}
-
-async fn decide(
-    tx: &mut TenantTx,
-    key: &SecretKey,
-    nas: NasRef,
-    source: Option<IpAddr>,
-    req: &AuthRequest,
-) -> Result<Option<Decision>, NetworkError> {
-    let tenant = tx.tenant();
     // The identifiers the subscriber may be known by: the user name as sent, the MAC (IPoE
     // DHCP sends it as User-Name or Calling-Station-Id), the circuit id.
     let mut candidates = vec![req.username.trim().to_owned()];
@@ -136,49 +117,25 @@ async fn decide(
     if let Some(circuit) = &req.circuit_id {
         candidates.push(circuit.clone());
     }
-    // One statement: login, account, tariff, the static-IP add-on, the ISP's settings and the
-    // NAS's vendor (and, given `source`, that the NAS still has that address). A read of
-    // billing's tables on the hot path, deliberately: authorization must answer in a round trip.
-    let row = sqlx::query(
-        "SELECT l.id, l.kind, l.username, l.password_sealed, host(l.framed_ip) AS framed_ip, \
-                a.status, a.staff_blocked, t.speed_mbps, COALESCE(t.upload_speed_mbps, t.speed_mbps) AS up_mbps, \
-                EXISTS (SELECT 1 FROM addon_subscriptions s JOIN addons ad ON ad.tenant_id = s.tenant_id AND ad.id = s.addon_id \
-                        WHERE s.tenant_id = l.tenant_id AND s.subscriber_id = l.subscriber_id \
-                          AND s.disconnected_at IS NULL AND ad.code = 'static-ip') AS static_ip, \
-                ns.debt_captive_pool, COALESCE(ns.session_timeout_secs, 86400) AS session_timeout, \
-                COALESCE(ns.interim_interval_secs, 300) AS interim, n.vendor \
-         FROM service_logins l \
-         JOIN accounts a ON a.tenant_id = l.tenant_id AND a.subscriber_id = l.subscriber_id \
-         JOIN nas n ON n.tenant_id = l.tenant_id AND n.id = $3 AND ($4::inet IS NULL OR n.address = $4::inet) \
-         LEFT JOIN tariffs t ON t.tenant_id = a.tenant_id AND t.id = a.tariff_id \
-         LEFT JOIN network_settings ns ON ns.tenant_id = l.tenant_id \
-         WHERE l.tenant_id = $1 AND l.username = ANY($2) \
-         ORDER BY array_position($2, l.username) LIMIT 1",
-    )
-    .bind(tenant.as_uuid())
-    .bind(&candidates)
-    .bind(nas.id)
-    .bind(source.map(|a| a.to_string()))
-    .fetch_optional(tx.conn())
-    .await?;
-    let Some(row) = row else {
-        // No login, or a stale NAS: only the (rarer) reject path pays for telling them apart.
-        if let Some(source) = source {
-            let current: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM nas WHERE tenant_id = $1 AND id = $2 AND address = $3::inet)",
-            )
-            .bind(tenant.as_uuid())
-            .bind(nas.id)
-            .bind(source.to_string())
-            .fetch_one(tx.conn())
-            .await?;
-            if !current {
-                return Ok(None);
-            }
-        }
+    // Login, account, tariff, the static-IP add-on, the ISP's settings, the NAS's vendor and
+    // whether the NAS still has that address.
+    let row = db
+        .fetch_self_scoped(
+            sqlx::query("SELECT * FROM radius_decision($1, $2, $3, $4::inet)")
+                .bind(nas.tenant.as_uuid())
+                .bind(&candidates)
+                .bind(nas.id)
+                .bind(source.to_string()),
+        )
+        .await?
+        .ok_or_else(|| NetworkError::Corrupt("radius_decision returned no row".into()))?;
+    if !row.try_get::<bool, _>("nas_current")? {
+        return Ok(None);
+    }
+    if row.try_get::<Option<Uuid>, _>("login_id")?.is_none() {
         return Ok(Some(Decision::Reject(REJECT_CREDENTIALS.into())));
-    };
-    judge(key, tenant, &row, req).map(Some)
+    }
+    judge(key, nas.tenant, &row, req).map(Some)
 }
 
 /// The decision from the row `decide` read: credentials, account state, reply attributes.
@@ -188,7 +145,7 @@ fn judge(
     row: &PgRow,
     req: &AuthRequest,
 ) -> Result<Decision, NetworkError> {
-    let login_id: Uuid = row.try_get("id")?;
+    let login_id: Uuid = row.try_get("login_id")?;
     let kind: String = row.try_get("kind")?;
     let kind = LoginKind::parse(&kind)
         .ok_or_else(|| NetworkError::Corrupt(format!("service_logins.kind {kind:?}")))?;

@@ -5,7 +5,7 @@
 //! `resolve` is the only lookup made before the tenant is known: source address → ISP and NAS,
 //! through the platform table `nas_addresses` that a trigger keeps in step with `nas`.
 //! [`NasCache`] remembers its answers for the authorization hot path, as a hint that
-//! `aaa::authorize_at` re-checks inside the ISP's transaction.
+//! `aaa::authorize` re-checks in its own ISP-scoped statement.
 
 use std::net::IpAddr;
 
@@ -283,8 +283,8 @@ pub async fn resolve(db: &Database, source: IpAddr) -> Result<Option<NasRef>, Ne
 /// A node-local cache of [`resolve`] for the authorization hot path (it saves a platform
 /// transaction, four round trips, per Access-Request). Only found NAS are kept.
 ///
-/// INVARIANT: an entry is a hint, never trusted alone. [`crate::aaa::authorize_at`] checks in
-/// the ISP's own transaction, in the same statement, that the NAS still has the packet's source
+/// INVARIANT: an entry is a hint, never trusted alone. [`crate::aaa::authorize`] checks in
+/// the ISP's own scope, in the same statement, that the NAS still has the packet's source
 /// address; when it does not (moved, re-addressed or deleted, on any node), the caller
 /// [`forget`](Self::forget)s the entry and resolves afresh. So no invalidation channel is
 /// needed and a console change takes effect at once.

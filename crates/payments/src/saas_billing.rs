@@ -1090,13 +1090,11 @@ pub async fn complete_card_setup(
     if !already && !superseded {
         let (brand, last4, exp_month, exp_year) =
             stripe.card_details(&setup.payment_method).await?;
-        stripe
-            .set_default_payment_method(&setup.customer, &setup.payment_method)
-            .await?;
         let mut tx = db.tenant_tx(tenant).await?;
         let before = saas_card(tx.conn(), tenant).await?;
         // Applied at most once per session and never over a newer one, even when the return
-        // and the webhook race: the second UPDATE re-reads the row the first one changed.
+        // and the webhook race, or two sessions complete at once: the second UPDATE waits for
+        // the first one's row lock and re-reads the row it changed.
         let changed = sqlx::query(
             "UPDATE saas_billing_customers SET payment_method_id = $2, card_brand = $3, \
                card_last4 = $4, card_exp_month = $5, card_exp_year = $6, card_session_id = $7, \
@@ -1117,6 +1115,12 @@ pub async fn complete_card_setup(
         .rows_affected()
             == 1;
         if changed {
+            // Stripe's default follows the row, under its lock: two sessions completing at
+            // once reach Stripe in the order their rows were written, so the card charged is
+            // always the card shown. A failure rolls the row back; the webhook retries.
+            stripe
+                .set_default_payment_method(&setup.customer, &setup.payment_method)
+                .await?;
             let card = |c: &SaasCard| json!({ "brand": c.brand, "last4": c.last4, "exp_month": c.exp_month, "exp_year": c.exp_year });
             kabinet_access::audit::record(
                 &mut tx,

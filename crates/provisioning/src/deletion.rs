@@ -222,11 +222,9 @@ pub async fn schedule_deletion(
     })?;
     let deletion = record(&row)?;
 
-    let notice = format!(
-        "Scheduled for deletion on {}: {reason}",
-        due_at.format("%Y-%m-%d")
-    );
-    let (before, _) = set_tenant_status(&mut tx, TenantStatus::Suspended, Some(&notice)).await?;
+    // The operator's own words, as for any suspension: the consoles show the scheduled
+    // deletion and its date themselves, in the reader's language.
+    let (before, _) = set_tenant_status(&mut tx, TenantStatus::Suspended, Some(reason)).await?;
     record_operator(
         &mut tx,
         actor.operator,
