@@ -979,3 +979,98 @@ async fn a_nas_on_ipv6_is_known_by_its_address() {
         "{usage}"
     );
 }
+
+/// The node's NAS cache is only a hint: when an address moves to another ISP, the very next
+/// Access-Request from it is decided by the new owner, and once no ISP has it, by nobody.
+#[tokio::test]
+async fn a_nas_address_that_moves_to_another_isp_is_decided_by_the_new_owner() {
+    const MOVING: &str = "127.0.0.7";
+    let app = TestApp::spawn().await.expect("app");
+    let internal = app.spawn_internal().expect("internal listener");
+    let demo = app.staff("demo.localhost", "owner@demo.example").await;
+    let north = app
+        .staff("northnet.localhost", "owner@northnet.example")
+        .await;
+    let (nas, _) = register_nas(&demo, "bras-moving", MOVING, "mikrotik", 3799).await;
+    // The same user name at both ISPs, with different passwords.
+    add_login(
+        &demo,
+        "100001",
+        json!({"kind": "pppoe", "username": "same-name", "password": "demo-password"}),
+    )
+    .await;
+    add_login(
+        &north,
+        "200001",
+        json!({"kind": "pppoe", "username": "same-name", "password": "north-password"}),
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let authorize = |password: &'static str| {
+        http.post(format!("http://{internal}/radius/authorize?src={MOVING}"))
+            .bearer_auth(RADIUS_TOKEN)
+            .json(&json!({
+                "User-Name": {"type": "string", "value": ["same-name"]},
+                "User-Password": {"type": "string", "value": [password]},
+            }))
+            .send()
+    };
+
+    // Demo's NAS: demo's password, MikroTik's rate limit. The node now caches the address.
+    let accepted = json_body(
+        authorize("demo-password").await.expect("send"),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        accepted["reply:Mikrotik-Rate-Limit"].is_object(),
+        "{accepted}"
+    );
+    assert_eq!(
+        authorize("north-password").await.expect("send").status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // The address moves: demo deletes its NAS, northnet registers a Cisco there.
+    let id = nas["id"].as_str().expect("id");
+    assert_eq!(
+        demo.delete(&format!("/api/v1/console/nas/{id}"))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let (moved, _) = register_nas(&north, "bras-moved", MOVING, "cisco", 3799).await;
+    let accepted = json_body(
+        authorize("north-password").await.expect("send"),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        accepted["reply:Mikrotik-Rate-Limit"].is_null(),
+        "{accepted}"
+    );
+    assert!(
+        accepted["reply:WISPr-Bandwidth-Max-Down"].is_object(),
+        "{accepted}"
+    );
+    assert_eq!(
+        authorize("demo-password").await.expect("send").status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Gone from every ISP: a stranger, though the node had it cached.
+    let id = moved["id"].as_str().expect("id");
+    assert_eq!(
+        north
+            .delete(&format!("/api/v1/console/nas/{id}"))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_problem(
+        authorize("north-password").await.expect("send"),
+        StatusCode::NOT_FOUND,
+        "unknown_nas",
+    )
+    .await;
+}
