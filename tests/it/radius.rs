@@ -947,7 +947,7 @@ async fn a_nas_on_ipv6_is_known_by_its_address() {
         .expect("bind ::1");
 
     let accept = nas
-        .pap(radius.auth6, "sidorova", "sidorova-pass")
+        .pap(radius.auth6(), "sidorova", "sidorova-pass")
         .await
         .unwrap_or_else(|| panic!("no answer over IPv6; freeradius log:\n{}", radius.log()));
     assert_eq!(accept.code, codec::ACCESS_ACCEPT, "{accept:?}");
@@ -957,13 +957,13 @@ async fn a_nas_on_ipv6_is_known_by_its_address() {
         Some(format!("{down}M/{down}M"))
     );
     let wrong = nas
-        .pap(radius.auth6, "sidorova", "not-her-password")
+        .pap(radius.auth6(), "sidorova", "not-her-password")
         .await
         .expect("answer");
     assert_eq!(wrong.code, codec::ACCESS_REJECT);
 
     // Accounting over IPv6 lands on this NAS's session list.
-    let acct6 = SocketAddr::new(radius.auth6.ip(), radius.acct.port());
+    let acct6 = SocketAddr::new(radius.auth6().ip(), radius.acct.port());
     let answer = nas
         .accounting(acct6, acct(1, "sidorova", "v6-sess", 0, 0, 0))
         .await

@@ -4,12 +4,11 @@
 //! CoA/Disconnect-Request (RFC 5176).
 
 use std::net::{IpAddr, SocketAddr};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use kabinet_network::local_freeradius::{LocalFreeRadius, LocalFreeRadiusConfig};
 use kabinet_network::radius::{self, Attr, Packet};
 use poem::listener::TcpAcceptor;
 use tokio::net::UdpSocket;
@@ -58,76 +57,39 @@ impl TestApp {
     }
 }
 
-/// A FreeRADIUS process with Kabinet's configuration; stopped when dropped.
-pub struct FreeRadius {
-    child: Child,
-    pub auth: SocketAddr,
-    pub acct: SocketAddr,
-    /// The same ports on `::1`, for NAS that speak IPv6.
-    pub auth6: SocketAddr,
-    pub dir: std::path::PathBuf,
-}
+/// A FreeRADIUS process with Kabinet's configuration, on this checkout's ports and on IPv4 and
+/// IPv6 loopback; stopped when dropped.
+pub struct FreeRadius(LocalFreeRadius);
 
 impl FreeRadius {
     pub async fn start(internal: SocketAddr) -> anyhow::Result<Self> {
         let (auth_port, acct_port) = next_ports();
-        let dir =
-            std::env::temp_dir().join(format!("kabinet-radius-{}", uuid::Uuid::new_v4().simple()));
-        let status = Command::new(repo_root().join("deploy/freeradius/render.sh"))
-            .arg(&dir)
-            .arg(format!("http://{internal}"))
-            .arg(RADIUS_TOKEN)
-            .arg("127.0.0.1")
-            .arg(auth_port.to_string())
-            .arg(acct_port.to_string())
-            .arg("::1")
-            .env("KABINET_RADIUS_CLIENT_LIFETIME", "2")
-            .stdout(Stdio::null())
-            .status()
-            .context("running deploy/freeradius/render.sh")?;
-        if !status.success() {
-            bail!("render.sh failed");
-        }
-        let log = std::fs::File::create(dir.join("stdout.log"))?;
-        let child = Command::new("freeradius")
-            .args(["-f", "-d"])
-            .arg(&dir)
-            .args(["-l", "stdout"])
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .context("starting freeradius (install it: deploy/debian/install-deps.sh --test)")?;
-        let server = Self {
-            child,
-            auth: SocketAddr::from(([127, 0, 0, 1], auth_port)),
-            acct: SocketAddr::from(([127, 0, 0, 1], acct_port)),
-            auth6: SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, auth_port)),
-            dir,
-        };
-        for _ in 0..100 {
-            let out = std::fs::read_to_string(server.dir.join("stdout.log")).unwrap_or_default();
-            if out.contains("Ready to process requests") {
-                return Ok(server);
-            }
-            if out.contains("Error") || out.contains("Failed") {
-                bail!("freeradius did not start:\n{out}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!("freeradius did not get ready: {}", server.log())
+        Ok(Self(
+            LocalFreeRadius::start(&LocalFreeRadiusConfig {
+                deploy_dir: &repo_root().join("deploy/freeradius"),
+                kabinet: internal,
+                token: RADIUS_TOKEN,
+                auth_port,
+                acct_port,
+                ipv6: true,
+                // Short: the tests change NAS secrets and expect FreeRADIUS to ask again.
+                client_lifetime_secs: 2,
+            })
+            .await?,
+        ))
     }
 
-    /// What FreeRADIUS printed so far (for assertion messages).
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("stdout.log")).unwrap_or_default()
+    /// The authentication port on `::1`.
+    pub fn auth6(&self) -> SocketAddr {
+        self.0.auth6.expect("started with IPv6")
     }
 }
 
-impl Drop for FreeRadius {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+impl std::ops::Deref for FreeRadius {
+    type Target = LocalFreeRadius;
+
+    fn deref(&self) -> &LocalFreeRadius {
+        &self.0
     }
 }
 

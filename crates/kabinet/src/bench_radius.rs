@@ -17,7 +17,6 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,6 +28,7 @@ use kabinet_core::TenantId;
 use kabinet_db::bootstrap::{drop_database, ensure_database, ensure_roles, with_user};
 use kabinet_db::{APP_ROLE, Database, OWNER_ROLE, sqlx};
 use kabinet_gateway::{AppState, GatewayConfig, build_internal_app};
+use kabinet_network::local_freeradius::{LocalFreeRadius, LocalFreeRadiusConfig};
 use kabinet_network::radius::{self, Attr, Packet};
 use kabinet_network::{NasSpec, Vendor};
 use poem::{Endpoint, EndpointExt};
@@ -165,13 +165,25 @@ async fn run(admin_url: &str, name: &str, opts: &RadiusBenchOptions) -> anyhow::
         }
     }
     if opts.through_freeradius {
-        let freeradius = FreeRadius::start(addr).await?;
+        let (auth_port, acct_port) = free_ports()?;
+        let freeradius = LocalFreeRadius::start(&LocalFreeRadiusConfig {
+            deploy_dir: &deploy_dir(),
+            kabinet: addr,
+            token: TOKEN,
+            auth_port,
+            acct_port,
+            // The bench's NAS are IPv4 loopback addresses.
+            ipv6: false,
+            // Clients live through the whole run: an expiry mid-run would drop packets while
+            // FreeRADIUS asks Kabinet again, which is not what is being measured.
+            client_lifetime_secs: 3600,
+        })
+        .await?;
         println!(
-            "  FreeRADIUS {} (auth {}, acct {}; config {})",
-            freeradius_version(),
+            "  FreeRADIUS {} (auth {}, acct {})",
+            LocalFreeRadius::version(),
             freeradius.auth,
             freeradius.acct,
-            freeradius.dir.display()
         );
         let nas = Arc::new(secrets);
         let outcome = async {
@@ -381,15 +393,6 @@ async fn drive(
     Ok(())
 }
 
-/// A FreeRADIUS process with Kabinet's configuration (`deploy/freeradius/`); stopped when
-/// dropped.
-struct FreeRadius {
-    child: Child,
-    auth: SocketAddr,
-    acct: SocketAddr,
-    dir: PathBuf,
-}
-
 /// `deploy/freeradius/` of this checkout (the binary is run from it), else of the source tree it
 /// was built from.
 fn deploy_dir() -> PathBuf {
@@ -400,98 +403,12 @@ fn deploy_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/freeradius")
 }
 
-fn freeradius_version() -> String {
-    Command::new("freeradius")
-        .arg("-v")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.lines().next().map(str::to_owned))
-        .and_then(|l| {
-            l.split("Version ")
-                .nth(1)
-                .map(|v| v.split(',').next().unwrap_or(v).to_owned())
-        })
-        .unwrap_or_else(|| "?".into())
-}
-
 /// Two free UDP ports on loopback (bound and released: a race with other processes is
 /// possible but unlikely).
 fn free_ports() -> anyhow::Result<(u16, u16)> {
     let a = std::net::UdpSocket::bind("127.0.0.1:0")?;
     let b = std::net::UdpSocket::bind("127.0.0.1:0")?;
     Ok((a.local_addr()?.port(), b.local_addr()?.port()))
-}
-
-impl FreeRadius {
-    async fn start(internal: SocketAddr) -> anyhow::Result<Self> {
-        let (auth_port, acct_port) = free_ports()?;
-        let dir =
-            std::env::temp_dir().join(format!("kabinet-bench-radius-{}", Uuid::new_v4().simple()));
-        let status = Command::new(deploy_dir().join("render.sh"))
-            .arg(&dir)
-            .arg(format!("http://{internal}"))
-            .arg(TOKEN)
-            .arg("127.0.0.1")
-            .arg(auth_port.to_string())
-            .arg(acct_port.to_string())
-            // The bench's NAS are IPv4 loopback addresses.
-            .arg("none")
-            // Clients live through the whole run: an expiry mid-run would drop packets while
-            // FreeRADIUS asks Kabinet again, which is not what is being measured.
-            .env("KABINET_RADIUS_CLIENT_LIFETIME", "3600")
-            .stdout(Stdio::null())
-            .status()
-            .context("running deploy/freeradius/render.sh")?;
-        if !status.success() {
-            bail!("render.sh failed");
-        }
-        let log = std::fs::File::create(dir.join("stdout.log"))?;
-        let child = Command::new("freeradius")
-            .args(["-f", "-d"])
-            .arg(&dir)
-            .args(["-l", "stdout"])
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .context("starting freeradius (install it: deploy/debian/install-deps.sh --test)")?;
-        let server = Self {
-            child,
-            auth: SocketAddr::from(([127, 0, 0, 1], auth_port)),
-            acct: SocketAddr::from(([127, 0, 0, 1], acct_port)),
-            dir,
-        };
-        for _ in 0..100 {
-            let out = std::fs::read_to_string(server.dir.join("stdout.log")).unwrap_or_default();
-            if out.contains("Ready to process requests") {
-                return Ok(server);
-            }
-            if out.contains("Error") || out.contains("Failed") {
-                bail!("freeradius did not start:\n{out}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!("freeradius did not get ready:\n{}", server.log_tail())
-    }
-
-    fn log_tail(&self) -> String {
-        let mut out = String::new();
-        for file in ["stdout.log", "log/radius.log"] {
-            let text = std::fs::read_to_string(self.dir.join(file)).unwrap_or_default();
-            let lines: Vec<&str> = text.lines().collect();
-            let from = lines.len().saturating_sub(40);
-            out.push_str(&format!("--- {file}\n{}\n", lines[from..].join("\n")));
-        }
-        out
-    }
-}
-
-impl Drop for FreeRadius {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// A NAS: requests from its own source address, signed with its secret, one at a time.
@@ -634,7 +551,7 @@ fn local_octets(socket: &UdpSocket) -> Vec<u8> {
 /// client on its first packet (asking Kabinet for the secret) and drops that NAS's packets
 /// while it does, which is start-up work, not the steady state being measured.
 async fn warm_up(
-    server: &FreeRadius,
+    server: &LocalFreeRadius,
     nas: &[(Ipv4Addr, String)],
     opts: &RadiusBenchOptions,
 ) -> anyhow::Result<()> {
@@ -666,7 +583,7 @@ async fn warm_up(
 /// addresses of its share of the ISPs (one socket per ISP). Accounting alternates Start and an
 /// Interim-Update of the same session per client.
 async fn drive_udp(
-    server: &FreeRadius,
+    server: &LocalFreeRadius,
     nas: &Arc<Vec<(Ipv4Addr, String)>>,
     opts: &RadiusBenchOptions,
     concurrency: usize,

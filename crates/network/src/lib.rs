@@ -8,6 +8,7 @@
 
 pub mod aaa;
 pub mod coa;
+pub mod local_freeradius;
 pub mod logins;
 pub mod nas;
 pub mod radius;
