@@ -167,6 +167,35 @@ async fn a_reply_reaches_the_subscriber_live_and_an_internal_note_never_does() {
     let seen = queue.until("message").await;
     assert!(kinds(&seen).contains(&"note"), "{seen:?}");
 
+    // A desk change (the priority: a ticket event) reaches the staff streams once, and never a
+    // subscriber's: the reply after it is the next thing they hear.
+    json_body(
+        staff
+            .put(
+                &format!("/api/v1/console/tickets/{id}/priority"),
+                &json!({"priority": "urgent"}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    reply(&staff, &id, "Приоритет повышен").await;
+    for stream in [&mut mine, &mut all_mine] {
+        let seen = stream.until("message").await;
+        assert!(
+            !kinds(&seen).contains(&"event"),
+            "a subscriber got {seen:?}"
+        );
+    }
+    for stream in [&mut desk, &mut queue] {
+        let seen = stream.until("message").await;
+        assert_eq!(
+            kinds(&seen).iter().filter(|k| **k == "event").count(),
+            1,
+            "{seen:?}"
+        );
+    }
+
     // The subscriber's own message on their other ticket: the one-ticket stream stays quiet,
     // the all-tickets stream and the queue hear it.
     json_body(
