@@ -1,8 +1,9 @@
 -- RADIUS authorization in one round trip.
 --
 -- The hot path used to cost three: BEGIN plus the tenant setting, the decision's SELECT, COMMIT.
--- This function is the whole scoped read in one statement: it sets the tenant for its own
--- (implicit, single-statement) transaction, `is_local` so the setting ends with it, then reads.
+-- This function is the whole scoped read in one statement: it sets the tenant, reads, and puts
+-- the setting back as it found it (RETURN QUERY has run its query by then), so it leaves no
+-- scope behind, even when called inside a transaction.
 -- SECURITY INVOKER (the default): row-level security applies exactly as in a `tenant_tx`, and
 -- a caller can scope itself to no tenant it could not already name with `set_config`.
 --
@@ -27,8 +28,15 @@ RETURNS TABLE (
 )
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
+-- Point lookups by unique keys: one plan fits every call. Left to choose, PL/pgSQL kept
+-- planning the query afresh on each call (the row-level security filters make its custom plans
+-- look cheaper than the generic one), which cost more than executing it: 2,700 calls/s on
+-- 2 cores against 16,400 with the cached plan (pgbench, 4 clients).
+SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
+DECLARE
+    outer_tenant text := current_setting('app.tenant_id', true);
 BEGIN
     PERFORM set_config('app.tenant_id', p_tenant::text, true);
     RETURN QUERY
@@ -59,5 +67,6 @@ BEGIN
                                             WHERE tenant_id = p_tenant AND id = p_nas
                                               AND address = p_source);
     END IF;
+    PERFORM set_config('app.tenant_id', COALESCE(outer_tenant, ''), true);
 END
 $$;
