@@ -85,12 +85,11 @@ impl Database {
         })
     }
 
-    /// Runs one statement that scopes itself — a function that takes the tenant and calls
-    /// `set_config('app.tenant_id', …, true)` before it reads, such as `radius_decision` — on a
-    /// pooled connection in its own implicit transaction: one round trip where a
-    /// [`TenantTx`] costs three (BEGIN, the statement, COMMIT). The setting is local, so it ends
-    /// with that statement. Only for such functions: a plain query here runs with no tenant
-    /// set, and row-level security shows it nothing.
+    /// Runs one statement that scopes itself — a function that takes the tenant, sets
+    /// `app.tenant_id` for its read and puts it back, such as `radius_decision` — on a pooled
+    /// connection in its own implicit transaction: one round trip where a [`TenantTx`] costs
+    /// three (BEGIN, the statement, COMMIT). Only for such functions: a plain query here runs
+    /// with no tenant set, and row-level security shows it nothing.
     pub async fn fetch_self_scoped(
         &self,
         statement: Query<'_, Postgres, PgArguments>,
