@@ -170,6 +170,63 @@ async fn russian_and_english_word_forms_match_ranked_with_highlights() {
     );
 }
 
+/// A phrase needs its words together and in order; rows with the words apart are found by the
+/// words, not by the phrase. A negated phrase drops only the rows that hold it (the search
+/// loosens phrases to "all these words" to find candidates, and must not do so under a NOT).
+#[tokio::test]
+async fn a_phrase_needs_its_words_together_and_a_negated_phrase_only_drops_those() {
+    let app = TestApp::spawn().await.expect("app");
+    let agent = app.staff("demo.localhost", "agent@demo.example").await;
+    let ivan = app.subscriber("demo.localhost", "100001").await;
+    let together = ivan
+        .open_ticket("connectivity", "Роутер не работает", "С самого утра.")
+        .await;
+    let apart = ivan
+        .open_ticket(
+            "other",
+            "Вопрос",
+            "Не могу понять: роутер сегодня вроде бы снова работает.",
+        )
+        .await;
+    let phrase = ivan
+        .open_ticket(
+            "equipment",
+            "Loop",
+            "The router is stuck in a modem reboot loop.",
+        )
+        .await;
+    let words = ivan
+        .open_ticket(
+            "equipment",
+            "Router",
+            "The router is fine; a reboot of the modem did not help.",
+        )
+        .await;
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+
+    let page = staff_search(&agent, "\"роутер не работает\"").await;
+    assert_eq!(ids(&page), vec![id(&together)], "{page}");
+    let page = staff_search(&agent, "роутер работает").await;
+    assert_eq!(
+        sorted(ids(&page)),
+        sorted(vec![id(&together), id(&apart)]),
+        "{page}"
+    );
+    let page = staff_search(&agent, "\"modem reboot\"").await;
+    assert_eq!(ids(&page), vec![id(&phrase)], "{page}");
+    let page = staff_search(&agent, "router -\"modem reboot\"").await;
+    assert_eq!(ids(&page), vec![id(&words)], "{page}");
+    let page = staff_search(&agent, "router modem reboot").await;
+    assert_eq!(
+        sorted(ids(&page)),
+        sorted(vec![id(&phrase), id(&words)]),
+        "{page}"
+    );
+}
+
 #[tokio::test]
 async fn a_common_word_ranks_the_newest_matches_and_pages_through_them_exactly() {
     use kabinet_ticketing::search::{RECENT_MATCHES, SearchQuery, SearchScope, search_tickets};
