@@ -144,6 +144,119 @@ async fn the_chain_verifies_and_exposes_an_altered_or_removed_entry() {
     assert_eq!(truncated["broken_reason"], "head_mismatch");
 }
 
+async fn check_checkpoint(owner: &Client, seq: &Value, hash: &str) -> Value {
+    json_body(
+        owner
+            .get(&format!(
+                "/api/v1/console/audit/verification?checkpoint_seq={seq}&checkpoint_hash={hash}"
+            ))
+            .await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// A superuser who rewrites the whole chain from an altered entry on (every hash and link
+/// recomputed, the head moved) gets a chain that verifies; a checkpoint noted down before, out
+/// of the database's reach, exposes it.
+#[tokio::test]
+async fn a_checkpoint_kept_outside_exposes_a_chain_rewritten_to_verify() {
+    let app = TestApp::spawn().await.expect("app");
+    let owner = app.staff(DEMO, "owner@demo.example").await;
+    for name in ["Anchor one", "Anchor two", "Anchor three"] {
+        create_role(&owner, name, &["tickets.read"]).await;
+    }
+    let noted = verification(&owner).await;
+    let (seq, hash) = (
+        noted["head_seq"].clone(),
+        noted["head_hash"].as_str().expect("hash").to_owned(),
+    );
+    assert!(noted.get("checkpoint").is_none(), "{noted}");
+    assert_eq!(
+        check_checkpoint(&owner, &seq, &hash).await["checkpoint"],
+        "matches"
+    );
+    // Upper case is the same hash; newer entries do not disturb an older checkpoint.
+    create_role(&owner, "Anchor four", &["tickets.read"]).await;
+    let later = check_checkpoint(&owner, &seq, &hash.to_uppercase()).await;
+    assert_eq!(later["checkpoint"], "matches", "{later}");
+    let other = format!("{}0", &hash[..63]);
+    let other = if other == hash {
+        format!("{}1", &hash[..63])
+    } else {
+        other
+    };
+    assert_eq!(
+        check_checkpoint(&owner, &seq, &other).await["checkpoint"],
+        "differs"
+    );
+    assert_eq!(
+        check_checkpoint(&owner, &json!(1_000_000), &hash).await["checkpoint"],
+        "missing"
+    );
+    for bad in [
+        format!("checkpoint_seq={seq}"),
+        format!("checkpoint_hash={hash}"),
+        format!("checkpoint_seq={seq}&checkpoint_hash=xyz"),
+        format!("checkpoint_seq={seq}&checkpoint_hash={}", "g".repeat(64)),
+    ] {
+        assert_problem(
+            owner
+                .get(&format!("/api/v1/console/audit/verification?{bad}"))
+                .await,
+            StatusCode::BAD_REQUEST,
+            "invalid_checkpoint",
+        )
+        .await;
+    }
+
+    // The rewrite: entry 1 altered, then every later entry relinked and rehashed in order,
+    // and the head moved to the new last hash.
+    let tenant = demo_tenant(&app).await;
+    let mut admin = app.db.admin().await.expect("admin");
+    let last: i64 = sqlx::query_scalar("SELECT max(seq) FROM audit_log WHERE tenant_id = $1")
+        .bind(tenant)
+        .fetch_one(&mut admin)
+        .await
+        .expect("last");
+    sqlx::query(
+        "UPDATE audit_log SET details = '{\"after\": \"nothing to see\"}', \
+           hash = audit_entry_hash(tenant_id, seq, prev_hash, at, staff_id, operator_id, action, \
+                                   target, '{\"after\": \"nothing to see\"}', client_addr) \
+         WHERE tenant_id = $1 AND seq = 1",
+    )
+    .bind(tenant)
+    .execute(&mut admin)
+    .await
+    .expect("alter");
+    for n in 2..=last {
+        sqlx::query(
+            "UPDATE audit_log e SET prev_hash = p.hash, \
+               hash = audit_entry_hash(e.tenant_id, e.seq, p.hash, e.at, e.staff_id, e.operator_id, \
+                                       e.action, e.target, e.details, e.client_addr) \
+             FROM audit_log p WHERE e.tenant_id = $1 AND e.seq = $2 \
+               AND p.tenant_id = $1 AND p.seq = $2 - 1",
+        )
+        .bind(tenant)
+        .bind(n)
+        .execute(&mut admin)
+        .await
+        .expect("relink");
+    }
+    sqlx::query(
+        "UPDATE audit_chain_heads h SET hash = e.hash FROM audit_log e \
+         WHERE h.tenant_id = $1 AND e.tenant_id = $1 AND e.seq = h.seq",
+    )
+    .bind(tenant)
+    .execute(&mut admin)
+    .await
+    .expect("move head");
+
+    let rewritten = check_checkpoint(&owner, &seq, &hash).await;
+    assert_eq!(rewritten["state"], "intact", "{rewritten}");
+    assert_eq!(rewritten["checkpoint"], "differs", "{rewritten}");
+}
+
 #[tokio::test]
 async fn neither_the_app_nor_the_owning_role_can_change_the_log() {
     let app = TestApp::spawn().await.expect("app");

@@ -85,6 +85,21 @@ describe("demo: custom role, assignment, audit log and export", { concurrency: f
     const assigned = page.locator('[data-testid="audit-entry"][data-action="staff.role"]').first();
     await assigned.waitFor();
     assert.match(await assigned.innerText(), new RegExp(`staff:${s.colleague.id}`));
+    // The checkpoint shown (the chain's head), entered back as a saved one, matches; the same
+    // number with another hash does not.
+    const seq = (await page.getByTestId("audit-checkpoint-seq").innerText()).replace(/\D/g, "");
+    const hash = (await page.getByTestId("audit-checkpoint-hash").innerText()).trim();
+    assert.match(hash, /^[0-9a-f]{64}$/);
+    await page.getByTestId("audit-checkpoint-input-seq").fill(seq);
+    await page.getByTestId("audit-checkpoint-input-hash").fill(hash);
+    await page.getByTestId("audit-checkpoint-check").click();
+    const result = page.getByTestId("audit-checkpoint-result");
+    await page.locator('[data-testid="audit-checkpoint-result"][data-result="matches"]').waitFor();
+    const forged = (hash[0] === "0" ? "1" : "0") + hash.slice(1);
+    await page.getByTestId("audit-checkpoint-input-hash").fill(forged);
+    await page.getByTestId("audit-checkpoint-check").click();
+    await page.locator('[data-testid="audit-checkpoint-result"][data-result="differs"]').waitFor();
+    assert.ok((await result.innerText()).length > 0);
     await screenshots("admin-audit", urlFor(SLUG, "/console/audit"), s.session, (p) =>
       p.getByTestId("audit-entry").first().waitFor(),
     );

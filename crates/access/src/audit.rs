@@ -168,6 +168,44 @@ pub enum ChainBreak {
     HeadMismatch,
 }
 
+/// A link of the chain noted down outside Kabinet (the owner copies the head's seq and hash
+/// from the console): the external anchor. Someone able to write the database could rewrite
+/// the whole chain from an altered entry onwards, every hash and link recomputed, and it would
+/// verify; it cannot change a checkpoint kept elsewhere, and the rewritten entry at its seq no
+/// longer has that hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: Vec<u8>,
+}
+
+impl Checkpoint {
+    /// `seq` and the hash as the console shows it: 64 hex digits (any case).
+    pub fn parse(seq: i64, hex_hash: &str) -> Option<Self> {
+        let hex_hash = hex_hash.trim();
+        if seq < 1 || hex_hash.len() != 64 || !hex_hash.is_ascii() {
+            return None;
+        }
+        let hash = (0..32)
+            .map(|i| u8::from_str_radix(&hex_hash[2 * i..2 * i + 2], 16).ok())
+            .collect::<Option<Vec<u8>>>()?;
+        Some(Self { seq, hash })
+    }
+}
+
+/// What the chain says of a checkpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckpointCheck {
+    /// The entry at that seq has that hash, and the chain up to it is intact.
+    Matches,
+    /// The entry at that seq has another hash: the chain was rewritten up to there.
+    Differs,
+    /// The chain has no entry at that seq (it is shorter).
+    Missing,
+    /// The chain breaks before that seq, so the check did not get there.
+    Unchecked,
+}
+
 /// The outcome of walking one ISP's chain.
 #[derive(Clone, Debug)]
 pub struct ChainStatus {
@@ -177,6 +215,8 @@ pub struct ChainStatus {
     pub head: Option<(i64, Vec<u8>)>,
     /// The first broken link: its seq and why.
     pub broken: Option<(i64, ChainBreak)>,
+    /// The checkpoint's check, when one was given.
+    pub checkpoint: Option<CheckpointCheck>,
 }
 
 impl ChainStatus {
@@ -188,8 +228,12 @@ impl ChainStatus {
 const VERIFY_BATCH: i64 = 1000;
 
 /// Walks this ISP's chain from the first entry, a batch at a time (bounded memory at any
-/// length), recomputing every hash and link, and stops at the first break.
-pub async fn verify(tx: &mut TenantTx) -> Result<ChainStatus, AccessError> {
+/// length), recomputing every hash and link, and stops at the first break. With a
+/// `checkpoint`, also says whether the entry at its seq still has its hash.
+pub async fn verify(
+    tx: &mut TenantTx,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<ChainStatus, AccessError> {
     let tenant = tx.tenant();
     let head: Option<(i64, Vec<u8>)> =
         sqlx::query_as("SELECT seq, hash FROM audit_chain_heads WHERE tenant_id = $1")
@@ -199,6 +243,8 @@ pub async fn verify(tx: &mut TenantTx) -> Result<ChainStatus, AccessError> {
     let mut expected_seq = 1_i64;
     let mut prev = vec![0_u8; 32];
     let mut entries = 0_i64;
+    // Decided when the walk reaches the checkpoint's seq; a break before it leaves it unchecked.
+    let mut anchored: Option<CheckpointCheck> = None;
     loop {
         let rows = sqlx::query(
             "SELECT seq, prev_hash, hash, at, staff_id, operator_id, action, target, \
@@ -225,6 +271,7 @@ pub async fn verify(tx: &mut TenantTx) -> Result<ChainStatus, AccessError> {
                 entries,
                 head: head.clone(),
                 broken: Some((expected_seq, why)),
+                checkpoint: checkpoint.map(|_| anchored.unwrap_or(CheckpointCheck::Unchecked)),
             };
             if seq != expected_seq {
                 return Ok(broken(ChainBreak::Gap));
@@ -247,6 +294,13 @@ pub async fn verify(tx: &mut TenantTx) -> Result<ChainStatus, AccessError> {
             if computed[..] != hash[..] {
                 return Ok(broken(ChainBreak::HashMismatch));
             }
+            if let Some(c) = checkpoint.filter(|c| c.seq == seq) {
+                anchored = Some(if c.hash == hash {
+                    CheckpointCheck::Matches
+                } else {
+                    CheckpointCheck::Differs
+                });
+            }
             prev = hash;
             expected_seq += 1;
         }
@@ -263,6 +317,7 @@ pub async fn verify(tx: &mut TenantTx) -> Result<ChainStatus, AccessError> {
         entries,
         broken: (!head_matches).then_some((expected_seq, ChainBreak::HeadMismatch)),
         head,
+        checkpoint: checkpoint.map(|_| anchored.unwrap_or(CheckpointCheck::Missing)),
     })
 }
 

@@ -2409,7 +2409,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Walks the ISP's hash chain and reports whether it is intact, or the first broken entry. */
+        /**
+         * Walks the ISP's hash chain and reports whether it is intact, or the first broken entry.
+         *     With a checkpoint (a `head_seq` and `head_hash` noted down earlier, outside Kabinet) it
+         *     also says whether the log still holds it: a chain rewritten from an altered entry on,
+         *     every hash recomputed, verifies as intact but no longer holds an older checkpoint.
+         */
         get: operations["verifyAudit"];
         put?: never;
         post?: never;
@@ -4566,6 +4571,8 @@ export interface components {
              */
             broken_seq?: number;
             broken_reason?: components["schemas"]["ChainBreakKind"];
+            /** @description Given a checkpoint: whether the log still holds it. */
+            checkpoint?: components["schemas"]["CheckpointResult"] & unknown;
         };
         /** @enum {string} */
         ChangeRule: "immediate_prorated" | "next_period";
@@ -4576,6 +4583,11 @@ export interface components {
         };
         /** @enum {string} */
         ChecklistStep: "branding" | "tariffs" | "subscribers" | "payments" | "staff" | "publish";
+        /**
+         * @description What the chain says of a checkpoint noted down earlier.
+         * @enum {string}
+         */
+        CheckpointResult: "matches" | "differs" | "missing" | "unchecked";
         /** CloseIncident */
         CloseIncident: {
             /**
@@ -6950,10 +6962,7 @@ export interface components {
         };
         /** ShiftWeekInput */
         ShiftWeekInput: {
-            /**
-             * @description Off on the ISP's holidays (the SLA calendar's).
-             * @default true
-             */
+            /** @description Off on the ISP's holidays (the SLA calendar's). Required, like `spans`. */
             off_on_holidays: boolean;
             /**
              * @description The week's spans, required (a missing or null list is refused rather than read as
@@ -12925,7 +12934,12 @@ export interface operations {
     };
     verifyAudit: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The checkpoint's seq (with `checkpoint_hash`). */
+                checkpoint_seq?: number;
+                /** @description The checkpoint's hash: 64 hex digits (with `checkpoint_seq`). */
+                checkpoint_hash?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;

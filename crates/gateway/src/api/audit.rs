@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use kabinet_access::Permission;
-use kabinet_access::audit::{self, Actor, AuditFilter, ChainBreak, LoggedEntry};
+use kabinet_access::audit::{
+    self, Actor, AuditFilter, ChainBreak, Checkpoint, CheckpointCheck, LoggedEntry,
+};
 use poem::Body;
 use poem::web::Data;
 use poem_openapi::param::Query;
@@ -132,6 +134,31 @@ impl From<ChainBreak> for ChainBreakKind {
     }
 }
 
+/// What the chain says of a checkpoint noted down earlier.
+#[derive(Debug, Enum, Clone, Copy)]
+#[oai(rename_all = "snake_case")]
+pub enum CheckpointResult {
+    /// The entry at that seq still has that hash: nothing up to it was rewritten.
+    Matches,
+    /// The entry at that seq has another hash: the log was rewritten up to there.
+    Differs,
+    /// The log has no entry at that seq.
+    Missing,
+    /// The chain breaks before that seq (see `broken_seq`).
+    Unchecked,
+}
+
+impl From<CheckpointCheck> for CheckpointResult {
+    fn from(c: CheckpointCheck) -> Self {
+        match c {
+            CheckpointCheck::Matches => Self::Matches,
+            CheckpointCheck::Differs => Self::Differs,
+            CheckpointCheck::Missing => Self::Missing,
+            CheckpointCheck::Unchecked => Self::Unchecked,
+        }
+    }
+}
+
 #[derive(Debug, Object)]
 pub struct ChainVerification {
     pub state: ChainState,
@@ -148,6 +175,9 @@ pub struct ChainVerification {
     pub broken_seq: Option<i64>,
     #[oai(skip_serializing_if_is_none)]
     pub broken_reason: Option<ChainBreakKind>,
+    /// Given a checkpoint: whether the log still holds it.
+    #[oai(skip_serializing_if_is_none)]
+    pub checkpoint: Option<CheckpointResult>,
 }
 
 #[derive(ApiResponse)]
@@ -252,6 +282,9 @@ impl AuditApi {
     }
 
     /// Walks the ISP's hash chain and reports whether it is intact, or the first broken entry.
+    /// With a checkpoint (a `head_seq` and `head_hash` noted down earlier, outside Kabinet) it
+    /// also says whether the log still holds it: a chain rewritten from an altered entry on,
+    /// every hash recomputed, verifies as intact but no longer holds an older checkpoint.
     #[oai(
         path = "/audit/verification",
         method = "get",
@@ -261,11 +294,32 @@ impl AuditApi {
         &self,
         state: Data<&AppState>,
         auth: StaffAuth,
+        /// The checkpoint's seq (with `checkpoint_hash`).
+        #[oai(validator(minimum(value = "1")))]
+        checkpoint_seq: Query<Option<i64>>,
+        /// The checkpoint's hash: 64 hex digits (with `checkpoint_seq`).
+        #[oai(validator(max_length = 64))]
+        checkpoint_hash: Query<Option<String>>,
     ) -> Result<Json<ChainVerification>, ApiError> {
         let staff = auth.0;
         staff.require(Permission::AuditRead).await?;
+        let checkpoint = match (checkpoint_seq.0, checkpoint_hash.0.as_deref()) {
+            (None, None) => None,
+            (Some(seq), Some(hash)) => Some(Checkpoint::parse(seq, hash).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_checkpoint",
+                    "checkpoint_hash must be 64 hex digits",
+                )
+            })?),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "invalid_checkpoint",
+                    "checkpoint_seq and checkpoint_hash go together",
+                ));
+            }
+        };
         let mut tx = state.db.tenant_tx(staff.tenant.id).await?;
-        let status = audit::verify(&mut tx).await?;
+        let status = audit::verify(&mut tx, checkpoint.as_ref()).await?;
         tx.commit().await?;
         Ok(Json(verification(&status)))
     }
@@ -286,5 +340,6 @@ pub fn verification(status: &audit::ChainStatus) -> ChainVerification {
             .map(|(_, hash)| hash.iter().map(|b| format!("{b:02x}")).collect()),
         broken_seq: status.broken.map(|(seq, _)| seq),
         broken_reason: status.broken.map(|(_, why)| why.into()),
+        checkpoint: status.checkpoint.map(Into::into),
     }
 }

@@ -5,6 +5,7 @@ import { usePageTitle } from "../../shared/site/site";
 import { ErrorNotice } from "../../shared/ui/ErrorNotice";
 import { Loading } from "../../shared/ui/Loading";
 import { type AuditSearch, exportUrl, useAuditLog, useAuditVerification } from "./audit";
+import { AuditCheckpoint } from "./AuditCheckpoint";
 import "./audit.css";
 
 const EMPTY: AuditSearch = { actor: "", action: "", target: "", from: "", to: "" };
@@ -62,6 +63,9 @@ export function AuditPage() {
         </p>
       )}
       {chain.isError && <ErrorNotice error={chain.error} />}
+      {chain.data?.head_hash && chain.data.head_seq !== undefined && (
+        <AuditCheckpoint headSeq={chain.data.head_seq} headHash={chain.data.head_hash} />
+      )}
       <form
         className="card form audit__filters"
         onSubmit={(e) => {

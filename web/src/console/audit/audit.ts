@@ -1,4 +1,4 @@
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQuery } from "@tanstack/react-query";
 import { api, data } from "../../api/client";
 
 export const AUDIT_READ = "audit.read";
@@ -45,6 +45,18 @@ export function useAuditVerification() {
   return useQuery({
     queryKey: ["console", "audit", "verification"],
     queryFn: () => data(api.GET("/console/audit/verification")),
+  });
+}
+
+/** Checks a checkpoint noted down earlier against the log (a read: nothing changes). */
+export function useCheckpointCheck() {
+  return useMutation({
+    mutationFn: (checkpoint: { seq: number; hash: string }) =>
+      data(
+        api.GET("/console/audit/verification", {
+          params: { query: { checkpoint_seq: checkpoint.seq, checkpoint_hash: checkpoint.hash } },
+        }),
+      ),
   });
 }
 

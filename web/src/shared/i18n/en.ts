@@ -1212,6 +1212,20 @@ export const en = {
     intact: "Hash chain intact: all {{entries}} entries verified.",
     broken: "Hash chain broken at entry #{{seq}}: {{reason}}.",
     head: "Head #{{seq}} {{hash}}…",
+    checkpoint: {
+      title: "Checkpoint",
+      explain:
+        "Copy this entry number and hash and keep them outside Kabinet (a note, your records). Checking them later proves no entry up to it was rewritten, even by someone with access to the database.",
+      seq: "Entry №",
+      hash: "Hash (64 hex digits)",
+      check: "Check a saved checkpoint",
+      results: {
+        matches: "The checkpoint matches: nothing up to entry #{{seq}} was rewritten.",
+        differs: "The checkpoint does not match: the log was rewritten up to entry #{{seq}}.",
+        missing: "The log has no entry #{{seq}}.",
+        unchecked: "The chain breaks before entry #{{seq}}, so the checkpoint could not be checked.",
+      },
+    },
     reasons: {
       hash_mismatch: "the entry was altered",
       link_mismatch: "the entry does not link to the previous one",
