@@ -259,38 +259,24 @@ pub async fn search_tickets(
     // $1 tenant, $2 query text, $3/$4 cursor, $5 page size + 1, $6 RECENT_MATCHES,
     // $7 subscriber (subscriber scope only). The query is repeated as an expression (not read
     // from `q`) so the planner sees the words and estimates how many rows match.
-    let (subjects, messages) = match scope {
+    const SUBJECTS: &str = "t.id AS ticket_id, t.search_tsv AS tsv, 'subject' AS source, \
+         NULL::uuid AS doc_id, t.created_at, t.id AS sort_id";
+    const MESSAGES: &str = "m.ticket_id, m.search_tsv AS tsv, 'message' AS source, m.id AS doc_id, \
+         m.created_at, m.id AS sort_id";
+    let (subjects_from, messages_from) = match scope {
         SearchScope::Staff => (
-            recent_matches(
-                "t.id AS ticket_id, t.search_tsv AS tsv, 'subject' AS source, NULL::uuid AS doc_id, \
-                 t.created_at, t.id AS sort_id",
-                "tickets t WHERE t.tenant_id = $1 AND",
-                "t.search_tsv",
-            ),
-            recent_matches(
-                "m.ticket_id, m.search_tsv AS tsv, 'message' AS source, m.id AS doc_id, \
-                 m.created_at, m.id AS sort_id",
-                "ticket_messages m WHERE m.tenant_id = $1 AND",
-                "m.search_tsv",
-            ),
+            "tickets t WHERE t.tenant_id = $1 AND",
+            "ticket_messages m WHERE m.tenant_id = $1 AND",
         ),
         // From the subscriber's own tickets (a handful), never from the whole desk.
         SearchScope::Subscriber(_) => (
-            recent_matches(
-                "t.id AS ticket_id, t.search_tsv AS tsv, 'subject' AS source, NULL::uuid AS doc_id, \
-                 t.created_at, t.id AS sort_id",
-                "tickets t WHERE t.tenant_id = $1 AND t.subscriber_id = $7 AND",
-                "t.search_tsv",
-            ),
-            recent_matches(
-                "m.ticket_id, m.search_tsv AS tsv, 'message' AS source, m.id AS doc_id, \
-                 m.created_at, m.id AS sort_id",
-                "tickets o JOIN ticket_messages m ON m.tenant_id = o.tenant_id AND m.ticket_id = o.id \
-                 WHERE o.tenant_id = $1 AND o.subscriber_id = $7 AND m.tenant_id = $1 AND",
-                "m.search_tsv",
-            ),
+            "tickets t WHERE t.tenant_id = $1 AND t.subscriber_id = $7 AND",
+            "tickets o JOIN ticket_messages m ON m.tenant_id = o.tenant_id AND m.ticket_id = o.id \
+             WHERE o.tenant_id = $1 AND o.subscriber_id = $7 AND m.tenant_id = $1 AND",
         ),
     };
+    let subjects = recent_matches(SUBJECTS, subjects_from, "t.search_tsv");
+    let messages = recent_matches(MESSAGES, messages_from, "m.search_tsv");
     // INVARIANT: the notes branch exists only in the staff statement, so no subscriber query
     // can match, rank or quote an internal note.
     let notes = match scope {
